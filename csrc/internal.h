@@ -1,0 +1,32 @@
+/* Internal declarations shared between the C files; not part of fastmlp.h. */
+#ifndef FASTMLP_INTERNAL_H
+#define FASTMLP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fastmlp.h"
+
+void *fm_aligned_alloc(size_t bytes); /* 64-byte aligned; NULL on failure */
+void fm_aligned_free(void *p);
+void *fm_pack_buffer(size_t bytes);   /* per calling thread, grows on demand */
+
+#define FM_DECLARE_TYPED(REAL, SFX)                                                          \
+    void fm_act_backward_##SFX(int act, int64_t rows, int64_t cols, const REAL *y, REAL *g,  \
+                               int64_t ld);                                                  \
+    void fm_loss_##SFX(int loss, int metric, int act, int fused, int64_t rows, int64_t cols, \
+                       const REAL *out, const fm_targets *t, REAL *grad, fm_step_stats *st); \
+    void fm_optimizer_step_##SFX(fm_optimizer *opt, int64_t n, REAL *w, const REAL *g);     \
+    void fm_dropout_##SFX(uint64_t seed, int64_t step, int layer, double rate, int64_t rows, \
+                          int64_t cols, const REAL *in, REAL *out);                          \
+    void fm_column_sums_##SFX(int64_t rows, int64_t cols, const REAL *x, int64_t ldx,        \
+                              REAL *sums);
+FM_DECLARE_TYPED(float, f32)
+FM_DECLARE_TYPED(double, f64)
+#undef FM_DECLARE_TYPED
+
+/* Philox4x32-10 (Salmon et al., SC'11): four 32-bit outputs for a 128-bit
+ * counter under a 64-bit key. */
+void fm_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
+
+#endif

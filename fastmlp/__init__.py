@@ -1,0 +1,26 @@
+"""fastmlp: multilayer perceptrons trained and run on CPUs with their own
+compiled kernels, in the Keras dialect (Sequential, Dense, Dropout) and the
+scikit-learn one (MLPClassifier, MLPRegressor)."""
+__version__ = "0.1.0"
+
+import warnings as _warnings
+
+from . import _engine, callbacks, datasets, ops
+from ._config import get_num_threads, set_num_threads, show_config
+from ._random import set_random_seed
+from .callbacks import Callback, EarlyStopping, History, LearningRateScheduler, TerminateOnNaN
+from .layers import Dense, Dropout
+from .models import Sequential, load_model
+from .optimizers import SGD, Adam, Optimizer, RMSprop
+
+if _engine.ISA_INIT_STATUS != 0:
+    _warnings.warn(f"FASTMLP_ISA={_engine.config()['simd_requested']!r} is not a path this CPU "
+                   f"supports (generic, avx2, avx512 as available); using "
+                   f"{_engine.config()['simd']!r}", RuntimeWarning, stacklevel=2)
+
+__all__ = [
+    "Sequential", "load_model", "Dense", "Dropout", "SGD", "RMSprop", "Adam", "Optimizer",
+    "Callback", "History", "EarlyStopping", "TerminateOnNaN", "LearningRateScheduler",
+    "set_random_seed", "set_num_threads", "get_num_threads", "show_config", "ops", "datasets",
+    "callbacks",
+]

@@ -1,0 +1,54 @@
+"""Threads and build facts."""
+import platform
+import sys
+
+import numpy as np
+
+from . import _engine
+from ._validation import check_int
+
+
+def get_num_threads():
+    """Threads fastmlp's kernels use: set_num_threads's value, else
+    OMP_NUM_THREADS, else all cores."""
+    return _engine.get_num_threads()
+
+
+def set_num_threads(n):
+    """Use n threads (a positive integer), or None for the default."""
+    if n is None:
+        _engine.set_num_threads(0)
+        return
+    _engine.set_num_threads(check_int(n, "n", minimum=1))
+
+
+def config():
+    """Build and run-time facts as a dict (what show_config prints)."""
+    from . import __version__
+
+    info = {"fastmlp": __version__, "python": sys.version.split()[0], "numpy": np.__version__,
+            "platform": f"{platform.system()} {platform.machine()}"}
+    info.update(_engine.config())
+    return info
+
+
+def show_config(file=None):
+    """Print the version, compiler, OpenMP, SIMD path chosen and threads."""
+    info = config()
+    simd = info["simd"]
+    if info["simd_requested"]:
+        simd += f" (FASTMLP_ISA={info['simd_requested']}"
+        simd += ")" if info["simd_requested"] == info["simd"] else ": not supported here, ignored)"
+    elif info["simd"] != info["simd_detected"]:
+        simd += " (forced)"
+    openmp = f"yes (version {info['openmp_version']})" if info["openmp"] else "no (serial build)"
+    lines = [
+        f"fastmlp {info['fastmlp']}",
+        f"  python:      {info['python']} on {info['platform']}",
+        f"  numpy:       {info['numpy']}",
+        f"  compiler:    {info['compiler']}",
+        f"  openmp:      {openmp}",
+        f"  simd path:   {simd}; best for this CPU: {info['simd_detected']}",
+        f"  threads:     {info['num_threads']} of {info['num_procs']} processors",
+    ]
+    print("\n".join(lines), file=file or sys.stdout)

@@ -1,0 +1,391 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The engine: owns every buffer of a network (parameters, gradients,
+optimizer state, activations) and runs its steps in C with the GIL released.
+
+Callers (fastmlp.models, fastmlp.ops) validate and convert every argument
+first: arrays arrive in the model's dtype, 2-D, with unit stride along rows.
+"""
+import numpy as np
+
+cimport numpy as cnp
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free
+
+from ._kernels cimport *
+
+cnp.import_array()
+
+# 0, or -1 when FASTMLP_ISA named a path this CPU cannot run
+ISA_INIT_STATUS = fm_init()
+
+
+cdef _check(int rc, str what):
+    if rc == FM_ENOMEM:
+        raise MemoryError(f"fastmlp ran out of memory in {what}")
+    if rc != FM_OK:
+        raise RuntimeError(f"fastmlp internal error {rc} in {what}; please report it")
+
+
+cdef inline char *_ptr(cnp.ndarray a):
+    return <char *>cnp.PyArray_DATA(a)
+
+
+cdef inline int64_t _row_stride(cnp.ndarray a):
+    """Row stride in elements of a 2-D array whose rows have unit stride."""
+    if a.shape[0] <= 1:
+        return a.shape[1]
+    return a.strides[0] // a.itemsize
+
+
+# ---------------------------------------------------------------- configuration
+
+def config():
+    return {
+        "simd": fm_isa_name().decode(),
+        "simd_detected": fm_isa_detected().decode(),
+        "simd_requested": fm_isa_requested().decode(),
+        "compiler": fm_compiler().decode(),
+        "openmp": bool(fm_openmp_enabled()),
+        "openmp_version": fm_openmp_version(),
+        "num_threads": fm_get_num_threads(),
+        "num_procs": fm_num_procs(),
+    }
+
+
+def get_num_threads():
+    return fm_get_num_threads()
+
+
+def set_num_threads(int n):
+    fm_set_num_threads(n)
+
+
+def force_isa(str name):
+    """Switch the micro-kernels in use (tests only: not safe while computing)."""
+    return fm_isa_force(name.encode()) == 0
+
+
+def reset_isa():
+    fm_init()
+
+
+# ---------------------------------------------------------------- kernels
+
+def gemm(cnp.ndarray a, bint trans_a, cnp.ndarray b, bint trans_b, cnp.ndarray c,
+         cnp.ndarray bias=None, int act=0, bint accumulate=False):
+    """c = op(a) @ op(b) (+ bias, activation), arrays with unit row stride."""
+    cdef int64_t m = c.shape[0], n = c.shape[1]
+    cdef int64_t k = a.shape[0] if trans_a else a.shape[1]
+    cdef int64_t lda = _row_stride(a), ldb = _row_stride(b), ldc = _row_stride(c)
+    cdef char *pa = _ptr(a)
+    cdef char *pb = _ptr(b)
+    cdef char *pc = _ptr(c)
+    cdef char *pbias = _ptr(bias) if bias is not None else NULL
+    cdef int rc
+    if c.dtype == np.float64:
+        with nogil:
+            rc = fm_gemm_f64(trans_a, trans_b, m, n, k, <double *>pa, lda, <double *>pb, ldb,
+                             <double *>pc, ldc, <double *>pbias, act, accumulate)
+    else:
+        with nogil:
+            rc = fm_gemm_f32(trans_a, trans_b, m, n, k, <float *>pa, lda, <float *>pb, ldb,
+                             <float *>pc, ldc, <float *>pbias, act, accumulate)
+    _check(rc, "matmul")
+
+
+def activation(int act, cnp.ndarray y):
+    """Apply an activation in place to a C-contiguous 2-D array."""
+    cdef int64_t rows = y.shape[0], cols = y.shape[1]
+    cdef char *p = _ptr(y)
+    if y.dtype == np.float64:
+        with nogil:
+            fm_activation_f64(act, rows, cols, <double *>p, cols)
+    else:
+        with nogil:
+            fm_activation_f32(act, rows, cols, <float *>p, cols)
+
+
+def philox4x32(counter, key):
+    cdef uint32_t c[4]
+    cdef uint32_t k[2]
+    cdef uint32_t out[4]
+    for i in range(4):
+        c[i] = counter[i]
+    k[0] = key[0]
+    k[1] = key[1]
+    fm_philox4x32(c, k, out)
+    return [out[0], out[1], out[2], out[3]]
+
+
+def dropout(uint64_t seed, int64_t step, int layer, double rate, cnp.ndarray x):
+    """The training-time dropout of a C-contiguous 2-D array, as a new array."""
+    out = np.empty_like(x)
+    cdef int64_t rows = x.shape[0], cols = x.shape[1]
+    if x.dtype == np.float64:
+        fm_dropout_f64(seed, step, layer, rate, rows, cols, <double *>_ptr(x), <double *>_ptr(out))
+    else:
+        fm_dropout_f32(seed, step, layer, rate, rows, cols, <float *>_ptr(x), <float *>_ptr(out))
+    return out
+
+
+# ---------------------------------------------------------------- the network
+
+DENSE = FM_LAYER_DENSE
+DROPOUT = FM_LAYER_DROPOUT
+
+
+cdef class Network:
+    """A network's buffers and its C plan.
+
+    specs: one tuple per layer, (kind, n_in, n_out, activation code, use_bias,
+    dropout rate). Parameters live in one arena (`params`, gradients in
+    `grads`); `weights` lists, per layer, its (W, b) views into the arena
+    (b is None without bias; both None for dropout).
+    """
+    cdef fm_net net
+    cdef fm_layer *layers
+    cdef void **outputs
+    cdef readonly object dtype
+    cdef readonly object params
+    cdef readonly object grads
+    cdef readonly list weights
+    cdef readonly list gradients_views
+    cdef object slot1, slot2
+    cdef list output_arrays
+    cdef object x_batch, grad_a, grad_b
+
+    def __cinit__(self):
+        self.layers = NULL
+        self.outputs = NULL
+
+    def __init__(self, dtype, specs, uint64_t dropout_seed):
+        self.dtype = np.dtype(dtype)
+        cdef int n = len(specs)
+        self.layers = <fm_layer *>calloc(n, sizeof(fm_layer))
+        self.outputs = <void **>calloc(n, sizeof(void *))
+        if self.layers == NULL or self.outputs == NULL:
+            raise MemoryError("fastmlp ran out of memory building the network")
+        total = 0
+        for kind, n_in, n_out, act, use_bias, rate in specs:
+            if kind == FM_LAYER_DENSE:
+                total += n_in * n_out + (n_out if use_bias else 0)
+        self.params = np.zeros(total, dtype=self.dtype)
+        self.grads = np.zeros(total, dtype=self.dtype)
+        self.weights = []
+        self.gradients_views = []
+        cdef fm_layer *L
+        cdef int64_t offset = 0
+        widest = specs[0][1]
+        for i, (kind, n_in, n_out, act, use_bias, rate) in enumerate(specs):
+            L = &self.layers[i]
+            L.kind = kind
+            L.n_in = n_in
+            L.n_out = n_out
+            L.act = act
+            L.use_bias = use_bias
+            L.rate = rate
+            widest = max(widest, n_out)
+            if kind != FM_LAYER_DENSE:
+                self.weights.append((None, None))
+                self.gradients_views.append((None, None))
+                continue
+            w = self.params[offset:offset + n_in * n_out].reshape(n_in, n_out)
+            dw = self.grads[offset:offset + n_in * n_out].reshape(n_in, n_out)
+            L.w = cnp.PyArray_DATA(w)
+            L.dw = cnp.PyArray_DATA(dw)
+            offset += n_in * n_out
+            b = db = None
+            if use_bias:
+                b = self.params[offset:offset + n_out]
+                db = self.grads[offset:offset + n_out]
+                L.b = cnp.PyArray_DATA(b)
+                L.db = cnp.PyArray_DATA(db)
+                offset += n_out
+            self.weights.append((w, b))
+            self.gradients_views.append((dw, db))
+        self.net.dtype = FM_F64 if self.dtype == np.float64 else FM_F32
+        self.net.n_layers = n
+        self.net.layers = self.layers
+        self.net.n_in = specs[0][1]
+        self.net.batch_cap = 0
+        self.net.max_width = widest
+        self.net.outputs = self.outputs
+        self.net.n_params = total
+        self.net.params = cnp.PyArray_DATA(self.params)
+        self.net.grads = cnp.PyArray_DATA(self.grads)
+        self.net.dropout_seed = dropout_seed
+        self.output_arrays = []
+
+    def __dealloc__(self):
+        free(self.layers)
+        free(self.outputs)
+
+    @property
+    def dropout_seed(self):
+        return self.net.dropout_seed
+
+    @dropout_seed.setter
+    def dropout_seed(self, uint64_t value):
+        self.net.dropout_seed = value
+
+    @property
+    def iterations(self):
+        return self.net.opt.iterations
+
+    @iterations.setter
+    def iterations(self, int64_t value):
+        self.net.opt.iterations = value
+
+    def set_loss(self, int loss, int metric):
+        self.net.loss = loss
+        self.net.metric = metric
+
+    def set_optimizer(self, int kind, double learning_rate, double momentum, double rho,
+                      double beta_1, double beta_2, double epsilon, bint nesterov):
+        """Set the update rule; its state starts from zero (as a new Keras optimizer)."""
+        self.net.opt.kind = kind
+        self.set_hyperparameters(learning_rate, momentum, rho, beta_1, beta_2, epsilon, nesterov)
+        self.net.opt.iterations = 0
+        self.slot1 = np.zeros_like(self.params)
+        self.slot2 = np.zeros_like(self.params)
+        self.net.opt.slot1 = cnp.PyArray_DATA(self.slot1)
+        self.net.opt.slot2 = cnp.PyArray_DATA(self.slot2)
+
+    def set_hyperparameters(self, double learning_rate, double momentum, double rho,
+                            double beta_1, double beta_2, double epsilon, bint nesterov):
+        self.net.opt.learning_rate = learning_rate
+        self.net.opt.momentum = momentum
+        self.net.opt.rho = rho
+        self.net.opt.beta_1 = beta_1
+        self.net.opt.beta_2 = beta_2
+        self.net.opt.epsilon = epsilon
+        self.net.opt.nesterov = nesterov
+
+    def optimizer_slots(self):
+        """The optimizer's state arrays (live views), or None before set_optimizer."""
+        if self.slot1 is None:
+            return None
+        return self.slot1, self.slot2
+
+    def reserve(self, int64_t batch_cap):
+        """Allocate the training buffers for batches of up to batch_cap rows."""
+        if batch_cap <= self.net.batch_cap:
+            return
+        cdef int i
+        arrays = []
+        for i in range(self.net.n_layers):
+            out = np.empty((batch_cap, self.layers[i].n_out), dtype=self.dtype)
+            arrays.append(out)
+        x_batch = np.empty((batch_cap, self.net.n_in), dtype=self.dtype)
+        grad_a = np.empty((batch_cap, self.net.max_width), dtype=self.dtype)
+        grad_b = np.empty((batch_cap, self.net.max_width), dtype=self.dtype)
+        self.output_arrays = arrays
+        for i in range(self.net.n_layers):
+            self.outputs[i] = cnp.PyArray_DATA(arrays[i])
+        self.x_batch, self.grad_a, self.grad_b = x_batch, grad_a, grad_b
+        self.net.x_batch = cnp.PyArray_DATA(x_batch)
+        self.net.grad_a = cnp.PyArray_DATA(grad_a)
+        self.net.grad_b = cnp.PyArray_DATA(grad_b)
+        self.net.batch_cap = batch_cap
+
+    def release(self):
+        """Free the training buffers."""
+        self.output_arrays = []
+        self.x_batch = self.grad_a = self.grad_b = None
+        self.net.batch_cap = 0
+
+    cdef void _targets(self, fm_targets *t, cnp.ndarray y, cnp.ndarray labels):
+        t.y = NULL
+        t.ldy = 0
+        t.labels = NULL
+        t.rows = NULL
+        if labels is not None:
+            t.labels = <const int64_t *>cnp.PyArray_DATA(labels)
+        else:
+            t.y = cnp.PyArray_DATA(y)
+            t.ldy = y.shape[1]
+
+    def train_batch(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels,
+                    cnp.ndarray rows, int64_t start, int64_t count):
+        """One training step on rows[start:start+count] of x and the targets
+        (y, or integer labels); returns (loss sum, metric sum, finite)."""
+        cdef fm_targets t
+        cdef fm_step_stats st
+        cdef int rc
+        self._targets(&t, y, labels)
+        t.rows = <const int64_t *>cnp.PyArray_DATA(rows) + start
+        cdef const void *px = cnp.PyArray_DATA(x)
+        cdef int64_t ldx = x.shape[1]
+        with nogil:
+            rc = fm_net_train_step(&self.net, px, ldx, t.rows, count, &t, &st)
+        _check(rc, "a training step")
+        return st.loss_sum, st.metric_sum, bool(st.finite)
+
+    def compute_gradients(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels):
+        """Gradients of the mean loss over all rows of x, without dropout or
+        update, into `grads`; returns the loss sum."""
+        cdef int64_t n = x.shape[0]
+        rows = np.arange(n, dtype=np.int64)
+        self.reserve(n)
+        cdef fm_targets t
+        cdef fm_step_stats st
+        cdef int rc
+        self._targets(&t, y, labels)
+        t.rows = <const int64_t *>cnp.PyArray_DATA(rows)
+        cdef const void *px = cnp.PyArray_DATA(x)
+        cdef int64_t ldx = x.shape[1]
+        with nogil:
+            rc = fm_net_gradients(&self.net, px, ldx, t.rows, n, &t, &st)
+        _check(rc, "computing gradients")
+        return st.loss_sum
+
+    def predict(self, cnp.ndarray x, cnp.ndarray out, int64_t chunk):
+        """out = the network's output for x, computed `chunk` rows at a time."""
+        cdef int64_t n = x.shape[0], ldx = x.shape[1], width = out.shape[1]
+        if n == 0:
+            return
+        chunk = max(1, min(chunk, n))
+        scratch = np.empty(fm_net_scratch_size(&self.net, chunk), dtype=self.dtype)
+        cdef char *px = _ptr(x)
+        cdef char *po = _ptr(out)
+        cdef void *ps = cnp.PyArray_DATA(scratch)
+        cdef int64_t item = self.dtype.itemsize, s, count
+        cdef int rc = FM_OK
+        with nogil:
+            s = 0
+            while s < n and rc == FM_OK:
+                count = min(chunk, n - s)
+                rc = fm_net_predict(&self.net, px + s * ldx * item, ldx, count,
+                                    po + s * width * item, ps)
+                s += count
+        _check(rc, "predict")
+
+    def evaluate(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels, int64_t chunk):
+        """(loss sum, metric sum) over all rows of x, `chunk` rows at a time."""
+        cdef int64_t n = x.shape[0], ldx = x.shape[1]
+        chunk = max(1, min(chunk, n))
+        scratch = np.empty(fm_net_scratch_size(&self.net, chunk), dtype=self.dtype)
+        cdef fm_targets t
+        cdef fm_step_stats st
+        self._targets(&t, y, labels)
+        cdef char *px = _ptr(x)
+        cdef const char *py = <const char *>t.y
+        cdef const int64_t *pl = t.labels
+        cdef void *ps = cnp.PyArray_DATA(scratch)
+        cdef int64_t item = self.dtype.itemsize, s, count
+        cdef double loss_sum = 0, metric_sum = 0
+        cdef int rc = FM_OK
+        with nogil:
+            s = 0
+            while s < n and rc == FM_OK:
+                count = min(chunk, n - s)
+                if pl != NULL:
+                    t.labels = pl + s
+                else:
+                    t.y = py + s * t.ldy * item
+                rc = fm_net_evaluate(&self.net, px + s * ldx * item, ldx, count, &t, ps, &st)
+                loss_sum += st.loss_sum
+                metric_sum += st.metric_sum
+                s += count
+        _check(rc, "evaluate")
+        return loss_sum, metric_sum

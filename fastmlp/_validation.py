@@ -1,0 +1,192 @@
+"""Every boundary check of fastmlp, in one place.
+
+Each check raises TypeError (wrong kind of value) or ValueError (right kind,
+wrong value) with a message naming the argument, what was expected and what
+was given. Checks never modify their input.
+"""
+import numbers
+import operator
+
+import numpy as np
+
+FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def describe(value):
+    """A short description of a value for error messages."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def check_int(value, name, minimum=None, maximum=None):
+    """An integer (Python or numpy, not bool) within [minimum, maximum]."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer; got {describe(value)}")
+    value = operator.index(value)
+    if minimum is not None and value < minimum:
+        bound = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {bound}; got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be an integer <= {maximum}; got {value}")
+    return value
+
+
+def check_float(value, name, low=None, high=None, low_open=False, high_open=False):
+    """A finite real number in the interval given by low/high (open ends as flagged)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number; got {describe(value)}")
+    value = float(value)
+    inside = np.isfinite(value)
+    if inside and low is not None:
+        inside = value > low if low_open else value >= low
+    if inside and high is not None:
+        inside = value < high if high_open else value <= high
+    if not inside:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        lo = "-inf" if low is None else repr(low)
+        hi = "inf" if high is None else repr(high)
+        if low is None:
+            left = "("
+        if high is None:
+            right = ")"
+        raise ValueError(f"{name} must be a finite number in {left}{lo}, {hi}{right}; got {value!r}")
+    return value
+
+
+def check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {describe(value)}")
+    return bool(value)
+
+
+def check_choice(value, name, choices):
+    """A string among `choices` (a dict of accepted spellings or a list)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {_listing(choices)}; got {describe(value)}")
+    key = value.lower()
+    if key not in choices:
+        raise ValueError(f"unknown {name} {value!r}; valid values are {_listing(choices)}")
+    return choices[key] if isinstance(choices, dict) else key
+
+
+def _listing(choices):
+    return ", ".join(repr(c) for c in choices)
+
+
+def check_dtype(dtype, name="dtype"):
+    """'float32' or 'float64' (or the numpy types) -> numpy dtype."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be 'float32' or 'float64'; got {describe(dtype)}") from None
+    if dt.name not in FLOAT_DTYPES:
+        raise ValueError(f"{name} must be 'float32' or 'float64'; got {dt.name!r}")
+    return dt
+
+
+def _as_numeric_array(data, name):
+    if isinstance(data, np.ndarray):
+        arr = data
+    else:
+        if data is None:
+            raise TypeError(f"{name} must be an array of numbers; got None")
+        try:
+            arr = np.asarray(data)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{name} must be a rectangular array of numbers; "
+                             f"could not convert it ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must contain numbers (bool, integer or float); "
+                        f"got {describe(arr) if arr.ndim else describe(data)}")
+    return arr
+
+
+def _first_non_finite(arr):
+    flat_index = np.flatnonzero(~np.isfinite(arr.reshape(-1)))[0]
+    return np.unravel_index(flat_index, arr.shape)
+
+
+def check_finite(arr, name):
+    """Raise ValueError if a float array holds NaN or infinity."""
+    if arr.dtype.kind != "f" or arr.size == 0:
+        return
+    # min and max propagate NaN and reveal infinities without a temporary array
+    if np.isfinite(arr.min()) and np.isfinite(arr.max()):
+        return
+    where = _first_non_finite(arr)
+    value = arr[where]
+    position = ", ".join(str(int(i)) for i in where)
+    raise ValueError(f"{name} contains {'NaN' if np.isnan(value) else 'infinity'} "
+                     f"(first at index [{position}]); remove or impute it")
+
+
+def as_matrix(data, name, dtype, n_features=None):
+    """Samples as a C-contiguous 2-D array of `dtype`, finite and non-empty.
+
+    Copies only when the input is not already in that form."""
+    arr = _as_numeric_array(data, name)
+    if arr.ndim != 2:
+        hint = ""
+        if arr.ndim == 1:
+            hint = " (use x.reshape(-1, 1) for one feature, x.reshape(1, -1) for one sample)"
+        elif arr.ndim > 2:
+            hint = f" (flatten the sample dimensions, e.g. x.reshape(len(x), -1))"
+        raise ValueError(f"{name} must be 2-D (samples, features); got shape {arr.shape}{hint}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty: got shape {arr.shape}, expected at least one sample")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} has no features: got shape {arr.shape}")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(f"{name} has {arr.shape[1]} features per sample but the model expects "
+                         f"{n_features}; got shape {arr.shape}")
+    check_finite(arr, name)
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def as_targets(data, name, loss, n_outputs, n_samples, dtype):
+    """Targets for `loss` as (y, labels): y a C-contiguous (n, n_outputs) array
+    of `dtype` and labels None, or, for sparse categorical cross-entropy, y
+    None and labels an int64 array of class indices."""
+    arr = _as_numeric_array(data, name)
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must hold one target per sample; got a scalar")
+    if arr.shape[0] != n_samples:
+        raise ValueError(f"x and {name} have different numbers of samples: "
+                         f"{n_samples} and {arr.shape[0]}")
+    check_finite(arr, name)
+    if loss == "sparse_categorical_crossentropy":
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise ValueError(f"sparse_categorical_crossentropy expects integer class labels of "
+                             f"shape ({n_samples},); {name} has shape {arr.shape} (for one-hot "
+                             f"targets use categorical_crossentropy)")
+        if arr.dtype.kind == "f" and not np.array_equal(arr, np.floor(arr)):
+            bad = arr[np.flatnonzero(arr != np.floor(arr))[0]]
+            raise ValueError(f"{name} must hold whole-number class labels for "
+                             f"sparse_categorical_crossentropy; got {bad!r}")
+        lo, hi = arr.min(), arr.max()
+        if lo < 0 or hi >= n_outputs:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"{name} contains label {bad!r} but the output layer has {n_outputs} "
+                             f"units, so labels must be in [0, {n_outputs - 1}]")
+        return None, np.ascontiguousarray(arr, dtype=np.int64)
+    if arr.ndim == 1 and n_outputs == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2 or arr.shape[1] != n_outputs:
+        hint = ""
+        if loss == "categorical_crossentropy" and arr.ndim == 1:
+            hint = " (for integer class labels use sparse_categorical_crossentropy)"
+        raise ValueError(f"{name} must have shape ({n_samples}, {n_outputs}) to match the output "
+                         f"layer's {n_outputs} units; got shape {arr.shape}{hint}")
+    if loss in ("binary_crossentropy", "categorical_crossentropy"):
+        lo, hi = arr.min(), arr.max()
+        if lo < 0 or hi > 1:
+            raise ValueError(f"{loss} expects targets in [0, 1]; {name} contains "
+                             f"{(lo if lo < 0 else hi)!r}")
+    return np.ascontiguousarray(arr, dtype=dtype), None
