@@ -52,6 +52,10 @@ int fm_get_num_threads(void);
 void fm_set_num_threads(int n);      /* n >= 1 */
 int fm_num_procs(void);
 
+/* float32 FMA throughput of `threads` threads on the best vectors the CPU
+ * has, measured for at least `seconds` (peak.c; for benchmarks). */
+double fm_peak_gflops(int threads, double seconds);
+
 /* ---- GEMM (gemm.c) ----
  * C(m×n) = op(A)·op(B), then optionally + bias (length n) and an activation
  * (any but softmax). op(A) is m×k: A is m×k with row stride lda, or, with

@@ -60,6 +60,14 @@ def set_num_threads(int n):
     fm_set_num_threads(n)
 
 
+def peak_gflops(int threads, double seconds):
+    """float32 FMA peak of `threads` threads, measured now (for benchmarks)."""
+    cdef double result
+    with nogil:
+        result = fm_peak_gflops(threads, seconds)
+    return result
+
+
 def force_isa(str name):
     """Switch the micro-kernels in use (tests only: not safe while computing)."""
     return fm_isa_force(name.encode()) == 0

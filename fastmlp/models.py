@@ -322,8 +322,8 @@ class Sequential:
                 logs = self._logs(loss_sum / seen, metric_sum / seen)
                 if not finite:
                     warnings.warn(f"the loss became {batch_loss / count} at epoch {epoch + 1}, "
-                                  f"batch {step + 1}: training stopped; the weights are those "
-                                  f"before that batch", RuntimeWarning, stacklevel=3)
+                                  f"batch {step + 1}: training stopped (that batch's update was "
+                                  f"not applied)", RuntimeWarning, stacklevel=3)
                     self.stop_training = True
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:

@@ -1,0 +1,139 @@
+"""GEMM micro-benchmark: fastmlp's own GEMM (fm.ops.matmul) against numpy's
+(OpenBLAS) in the same process, on the seed network's nine layer shapes at
+batch 128 (forward X·W, input gradient dZ·Wᵀ, weight gradient Xᵀ·dZ of each
+layer) plus 1024³, at 1 and 2 threads.
+
+Each thread count runs in a child process whose OMP_NUM_THREADS and
+OPENBLAS_NUM_THREADS are set before numpy loads. Timings are medians of
+repeated samples, the two libraries alternating, with a pause between them
+so that the other's spinning worker threads are idle. GFLOPS are also shown
+as a share of a float32 FMA peak measured on the spot.
+
+    python bench/gemm.py                 # 1 and 2 threads
+    python bench/gemm.py --threads 2 --rounds 9 --markdown
+"""
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+
+SHAPES = [  # (name, op, m, n, k)
+    ("L1 forward  X·W", "NN", 128, 512, 784),
+    ("L2 forward  X·W", "NN", 128, 512, 512),
+    ("L3 forward  X·W", "NN", 128, 10, 512),
+    ("L1 dX  dZ·Wᵀ", "NT", 128, 784, 512),
+    ("L2 dX  dZ·Wᵀ", "NT", 128, 512, 512),
+    ("L3 dX  dZ·Wᵀ", "NT", 128, 512, 10),
+    ("L1 dW  Xᵀ·dZ", "TN", 784, 512, 128),
+    ("L2 dW  Xᵀ·dZ", "TN", 512, 512, 128),
+    ("L3 dW  Xᵀ·dZ", "TN", 512, 10, 128),
+    ("square 1024³", "NN", 1024, 1024, 1024),
+]
+PAUSE = 0.15        # seconds: OpenBLAS workers spin ~0.1 s after a call
+SAMPLE_TIME = 0.03  # seconds per timing sample
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def child(threads, rounds, markdown):
+    import numpy as np
+
+    import fastmlp as fm
+
+    fm.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+
+    def sample(fn, reps):
+        start = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        return (time.perf_counter() - start) / reps
+
+    peak = fm.ops.peak_gflops(threads, 0.3)
+    rows = []
+    for name, op, m, n, k in SHAPES:
+        trans_a, trans_b = op[0] == "T", op[1] == "T"
+        a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(np.float32)
+        b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(np.float32)
+        out_fm = np.empty((m, n), np.float32)
+        out_np = np.empty((m, n), np.float32)
+        a_op, b_op = (a.T if trans_a else a), (b.T if trans_b else b)
+
+        def run_fm():
+            fm.ops.matmul(a, b, trans_a=trans_a, trans_b=trans_b, out=out_fm)
+
+        def run_np():
+            np.matmul(a_op, b_op, out=out_np)
+
+        reps = {}
+        for label, fn in (("fm", run_fm), ("np", run_np)):
+            fn()
+            once = sample(fn, 3)
+            reps[label] = max(1, int(SAMPLE_TIME / max(once, 1e-7)))
+            time.sleep(PAUSE)
+        times = {"fm": [], "np": []}
+        for _ in range(rounds):
+            for label, fn in (("fm", run_fm), ("np", run_np)):
+                times[label].append(sample(fn, reps[label]))
+                time.sleep(PAUSE)
+        flops = 2.0 * m * n * k
+        t_fm, t_np = float(np.median(times["fm"])), float(np.median(times["np"]))
+        rows.append((name, op, m, n, k, flops / t_fm * 1e-9, flops / t_np * 1e-9, t_np / t_fm))
+        np.testing.assert_allclose(out_fm, out_np, rtol=1e-3, atol=1e-3 * np.sqrt(k))
+
+    geo = float(np.exp(np.mean(np.log([r[-1] for r in rows]))))
+    geo_seed = float(np.exp(np.mean(np.log([r[-1] for r in rows[:9]]))))
+    info = fm._config.config()
+    print(f"\n## {threads} thread{'s' if threads > 1 else ''}: fastmlp {info['fastmlp']} "
+          f"({info['simd']}) vs numpy {np.__version__} (OpenBLAS); float32 FMA peak measured now: "
+          f"{peak:.0f} GFLOPS\n")
+    if markdown:
+        print("| shape | op | M×N×K | fastmlp GFLOPS | % peak | numpy GFLOPS | % peak | ratio |")
+        print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+        for name, op, m, n, k, g_fm, g_np, ratio in rows:
+            print(f"| {name} | {op} | {m}×{n}×{k} | {g_fm:.1f} | {100 * g_fm / peak:.0f} | "
+                  f"{g_np:.1f} | {100 * g_np / peak:.0f} | {ratio:.2f} |")
+        print(f"| geometric mean, all 10 | | | | | | | **{geo:.2f}** |")
+        print(f"| geometric mean, 9 seed shapes | | | | | | | **{geo_seed:.2f}** |")
+    else:
+        print(f"{'shape':18} {'op':3} {'M×N×K':>15} {'fastmlp':>9} {'%peak':>6} {'numpy':>9} "
+              f"{'%peak':>6} {'ratio':>6}")
+        for name, op, m, n, k, g_fm, g_np, ratio in rows:
+            print(f"{name:18} {op:3} {f'{m}×{n}×{k}':>15} {g_fm:9.1f} {100 * g_fm / peak:6.0f} "
+                  f"{g_np:9.1f} {100 * g_np / peak:6.0f} {ratio:6.2f}")
+        print(f"geometric-mean ratio (fastmlp / numpy): {geo:.2f} over all 10 shapes, "
+              f"{geo_seed:.2f} over the 9 seed shapes")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--rounds", type=int, default=7, help="timing samples per library")
+    parser.add_argument("--markdown", action="store_true", help="print markdown tables")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.rounds, args.markdown)
+        return
+    print(f"machine: {cpu_name()}, {os.cpu_count()} logical CPUs; python {platform.python_version()}")
+    for threads in args.threads:
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+        cmd = [sys.executable, os.path.abspath(__file__), "--child", str(threads),
+               "--rounds", str(args.rounds)] + (["--markdown"] if args.markdown else [])
+        subprocess.run(cmd, env=env, check=True)
+
+
+if __name__ == "__main__":
+    main()

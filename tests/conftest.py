@@ -1,0 +1,72 @@
+"""Shared fixtures.
+
+The tests exercise the installed fastmlp. `python -m pytest` puts the project
+root on sys.path, where fastmlp/ holds sources without the compiled engine,
+so the root is dropped from sys.path unless an in-place build is there
+(python setup.py build_ext --inplace, or an editable install)."""
+import os
+import sys
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _in_tree_engine():
+    package = os.path.join(_ROOT, "fastmlp")
+    return os.path.isdir(package) and any(
+        name.startswith("_engine") and name.endswith((".so", ".pyd")) for name in os.listdir(package))
+
+
+if not _in_tree_engine():
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _ROOT]
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import fastmlp as fm  # noqa: E402
+from fastmlp import _engine  # noqa: E402
+
+ALL_ISAS = ["generic", "avx2", "avx512"]
+
+
+def supported_isas():
+    """The SIMD paths this CPU can run (forcing each is how every path gets tested)."""
+    chosen = _engine.config()["simd"]
+    found = [isa for isa in ALL_ISAS if _engine.force_isa(isa)]
+    _engine.force_isa(chosen)
+    return found
+
+
+@pytest.fixture(params=ALL_ISAS)
+def isa(request):
+    """Run the test once per SIMD path, forced through the dispatch override."""
+    before = _engine.config()["simd"]
+    if not _engine.force_isa(request.param):
+        pytest.skip(f"this CPU cannot run the {request.param} path")
+    yield request.param
+    _engine.force_isa(before)
+
+
+@pytest.fixture
+def threads():
+    """Lets a test change the thread count; restores the default afterwards."""
+    yield fm.set_num_threads
+    fm.set_num_threads(None)
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    fm.set_random_seed(12345)
+    yield
+
+
+def two_moons(n, noise, rng):
+    """Two interleaving half circles (as sklearn.datasets.make_moons), labels 0/1."""
+    half = n // 2
+    t_out = rng.uniform(0, np.pi, half)
+    t_in = rng.uniform(0, np.pi, n - half)
+    outer = np.c_[np.cos(t_out), np.sin(t_out)]
+    inner = np.c_[1 - np.cos(t_in), 0.5 - np.sin(t_in)]
+    x = np.vstack([outer, inner]) + rng.normal(0, noise, (n, 2))
+    y = np.r_[np.zeros(half), np.ones(n - half)]
+    order = rng.permutation(n)
+    return x[order], y[order]

@@ -1,0 +1,159 @@
+"""The C core's building blocks: random numbers, dropout masks, activations,
+the SIMD dispatch and its override, threads and configuration."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fastmlp as fm
+from fastmlp import _engine
+from conftest import supported_isas
+
+
+def test_philox_known_answers():
+    # Random123's kat_vectors for philox4x32-10
+    assert _engine.philox4x32([0, 0, 0, 0], [0, 0]) == [0x6627E8D5, 0xE169C58D, 0xBC57AC4C,
+                                                          0x9B00DBD8]
+    assert _engine.philox4x32([0xFFFFFFFF] * 4, [0xFFFFFFFF] * 2) == [0x408F276D, 0x41C83B0E,
+                                                                      0xA20BC7C6, 0x6D5451FD]
+    assert _engine.philox4x32([0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344],
+                              [0xA4093822, 0x299F31D0]) == [0xD16CFE09, 0x94FDCCEB, 0x5001E420,
+                                                            0x24126EA1]
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.2, 0.5, 0.9])
+def test_dropout_mask_statistics_and_scaling(rate):
+    x = np.ones((400, 500), np.float32)
+    out = _engine.dropout(7, 3, 1, rate, x)
+    kept = out != 0
+    assert kept.mean() == pytest.approx(1 - rate, abs=0.005)
+    np.testing.assert_allclose(out[kept], 1 / (1 - rate), rtol=1e-6)
+
+
+def test_dropout_mask_is_keyed_on_seed_step_layer():
+    x = np.ones((64, 64))
+    base = _engine.dropout(1, 2, 3, 0.5, x)
+    np.testing.assert_array_equal(base, _engine.dropout(1, 2, 3, 0.5, x))
+    for other in [(9, 2, 3), (1, 9, 3), (1, 2, 9)]:
+        assert not np.array_equal(base, _engine.dropout(*other, 0.5, x))
+    # a mask element depends on its index only: a sub-block of rows matches
+    np.testing.assert_array_equal(_engine.dropout(1, 2, 3, 0.5, x[:16]), base[:16])
+
+
+ACT_CODES = {"relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4, "softmax": 5}
+
+
+def reference_activation(name, z):
+    if name == "relu":
+        return np.maximum(z, 0)
+    if name == "leaky_relu":
+        return np.where(z < 0, 0.2 * z, z)
+    if name == "sigmoid":
+        return 1 / (1 + np.exp(-z))
+    if name == "tanh":
+        return np.tanh(z)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("name", list(ACT_CODES))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_activations_against_numpy(name, dtype):
+    z = np.linspace(-30, 30, 6000).reshape(60, 100).astype(dtype)
+    y = z.copy()
+    _engine.activation(ACT_CODES[name], y)
+    expected = reference_activation(name, z.astype(np.float64))
+    np.testing.assert_allclose(y, expected, rtol=4 * np.finfo(dtype).eps, atol=np.finfo(dtype).tiny)
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "sigmoid", "tanh"])
+def test_fused_gemm_epilogue_matches_separate_passes(isa, name):
+    rng = np.random.default_rng(0)
+    for m, n, k in [(1, 1, 3), (9, 10, 40), (37, 100, 300), (128, 49, 785)]:
+        x = rng.standard_normal((m, k)).astype(np.float32)
+        w = rng.standard_normal((k, n)).astype(np.float32) * 0.1
+        b = rng.standard_normal(n).astype(np.float32)
+        fused = np.empty((m, n), np.float32)
+        _engine.gemm(x, False, w, False, fused, b, ACT_CODES[name])
+        plain = np.empty((m, n), np.float32)
+        _engine.gemm(x, False, w, False, plain)
+        plain = plain + b
+        _engine.activation(ACT_CODES[name], plain)
+        np.testing.assert_allclose(fused, plain, rtol=1e-6, atol=1e-6)
+
+
+def test_every_supported_path_trains_the_same_model(threads):
+    """Each SIMD path gives (nearly) the same training run."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((256, 30)).astype(np.float32)
+    y = rng.integers(0, 3, 256)
+    before = _engine.config()["simd"]
+    weights = {}
+    try:
+        for isa in supported_isas():
+            _engine.force_isa(isa)
+            fm.set_random_seed(2)
+            model = fm.Sequential()
+            model.add(fm.Dense(64, activation="relu", input_dim=30))
+            model.add(fm.Dropout(0.1))
+            model.add(fm.Dense(3, activation="softmax"))
+            model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+            model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+            weights[isa] = model.get_weights()
+    finally:
+        _engine.force_isa(before)
+    first = weights["generic"]
+    for isa, other in weights.items():
+        for a, b in zip(first, other):
+            np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4, err_msg=isa)
+
+
+def run_python(code, tmp_path, **env):
+    """Run code in a fresh interpreter importing the fastmlp under test."""
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fm.__file__)))
+    full_env = dict(os.environ, PYTHONPATH=package_parent, **env)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=full_env, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("isa", supported_isas())
+def test_fastmlp_isa_environment_override(isa, tmp_path):
+    code = ("import numpy as np, fastmlp as fm\n"
+            "fm.show_config()\n"
+            "a = np.arange(12, dtype=np.float32).reshape(3, 4)\n"
+            "print(fm.ops.matmul(a, a.T).sum())")
+    result = run_python(code, tmp_path, FASTMLP_ISA=isa)
+    assert result.returncode == 0, result.stderr
+    assert f"simd path:   {isa} (FASTMLP_ISA={isa})" in result.stdout
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    assert result.stdout.strip().endswith(str((a @ a.T).sum()))
+
+
+def test_unsupported_isa_request_warns_and_falls_back(tmp_path):
+    code = "import fastmlp as fm; print(fm._config.config()['simd'])"
+    result = run_python(code, tmp_path, FASTMLP_ISA="neon")
+    assert result.returncode == 0, result.stderr
+    assert "FASTMLP_ISA='neon' is not a path this CPU supports" in result.stderr
+    assert result.stdout.strip() == _engine.config()["simd_detected"]
+
+
+def test_threads_and_config(threads, capsys):
+    threads(3)
+    assert fm.get_num_threads() == 3
+    threads(None)
+    default = fm.get_num_threads()
+    assert default >= 1
+    fm.show_config()
+    out = capsys.readouterr().out
+    for key in ("fastmlp 0.1.0", "compiler:", "openmp:", "simd path:", f"threads:     {default}"):
+        assert key in out
+
+
+def test_omp_num_threads_sets_the_default(tmp_path):
+    result = run_python("import fastmlp as fm; print(fm.get_num_threads())", tmp_path,
+                        OMP_NUM_THREADS="1")
+    assert result.returncode == 0, result.stderr
+    if fm._config.config()["openmp"]:
+        assert result.stdout.strip() == "1"
