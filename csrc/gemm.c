@@ -5,10 +5,11 @@
  *   jc: n in NC-column blocks
  *   pc: k in equal blocks of at most KC  -> pack op(B)[pc, jc] into NR-wide,
  *                                           k-major panels (absorbs trans_b)
- *   ic: m in MC-row blocks                -> pack op(A)[ic, pc] into MR-tall,
- *                                           k-major panels (absorbs trans_a)
- *   tiles of the MC×NC block, column panel outer, row panel inner: the
- *   micro-kernel streams one packed B panel against successive A panels.
+ *   ic: m in MC-row blocks; A is read in place (a row panel's MR values at
+ *       one k are broadcast, so they need no unit stride), except the last
+ *       panel when it has fewer than MR rows, which is packed zero-padded
+ *   tiles of the MC×NC block, row panel outer, column panel inner: the
+ *   MR×kc A panel stays in L1 while the packed B panels stream from L2.
  * Threads pack disjoint panels, meet at a barrier, then split the tiles; the
  * k blocking depends on k alone and every C element is summed by one thread
  * in k order, so results are bitwise identical for any thread count. */

@@ -6,9 +6,9 @@
 #define GEN_MR 4
 
 #define DEFINE_GENERIC_UKR(REAL, SFX, NR)                                               \
-    static void ukr_generic_##SFX(int64_t kc, const REAL *ap, const REAL *bp,          \
-                                  int64_t ldbp, REAL *c, int64_t ldc, int mr, int nr,   \
-                                  int flags, const REAL *bias, int act)                 \
+    static void ukr_generic_##SFX(int64_t kc, const REAL *ap, int64_t rs_a, int64_t cs_a, \
+                                  const REAL *bp, int64_t ldbp, REAL *c, int64_t ldc,   \
+                                  int mr, int nr, int flags, const REAL *bias, int act) \
     {                                                                                   \
         REAL acc[GEN_MR][NR] FM_ALIGNED(64);                                            \
         for (int i = 0; i < GEN_MR; i++)                                                \
@@ -16,7 +16,7 @@
         for (int64_t p = 0; p < kc; p++) {                                              \
             const REAL *b = bp + p * ldbp;                                              \
             for (int i = 0; i < GEN_MR; i++) {                                          \
-                const REAL a = ap[p * GEN_MR + i];                                      \
+                const REAL a = i < mr ? ap[p * cs_a + i * rs_a] : 0;                    \
                 for (int j = 0; j < NR; j++) acc[i][j] += a * b[j];                     \
             }                                                                           \
         }                                                                               \

@@ -15,10 +15,11 @@
 
 /* Micro-kernel contract.
  *
- * ap: packed A micro-panel, kc rows of MR values: ap[p*MR + i] = A(i, p).
+ * a:  the A micro-panel, A(i, p) = a[i*rs_a + p*cs_a]: a packed panel (rs_a = 1,
+ *     cs_a = MR, zero-padded past mr) or A in place (then rows >= mr are not read).
  * bp: packed B micro-panel, kc rows of ldbp values: bp[p*ldbp + j] = B(p, j);
  *     ldbp = nr rounded up to the kernel's vector length (<= NR).
- * Both are zero-padded past mr / nr, so the kernel may compute a full tile.
+ * bp is zero-padded past nr, so the kernel may compute a full-width tile.
  * c:  the mr × nr tile of C, row stride ldc; only that tile is written.
  * flags: FM_UKR_ACCUMULATE -> C += A·B, else C = A·B;
  *        FM_UKR_EPILOGUE   -> then C = act(C + bias[0..nr)) (bias may be NULL).
@@ -26,12 +27,12 @@
  * its value does not depend on the tile it falls in. */
 enum { FM_UKR_ACCUMULATE = 1, FM_UKR_EPILOGUE = 2 };
 
-typedef void (*fm_ukr_f32)(int64_t kc, const float *ap, const float *bp, int64_t ldbp,
-                           float *c, int64_t ldc, int mr, int nr, int flags,
-                           const float *bias, int act);
-typedef void (*fm_ukr_f64)(int64_t kc, const double *ap, const double *bp, int64_t ldbp,
-                           double *c, int64_t ldc, int mr, int nr, int flags,
-                           const double *bias, int act);
+typedef void (*fm_ukr_f32)(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
+                           const float *bp, int64_t ldbp, float *c, int64_t ldc, int mr, int nr,
+                           int flags, const float *bias, int act);
+typedef void (*fm_ukr_f64)(int64_t kc, const double *a, int64_t rs_a, int64_t cs_a,
+                           const double *bp, int64_t ldbp, double *c, int64_t ldc, int mr, int nr,
+                           int flags, const double *bias, int act);
 
 /* Row-wise activation of a rows × cols block (not softmax). */
 typedef void (*fm_act_rows_f32)(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);

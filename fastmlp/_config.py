@@ -14,12 +14,15 @@ def get_num_threads():
     return _engine.get_num_threads()
 
 
+MAX_THREADS = 4096
+
+
 def set_num_threads(n):
     """Use n threads (a positive integer), or None for the default."""
     if n is None:
         _engine.set_num_threads(0)
         return
-    _engine.set_num_threads(check_int(n, "n", minimum=1))
+    _engine.set_num_threads(check_int(n, "n", minimum=1, maximum=MAX_THREADS))
 
 
 def config():

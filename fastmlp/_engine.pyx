@@ -177,8 +177,12 @@ cdef class Network:
         for kind, n_in, n_out, act, use_bias, rate in specs:
             if kind == FM_LAYER_DENSE:
                 total += n_in * n_out + (n_out if use_bias else 0)
-        self.params = np.zeros(total, dtype=self.dtype)
-        self.grads = np.zeros(total, dtype=self.dtype)
+        try:
+            self.params = np.zeros(total, dtype=self.dtype)
+            self.grads = np.zeros(total, dtype=self.dtype)
+        except (MemoryError, ValueError):
+            raise MemoryError(f"fastmlp cannot allocate {total:,} parameters "
+                              f"({2 * total * self.dtype.itemsize:,} bytes with gradients)") from None
         self.weights = []
         self.gradients_views = []
         cdef fm_layer *L

@@ -12,6 +12,11 @@ import numpy as np
 FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
+def plain(value):
+    """A numpy scalar as the Python number it holds (for messages: 7, not np.int64(7))."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def describe(value):
     """A short description of a value for error messages."""
     if isinstance(value, np.ndarray):
@@ -79,7 +84,9 @@ def _listing(choices):
 
 
 def check_dtype(dtype, name="dtype"):
-    """'float32' or 'float64' (or the numpy types) -> numpy dtype."""
+    """'float32' or 'float64' (or the numpy types) -> numpy dtype; None means float32."""
+    if dtype is None:
+        return np.dtype(np.float32)
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -103,6 +110,11 @@ def _as_numeric_array(data, name):
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must contain numbers (bool, integer or float); "
                         f"got {describe(arr) if arr.ndim else describe(data)}")
+    if isinstance(arr, np.ma.MaskedArray):
+        if np.ma.count_masked(arr):
+            raise ValueError(f"{name} is a masked array with {np.ma.count_masked(arr)} masked "
+                             f"values; fill them first (e.g. {name}.filled(0))")
+        arr = arr.data
     return arr
 
 
@@ -125,6 +137,21 @@ def check_finite(arr, name):
                      f"(first at index [{position}]); remove or impute it")
 
 
+def cast(arr, dtype, name):
+    """arr as a C-contiguous array of dtype (a copy only if needed); finite
+    values too large for dtype are refused rather than turned into inf."""
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(arr, dtype=dtype)
+    if out is not arr and arr.dtype.kind == "f" and arr.dtype.itemsize > out.dtype.itemsize:
+        if not (np.isfinite(out.min()) and np.isfinite(out.max())):
+            where = _first_non_finite(out)
+            position = ", ".join(str(int(i)) for i in where)
+            raise ValueError(f"{name} contains {plain(arr[where])!r} (first at index [{position}]), "
+                             f"beyond the range of {np.dtype(dtype).name}; scale the data or use "
+                             f"dtype='float64'")
+    return out
+
+
 def as_matrix(data, name, dtype, n_features=None):
     """Samples as a C-contiguous 2-D array of `dtype`, finite and non-empty.
 
@@ -145,10 +172,10 @@ def as_matrix(data, name, dtype, n_features=None):
         raise ValueError(f"{name} has {arr.shape[1]} features per sample but the model expects "
                          f"{n_features}; got shape {arr.shape}")
     check_finite(arr, name)
-    return np.ascontiguousarray(arr, dtype=dtype)
+    return cast(arr, dtype, name)
 
 
-def as_targets(data, name, loss, n_outputs, n_samples, dtype):
+def as_targets(data, name, loss, n_outputs, n_samples, dtype, x_name="x"):
     """Targets for `loss` as (y, labels): y a C-contiguous (n, n_outputs) array
     of `dtype` and labels None, or, for sparse categorical cross-entropy, y
     None and labels an int64 array of class indices."""
@@ -156,7 +183,7 @@ def as_targets(data, name, loss, n_outputs, n_samples, dtype):
     if arr.ndim == 0:
         raise ValueError(f"{name} must hold one target per sample; got a scalar")
     if arr.shape[0] != n_samples:
-        raise ValueError(f"x and {name} have different numbers of samples: "
+        raise ValueError(f"{x_name} and {name} have different numbers of samples: "
                          f"{n_samples} and {arr.shape[0]}")
     check_finite(arr, name)
     if loss == "sparse_categorical_crossentropy":
@@ -167,10 +194,10 @@ def as_targets(data, name, loss, n_outputs, n_samples, dtype):
                              f"shape ({n_samples},); {name} has shape {arr.shape} (for one-hot "
                              f"targets use categorical_crossentropy)")
         if arr.dtype.kind == "f" and not np.array_equal(arr, np.floor(arr)):
-            bad = arr[np.flatnonzero(arr != np.floor(arr))[0]]
+            bad = plain(arr[np.flatnonzero(arr != np.floor(arr))[0]])
             raise ValueError(f"{name} must hold whole-number class labels for "
                              f"sparse_categorical_crossentropy; got {bad!r}")
-        lo, hi = arr.min(), arr.max()
+        lo, hi = plain(arr.min()), plain(arr.max())
         if lo < 0 or hi >= n_outputs:
             bad = lo if lo < 0 else hi
             raise ValueError(f"{name} contains label {bad!r} but the output layer has {n_outputs} "
@@ -185,8 +212,8 @@ def as_targets(data, name, loss, n_outputs, n_samples, dtype):
         raise ValueError(f"{name} must have shape ({n_samples}, {n_outputs}) to match the output "
                          f"layer's {n_outputs} units; got shape {arr.shape}{hint}")
     if loss in ("binary_crossentropy", "categorical_crossentropy"):
-        lo, hi = arr.min(), arr.max()
+        lo, hi = plain(arr.min()), plain(arr.max())
         if lo < 0 or hi > 1:
             raise ValueError(f"{loss} expects targets in [0, 1]; {name} contains "
                              f"{(lo if lo < 0 else hi)!r}")
-    return np.ascontiguousarray(arr, dtype=dtype), None
+    return cast(arr, dtype, name), None

@@ -7,7 +7,7 @@ import re
 import numpy as np
 
 from . import activations, initializers
-from ._validation import check_bool, check_float, check_int, check_finite, describe
+from ._validation import cast, check_bool, check_finite, check_float, check_int, describe
 
 _name_counts = {}
 
@@ -70,9 +70,11 @@ class Dense(Layer):
         use_bias = check_bool(use_bias, "use_bias")
         n_in = None if input_dim is None else check_int(input_dim, "input_dim", minimum=1)
         if input_shape is not None:
-            if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 1:
+            if not isinstance(input_shape, (tuple, list)):
+                raise TypeError(f"input_shape must be a tuple (features,); got {describe(input_shape)}")
+            if len(input_shape) != 1:
                 raise ValueError(f"input_shape must be (features,) for a Dense layer; "
-                                 f"got {describe(input_shape)}")
+                                 f"got {tuple(input_shape)}")
             from_shape = check_int(input_shape[0], "input_shape[0]", minimum=1)
             if n_in is not None and n_in != from_shape:
                 raise ValueError(f"input_dim={n_in} and input_shape={tuple(input_shape)} disagree")
@@ -118,7 +120,8 @@ class Dense(Layer):
     def set_weights(self, weights):
         if self._params is None:
             raise RuntimeError(f"layer {self.name!r} has no weights yet: build its model first")
-        arrays = check_weight_list(weights, self.expected_shapes(), f"layer {self.name!r}")
+        arrays = check_weight_list(weights, self.expected_shapes(), f"layer {self.name!r}",
+                                   self._params[0].dtype)
         for target, value in zip([p for p in self._params if p is not None], arrays):
             target[...] = value
 
@@ -144,8 +147,8 @@ class Dropout(Layer):
 LAYER_CLASSES = {"Dense": Dense, "Dropout": Dropout}
 
 
-def check_weight_list(weights, shapes, owner):
-    """Arrays matching `shapes` one to one, finite; returns them as float64 arrays."""
+def check_weight_list(weights, shapes, owner, dtype):
+    """Arrays matching `shapes` one to one, finite in `dtype`; returns them in dtype."""
     if not isinstance(weights, (list, tuple)):
         raise TypeError(f"weights for {owner} must be a list of arrays; got {describe(weights)}")
     if len(weights) != len(shapes):
@@ -163,5 +166,5 @@ def check_weight_list(weights, shapes, owner):
             raise ValueError(f"weights[{i}] for {owner} must have shape {tuple(shape)}; "
                              f"got {arr.shape}")
         check_finite(arr, f"weights[{i}] for {owner}")
-        arrays.append(arr)
+        arrays.append(cast(arr, dtype, f"weights[{i}] for {owner}"))
     return arrays

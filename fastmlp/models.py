@@ -9,6 +9,7 @@ import os
 import threading
 import time
 import warnings
+import zipfile
 
 import numpy as np
 
@@ -30,10 +31,14 @@ _model_count = [0]
 
 
 def _check_verbose(verbose):
-    if verbose == "auto":
-        return 1
-    if isinstance(verbose, (bool, np.bool_)) or verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 0, 1, 2 or 'auto'; got {describe(verbose)}")
+    if isinstance(verbose, str):
+        if verbose == "auto":
+            return 1
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto'; got {verbose!r}")
+    if isinstance(verbose, (bool, np.bool_)) or not isinstance(verbose, (int, np.integer)):
+        raise TypeError(f"verbose must be 0, 1, 2 or 'auto'; got {describe(verbose)}")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto'; got {verbose}")
     return int(verbose)
 
 
@@ -121,7 +126,12 @@ class Sequential:
             self._layers.append(layer)
             layer._model = self
             if n_in is not None:
-                self._build(n_in)
+                try:
+                    self._build(n_in)
+                except BaseException:
+                    self._layers.pop()
+                    layer._model = None
+                    raise
 
     def _plan(self, n_in, layers=None, require_dense=True):
         """Engine specs for the layers fed n_in features; raises ValueError
@@ -170,6 +180,7 @@ class Sequential:
                 dropout_seed = _random.next_seed()
         engine = _engine.Network(self._dtype, specs, dropout_seed)
         rng = rng or _random.generator()
+        bound = []
         for layer, (kernel, bias) in zip(self._layers, engine.weights):
             if not isinstance(layer, Dense):
                 continue
@@ -180,11 +191,14 @@ class Sequential:
             else:
                 kernel[...] = initial_kernel(layer.kernel_initializer, kernel.shape[0],
                                              kernel.shape[1], rng)
-            layer._params = (kernel, bias)
+            bound.append((layer, (kernel, bias)))
+        if self._loss is not None:
+            self._configure_engine(engine)
+        # nothing above touched the model: a failure leaves it as it was
+        for layer, params in bound:
+            layer._params = params
         self._engine = engine
         self._n_in = n_in
-        if self._loss is not None:
-            self._configure_engine()
 
     def _require_built(self, what):
         if self._engine is None:
@@ -213,9 +227,10 @@ class Sequential:
             return metrics_module.NONE
         return metrics_module.accuracy_code(self._loss, self._output_units())
 
-    def _configure_engine(self):
-        self._engine.set_loss(losses.CODES[self._loss], self._metric_code())
-        self._engine.set_optimizer(*self.optimizer.engine_args())
+    def _configure_engine(self, engine=None):
+        engine = engine or self._engine
+        engine.set_loss(losses.CODES[self._loss], self._metric_code())
+        engine.set_optimizer(*self.optimizer.engine_args())
 
     def _require_compiled(self, what):
         if self._loss is None:
@@ -227,8 +242,9 @@ class Sequential:
     def _inputs(self, x, name="x"):
         return as_matrix(x, name, self._dtype, self._n_in or self._declared_input_dim())
 
-    def _targets(self, y, n_samples, name="y"):
-        return as_targets(y, name, self._loss, self._output_units(), n_samples, self._dtype)
+    def _targets(self, y, n_samples, name="y", x_name="x"):
+        return as_targets(y, name, self._loss, self._output_units(), n_samples, self._dtype,
+                          x_name=x_name)
 
     def _logs(self, loss, metric_value, prefix=""):
         logs = {prefix + "loss": loss}
@@ -267,11 +283,15 @@ class Sequential:
                                   user_callbacks, validation, shuffle)
 
     def _validation_arrays(self, validation_data, n_features):
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError(f"validation_data must be a tuple (x_val, y_val); "
-                             f"got {describe(validation_data)}")
+        if not isinstance(validation_data, (tuple, list)):
+            raise TypeError(f"validation_data must be a tuple (x_val, y_val); "
+                            f"got {describe(validation_data)}")
+        if len(validation_data) != 2:
+            raise ValueError(f"validation_data must be a tuple (x_val, y_val); got "
+                             f"{len(validation_data)} items")
         xv = as_matrix(validation_data[0], "validation_data x", self._dtype, n_features)
-        yv, lv = self._targets(validation_data[1], len(xv), name="validation_data y")
+        yv, lv = self._targets(validation_data[1], len(xv), name="validation_data y",
+                               x_name="validation_data x")
         return xv, yv, lv
 
     @staticmethod
@@ -354,6 +374,7 @@ class Sequential:
         chunk = self._chunk(batch_size)
         verbose = _check_verbose(verbose)
         x = self._inputs(x)
+        chunk = min(chunk, len(x))
         start = time.perf_counter()
         out = np.empty((len(x), self._output_units()), dtype=self._dtype)
         self._engine.predict(x, out, chunk)
@@ -375,6 +396,7 @@ class Sequential:
         return_dict = check_bool(return_dict, "return_dict")
         x = self._inputs(x)
         y, labels = self._targets(y, len(x))
+        chunk = min(chunk, len(x))
         start = time.perf_counter()
         loss, metric_value = self._evaluate_arrays(x, y, labels, chunk)
         logs = self._logs(loss, metric_value)
@@ -405,7 +427,7 @@ class Sequential:
         """Replace every weight; the list is checked whole before any is written."""
         with self._lock:
             self._require_built("set_weights()")
-            arrays = check_weight_list(weights, self._weight_shapes(), "set_weights()")
+            arrays = check_weight_list(weights, self._weight_shapes(), "set_weights()", self._dtype)
             targets = [p for layer in self._layers if isinstance(layer, Dense)
                        for p in layer._params if p is not None]
             for target, value in zip(targets, arrays):
@@ -516,12 +538,15 @@ class Sequential:
 def load_model(path):
     """Read a model written by Sequential.save."""
     path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no model file at {path!r}")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError("not a zip of arrays")
+        with data:
             arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError, EOFError) as exc:
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"no model file at {path!r}") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{path!r} is not a fastmlp model file ({exc})") from None
     if "config" not in arrays:
         raise ValueError(f"{path!r} is not a fastmlp model file (no config entry)")
