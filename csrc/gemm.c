@@ -5,11 +5,12 @@
  *   jc: n in NC-column blocks
  *   pc: k in equal blocks of at most KC  -> pack op(B)[pc, jc] into NR-wide,
  *                                           k-major panels (absorbs trans_b)
- *   ic: m in MC-row blocks; A is read in place (a row panel's MR values at
- *       one k are broadcast, so they need no unit stride), except the last
- *       panel when it has fewer than MR rows, which is packed zero-padded
- *   tiles of the MC×NC block, row panel outer, column panel inner: the
- *   MR×kc A panel stays in L1 while the packed B panels stream from L2.
+ *   tiles of the m×NC block, row panel outer, column panel inner: the MR×kc
+ *   A panel stays in L1 while the packed B panels stream from L2. A is read
+ *   in place, never packed: a row panel's MR values at one k are broadcast,
+ *   so they need no unit stride, and the kernels read only the rows there are.
+ *   With a single row panel (m <= MR, e.g. predicting one row) B is read in
+ *   place too, since each of its values is used once.
  * Threads pack disjoint panels, meet at a barrier, then split the tiles; the
  * k blocking depends on k alone and every C element is summed by one thread
  * in k order, so results are bitwise identical for any thread count. */
@@ -100,6 +101,79 @@ void fm_aligned_free(void *p)
 #else
     free(p);
 #endif
+}
+
+/* The skinny kernels (n <= 16, float32, AVX-512): returns 1 when it handled
+ * the product (with *rc set), 0 to leave it to the blocked path. Rows are
+ * split between threads; for NN they first pack Bᵀ (n × k) together. */
+static int gemm_skinny_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                           const float *a, int64_t lda, const float *b, int64_t ldb, float *c,
+                           int64_t ldc, const float *bias, int act, int accumulate, int *rc)
+{
+    const fm_skinny_kernels *sk = fm_isa()->skinny;
+    if (!sk || trans_b || n > sk->max_n) return 0;
+    const int nt = fm_threads_for(2.0 * (double)m * (double)n * (double)k);
+    *rc = FM_OK;
+    if (!trans_a) {
+        const int64_t ldbt = (k + 15) & ~(int64_t)15;
+        float *bt = (float *)fm_pack_buffer((size_t)(n * ldbt) * sizeof(float));
+        if (!bt) {
+            *rc = FM_ENOMEM;
+            return 1;
+        }
+        const int64_t pairs = (m + 1) / 2, chunks = ldbt / 16;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+        {
+#ifdef _OPENMP
+            const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+#else
+            const int tid = 0, nth = 1;
+#endif
+            const int64_t p0 = 16 * (chunks * tid / nth), p1 = 16 * (chunks * (tid + 1) / nth);
+            const int64_t end_p = p1 < k ? p1 : k;
+            if (end_p > p0) fm_isa()->transpose_f32(b + p0 * ldb, ldb, end_p - p0, n, bt + p0, ldbt);
+#ifdef _OPENMP
+            if (nth > 1) {
+#pragma omp barrier
+            }
+#endif
+            const int64_t i0 = 2 * (pairs * tid / nth), i1 = 2 * (pairs * (tid + 1) / nth);
+            const int64_t end = i1 < m ? i1 : m;
+            if (end > i0)
+                sk->nn_f32(end - i0, n, k, a + i0 * lda, lda, bt, ldbt, c + i0 * ldc, ldc, bias,
+                           act, accumulate);
+        }
+    } else {
+        const int64_t blocks = (m + 31) / 32;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+        {
+#ifdef _OPENMP
+            const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+#else
+            const int tid = 0, nth = 1;
+#endif
+            const int64_t i0 = 32 * (blocks * tid / nth), i1 = 32 * (blocks * (tid + 1) / nth);
+            const int64_t end = i1 < m ? i1 : m;
+            if (end > i0)
+                sk->tn_f32(end - i0, n, k, a + i0, lda, b, ldb, c + i0 * ldc, ldc, bias, act,
+                           accumulate);
+        }
+    }
+    (void)nt;
+    return 1;
+}
+
+static int gemm_skinny_f64(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                           const double *a, int64_t lda, const double *b, int64_t ldb, double *c,
+                           int64_t ldc, const double *bias, int act, int accumulate, int *rc)
+{
+    (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b;
+    (void)ldb, (void)c, (void)ldc, (void)bias, (void)act, (void)accumulate, (void)rc;
+    return 0;
 }
 
 #define FM_TYPED_SOURCE "gemm.inc"

@@ -41,7 +41,7 @@ static inline void store_part_f64(double *p, __m256d v, int n)
 #define MR 6
 #define NVMAX 2
 #define UKR ukr_avx2_f32
-#define UKR_NV ukr_avx2_f32_nv
+#define UKR_T ukr_avx2_f32_t
 #define V_ZERO() _mm256_setzero_ps()
 #define V_SET1(x) _mm256_set1_ps(x)
 #define V_LOAD(p) _mm256_loadu_ps(p)
@@ -59,7 +59,7 @@ static inline void store_part_f64(double *p, __m256d v, int n)
 #undef VL
 #undef NVMAX
 #undef UKR
-#undef UKR_NV
+#undef UKR_T
 #undef V_ZERO
 #undef V_SET1
 #undef V_LOAD
@@ -77,7 +77,7 @@ static inline void store_part_f64(double *p, __m256d v, int n)
 #define VL 4
 #define NVMAX 2
 #define UKR ukr_avx2_f64
-#define UKR_NV ukr_avx2_f64_nv
+#define UKR_T ukr_avx2_f64_t
 #define V_ZERO() _mm256_setzero_pd()
 #define V_SET1(x) _mm256_set1_pd(x)
 #define V_LOAD(p) _mm256_loadu_pd(p)
@@ -92,10 +92,13 @@ static inline void store_part_f64(double *p, __m256d v, int n)
 
 const fm_isa_table fm_isa_avx2 = {
     "avx2",
-    /* mr, nr, vl, kc, mc, nc */
-    {6, 16, 8, 256, 144, 512},
-    {6, 8, 4, 256, 144, 256},
+    /* mr, nr, vl, kc, nc */
+    {6, 16, 8, 256, 512},
+    {6, 8, 4, 256, 256},
     ukr_avx2_f32,
     ukr_avx2_f64,
+    NULL,
+    fm_transpose_scalar_f32,
+    fm_transpose_scalar_f64,
 };
 #endif

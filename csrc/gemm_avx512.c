@@ -15,7 +15,7 @@
 #define MR 8
 #define NVMAX 3
 #define UKR ukr_avx512_f32
-#define UKR_NV ukr_avx512_f32_nv
+#define UKR_T ukr_avx512_f32_t
 #define V_ZERO() _mm512_setzero_ps()
 #define V_SET1(x) _mm512_set1_ps(x)
 #define V_LOAD(p) _mm512_loadu_ps(p)
@@ -33,7 +33,7 @@
 #undef VL
 #undef NVMAX
 #undef UKR
-#undef UKR_NV
+#undef UKR_T
 #undef V_ZERO
 #undef V_SET1
 #undef V_LOAD
@@ -51,7 +51,7 @@
 #define VL 8
 #define NVMAX 3
 #define UKR ukr_avx512_f64
-#define UKR_NV ukr_avx512_f64_nv
+#define UKR_T ukr_avx512_f64_t
 #define V_ZERO() _mm512_setzero_pd()
 #define V_SET1(x) _mm512_set1_pd(x)
 #define V_LOAD(p) _mm512_loadu_pd(p)
@@ -66,10 +66,13 @@
 
 const fm_isa_table fm_isa_avx512 = {
     "avx512",
-    /* mr, nr, vl, kc, mc, nc */
-    {8, 48, 16, 384, 256, 480},
-    {8, 24, 8, 256, 256, 240},
+    /* mr, nr, vl, kc, nc */
+    {8, 48, 16, 384, 480},
+    {8, 24, 8, 256, 240},
     ukr_avx512_f32,
     ukr_avx512_f64,
+    &fm_skinny_avx512,
+    fm_transpose_avx512_f32,
+    fm_transpose_scalar_f64,
 };
 #endif

@@ -15,7 +15,7 @@
             for (int j = 0; j < NR; j++) acc[i][j] = 0;                                 \
         for (int64_t p = 0; p < kc; p++) {                                              \
             const REAL *b = bp + p * ldbp;                                              \
-            for (int i = 0; i < GEN_MR; i++) {                                          \
+            for (int i = 0; i < GEN_MR; i++) { /* rows past mr are not read */           \
                 const REAL a = i < mr ? ap[p * cs_a + i * rs_a] : 0;                    \
                 for (int j = 0; j < NR; j++) acc[i][j] += a * b[j];                     \
             }                                                                           \
@@ -38,9 +38,12 @@ DEFINE_GENERIC_UKR(double, f64, 8)
 
 const fm_isa_table fm_isa_generic = {
     "generic",
-    /* mr, nr, vl, kc, mc, nc */
-    {GEN_MR, 16, 16, 256, 128, 512},
-    {GEN_MR, 8, 8, 256, 128, 256},
+    /* mr, nr, vl, kc, nc */
+    {GEN_MR, 16, 16, 256, 512},
+    {GEN_MR, 8, 8, 256, 256},
     ukr_generic_f32,
     ukr_generic_f64,
+    NULL,
+    fm_transpose_scalar_f32,
+    fm_transpose_scalar_f64,
 };

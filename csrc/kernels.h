@@ -15,8 +15,8 @@
 
 /* Micro-kernel contract.
  *
- * a:  the A micro-panel, A(i, p) = a[i*rs_a + p*cs_a]: a packed panel (rs_a = 1,
- *     cs_a = MR, zero-padded past mr) or A in place (then rows >= mr are not read).
+ * a:  the A micro-panel, A(i, p) = a[i*rs_a + p*cs_a], read in place; rows at
+ *     and past mr are never read.
  * bp: packed B micro-panel, kc rows of ldbp values: bp[p*ldbp + j] = B(p, j);
  *     ldbp = nr rounded up to the kernel's vector length (<= NR).
  * bp is zero-padded past nr, so the kernel may compute a full-width tile.
@@ -41,24 +41,57 @@ typedef void (*fm_act_rows_f64)(int act, int64_t rows, int64_t cols, double *y, 
 typedef struct {
     int mr, nr;      /* register tile */
     int vl;          /* vector length: packed B panels are padded to a multiple */
-    int kc, mc, nc;  /* cache blocks: k depth, rows and columns per packed block */
+    int kc, nc;      /* cache blocks: k depth and columns of a packed B block */
 } fm_blocking;
+
+/* Kernels for C(rows × n) with n <= max_n (csrc/gemm_avx512_skinny.c), whole
+ * rows at a time, bias/activation/accumulate as for fm_gemm:
+ * nn: C = A·B with A rows × k in place and B given transposed, bt (n × k);
+ * tn: C = Aᵀ·B with A stored k × rows, B stored k × n, both in place. */
+typedef struct {
+    int max_n;
+    void (*nn_f32)(int64_t rows, int64_t n, int64_t k, const float *a, int64_t lda,
+                   const float *bt, int64_t ldbt, float *c, int64_t ldc, const float *bias,
+                   int act, int accumulate);
+    void (*tn_f32)(int64_t rows, int64_t n, int64_t k, const float *a, int64_t lda,
+                   const float *b, int64_t ldb, float *c, int64_t ldc, const float *bias,
+                   int act, int accumulate);
+} fm_skinny_kernels;
+
+/* dst[j*ldd + i] = src[i*lds + j] for i < rows, j < cols (packing Bᵀ). */
+typedef void (*fm_transpose_f32)(const float *src, int64_t lds, int64_t rows, int64_t cols,
+                                 float *dst, int64_t ldd);
+typedef void (*fm_transpose_f64)(const double *src, int64_t lds, int64_t rows, int64_t cols,
+                                 double *dst, int64_t ldd);
 
 typedef struct {
     const char *name;
     fm_blocking blocking_f32, blocking_f64;
     fm_ukr_f32 ukr_f32;
     fm_ukr_f64 ukr_f64;
+    const fm_skinny_kernels *skinny; /* NULL: the general kernels serve every shape */
+    fm_transpose_f32 transpose_f32;
+    fm_transpose_f64 transpose_f64;
 } fm_isa_table;
 
 extern const fm_isa_table fm_isa_generic;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const fm_isa_table fm_isa_avx2;
 extern const fm_isa_table fm_isa_avx512;
+extern const fm_skinny_kernels fm_skinny_avx512;
 #endif
 
 /* The table in use; fm_init() sets it. */
 const fm_isa_table *fm_isa(void);
+
+void fm_transpose_scalar_f32(const float *src, int64_t lds, int64_t rows, int64_t cols,
+                             float *dst, int64_t ldd);
+void fm_transpose_scalar_f64(const double *src, int64_t lds, int64_t rows, int64_t cols,
+                             double *dst, int64_t ldd);
+#if defined(__x86_64__) || defined(_M_X64)
+void fm_transpose_avx512_f32(const float *src, int64_t lds, int64_t rows, int64_t cols,
+                             float *dst, int64_t ldd);
+#endif
 
 /* Scalar epilogue shared by the portable kernels and edge paths. */
 void fm_act_rows_scalar_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);

@@ -101,6 +101,65 @@ def gemm(cnp.ndarray a, bint trans_a, cnp.ndarray b, bint trans_b, cnp.ndarray c
     _check(rc, "matmul")
 
 
+cdef bint _unit_rows(cnp.ndarray x):
+    """Whether x's rows have unit element stride and do not overlap."""
+    cdef Py_ssize_t item = x.itemsize
+    cdef Py_ssize_t rows = x.shape[0], cols = x.shape[1]
+    cdef Py_ssize_t s0 = x.strides[0], s1 = x.strides[1]
+    if not cnp.PyArray_ISALIGNED(x):
+        return False
+    if cols > 1 and s1 != item:
+        return False
+    return rows <= 1 or (s0 >= cols * item and s0 % item == 0)
+
+
+cdef tuple _span(cnp.ndarray x):
+    """[first, last] byte addresses x touches."""
+    cdef Py_ssize_t lo = <Py_ssize_t>cnp.PyArray_DATA(x), hi = lo, i, extent
+    for i in range(x.ndim):
+        if x.shape[i] == 0:
+            return (0, -1)
+        extent = (x.shape[i] - 1) * x.strides[i]
+        if extent < 0:
+            lo += extent
+        else:
+            hi += extent
+    return (lo, hi + x.itemsize - 1)
+
+
+cdef bint _overlap(cnp.ndarray x, cnp.ndarray y):
+    a, b = _span(x), _span(y)
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def matmul(cnp.ndarray a, cnp.ndarray b, bint trans_a, bint trans_b, cnp.ndarray out):
+    """op(a) @ op(b) for 2-D arrays of one float dtype and matching inner
+    dimensions (checked by the caller), into out (or a new array). Copies an
+    operand only when neither it nor its transpose has unit row stride."""
+    if not _unit_rows(a):
+        if _unit_rows(a.T):
+            a, trans_a = a.T, not trans_a
+        else:
+            a = np.ascontiguousarray(a)
+    if not _unit_rows(b):
+        if _unit_rows(b.T):
+            b, trans_b = b.T, not trans_b
+        else:
+            b = np.ascontiguousarray(b)
+    cdef Py_ssize_t m = a.shape[1] if trans_a else a.shape[0]
+    cdef Py_ssize_t n = b.shape[0] if trans_b else b.shape[1]
+    target = out
+    if out is None or not _unit_rows(out) or _overlap(out, a) or _overlap(out, b):
+        target = np.empty((m, n), dtype=a.dtype)
+    if m > 0 and n > 0:
+        gemm(a, trans_a, b, trans_b, target)
+    if out is None:
+        return target
+    if target is not out:
+        out[...] = target
+    return out
+
+
 def activation(int act, cnp.ndarray y):
     """Apply an activation in place to a C-contiguous 2-D array."""
     cdef int64_t rows = y.shape[0], cols = y.shape[1]
