@@ -100,5 +100,9 @@ const fm_isa_table fm_isa_avx2 = {
     NULL,
     fm_transpose_scalar_f32,
     fm_transpose_scalar_f64,
+    fm_update_range_avx2_f32,
+    fm_update_range_avx2_f64,
+    fm_dropout_rows_f32,
+    fm_dropout_rows_f64,
 };
 #endif

@@ -74,5 +74,9 @@ const fm_isa_table fm_isa_avx512 = {
     &fm_skinny_avx512,
     fm_transpose_avx512_f32,
     fm_transpose_scalar_f64,
+    fm_update_range_avx512_f32,
+    fm_update_range_avx512_f64,
+    fm_dropout_rows_avx512_f32,
+    fm_dropout_rows_avx512_f64,
 };
 #endif

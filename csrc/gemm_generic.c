@@ -46,4 +46,8 @@ const fm_isa_table fm_isa_generic = {
     NULL,
     fm_transpose_scalar_f32,
     fm_transpose_scalar_f64,
+    fm_update_range_f32,
+    fm_update_range_f64,
+    fm_dropout_rows_f32,
+    fm_dropout_rows_f64,
 };

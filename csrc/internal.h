@@ -18,7 +18,7 @@ void *fm_pack_buffer(size_t bytes);   /* per calling thread, grows on demand */
                        const REAL *out, const fm_targets *t, REAL *grad, fm_step_stats *st); \
     void fm_optimizer_step_##SFX(fm_optimizer *opt, int64_t n, REAL *w, const REAL *g);     \
     void fm_dropout_##SFX(uint64_t seed, int64_t step, int layer, double rate, int64_t rows, \
-                          int64_t cols, const REAL *in, REAL *out);                          \
+                          int64_t cols, const REAL *in, int64_t ldi, REAL *out, int64_t ldo);  \
     void fm_column_sums_##SFX(int64_t rows, int64_t cols, const REAL *x, int64_t ldx,        \
                               REAL *sums);
 FM_DECLARE_TYPED(float, f32)

@@ -4,6 +4,9 @@
 #define FASTMLP_KERNELS_H
 
 #include "fastmlp.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #if defined(_MSC_VER)
 #define FM_RESTRICT __restrict
@@ -64,6 +67,34 @@ typedef void (*fm_transpose_f32)(const float *src, int64_t lds, int64_t rows, in
 typedef void (*fm_transpose_f64)(const double *src, int64_t lds, int64_t rows, int64_t cols,
                                  double *dst, int64_t ldd);
 
+/* Optimizer update rules and the coefficients of one step (optim.c). */
+enum {
+    FM_RULE_SGD, FM_RULE_SGD_MOMENTUM, FM_RULE_SGD_NESTEROV,
+    FM_RULE_RMSPROP, FM_RULE_RMSPROP_MOMENTUM, FM_RULE_ADAM
+};
+typedef struct {
+    int rule;
+    double learning_rate, momentum, rho, one_minus_rho, epsilon;
+    double alpha, one_minus_beta_1, one_minus_beta_2; /* Adam */
+} fm_update_coeffs;
+typedef void (*fm_update_f32)(const fm_update_coeffs *k, int64_t n, float *w, const float *g,
+                              float *s1, float *s2);
+typedef void (*fm_update_f64)(const fm_update_coeffs *k, int64_t n, double *w, const double *g,
+                              double *s1, double *s2);
+
+/* A dropout mask's key (rng.c): Philox key, counter words, 16-bit threshold. */
+typedef struct {
+    uint32_t key[2];
+    uint32_t layer, step, threshold;
+    double scale;
+} fm_dropout_key;
+typedef void (*fm_dropout_rows_fn_f32)(const fm_dropout_key *k, int64_t r0, int64_t r1,
+                                       int64_t cols, const float *in, int64_t ldi, float *out,
+                                       int64_t ldo);
+typedef void (*fm_dropout_rows_fn_f64)(const fm_dropout_key *k, int64_t r0, int64_t r1,
+                                       int64_t cols, const double *in, int64_t ldi, double *out,
+                                       int64_t ldo);
+
 typedef struct {
     const char *name;
     fm_blocking blocking_f32, blocking_f64;
@@ -72,6 +103,10 @@ typedef struct {
     const fm_skinny_kernels *skinny; /* NULL: the general kernels serve every shape */
     fm_transpose_f32 transpose_f32;
     fm_transpose_f64 transpose_f64;
+    fm_update_f32 update_f32;
+    fm_update_f64 update_f64;
+    fm_dropout_rows_fn_f32 dropout_rows_f32;
+    fm_dropout_rows_fn_f64 dropout_rows_f64;
 } fm_isa_table;
 
 extern const fm_isa_table fm_isa_generic;
@@ -91,6 +126,33 @@ void fm_transpose_scalar_f64(const double *src, int64_t lds, int64_t rows, int64
 #if defined(__x86_64__) || defined(_M_X64)
 void fm_transpose_avx512_f32(const float *src, int64_t lds, int64_t rows, int64_t cols,
                              float *dst, int64_t ldd);
+#endif
+
+#define FM_DECLARE_ELEMENTWISE(ISA)                                                           \
+    void fm_update_range##ISA##_f32(const fm_update_coeffs *k, int64_t n, float *w,            \
+                                    const float *g, float *s1, float *s2);                     \
+    void fm_update_range##ISA##_f64(const fm_update_coeffs *k, int64_t n, double *w,           \
+                                    const double *g, double *s1, double *s2);                  \
+    void fm_dropout_rows##ISA##_f32(const fm_dropout_key *k, int64_t r0, int64_t r1,           \
+                                    int64_t cols, const float *in, int64_t ldi, float *out,    \
+                                    int64_t ldo);                                              \
+    void fm_dropout_rows##ISA##_f64(const fm_dropout_key *k, int64_t r0, int64_t r1,           \
+                                    int64_t cols, const double *in, int64_t ldi, double *out,  \
+                                    int64_t ldo);
+FM_DECLARE_ELEMENTWISE()
+#if defined(__x86_64__) || defined(_M_X64)
+FM_DECLARE_ELEMENTWISE(_avx2)
+FM_DECLARE_ELEMENTWISE(_avx512)
+#endif
+#undef FM_DECLARE_ELEMENTWISE
+
+fm_dropout_key fm_dropout_key_for(uint64_t seed, int64_t step, int layer, double rate);
+
+/* The thread number and team size inside a parallel region (0 and 1 outside). */
+#ifdef _OPENMP
+#define FM_TEAM(tid, nth) ((tid) = omp_get_thread_num(), (nth) = omp_get_num_threads())
+#else
+#define FM_TEAM(tid, nth) ((void)(tid), (void)(nth))
 #endif
 
 /* Scalar epilogue shared by the portable kernels and edge paths. */

@@ -1,9 +1,65 @@
-/* Optimizer updates with Keras 3's rules, over the whole parameter arena at
- * once (each parameter's update is independent of the others). */
+/* Optimizer steps: the coefficients of this step, then the update rule over
+ * the whole parameter arena, split between threads (each parameter's update
+ * is independent of the others, so the split does not change the result). */
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "kernels.h"
 #include "internal.h"
 
-#define FM_TYPED_SOURCE "optim.inc"
+static fm_update_coeffs coefficients(const fm_optimizer *opt)
+{
+    fm_update_coeffs k = {0};
+    k.learning_rate = opt->learning_rate;
+    k.momentum = opt->momentum;
+    k.rho = opt->rho;
+    k.one_minus_rho = 1 - opt->rho;
+    k.epsilon = opt->epsilon;
+    k.one_minus_beta_1 = 1 - opt->beta_1;
+    k.one_minus_beta_2 = 1 - opt->beta_2;
+    switch (opt->kind) {
+    case FM_OPT_SGD:
+        k.rule = opt->momentum == 0 ? FM_RULE_SGD
+                                    : (opt->nesterov ? FM_RULE_SGD_NESTEROV : FM_RULE_SGD_MOMENTUM);
+        break;
+    case FM_OPT_RMSPROP:
+        k.rule = opt->momentum == 0 ? FM_RULE_RMSPROP : FM_RULE_RMSPROP_MOMENTUM;
+        break;
+    default: { /* Adam: Keras 3 folds the bias corrections into the step size */
+        const double t = (double)(opt->iterations + 1);
+        k.rule = FM_RULE_ADAM;
+        k.alpha = opt->learning_rate * sqrt(1 - pow(opt->beta_2, t)) / (1 - pow(opt->beta_1, t));
+        break;
+    }
+    }
+    return k;
+}
+
+#define FM_TYPED_SOURCE "optim_update.inc"
 #include "typed.h"
+#undef FM_TYPED_SOURCE
+
+#define DEFINE_STEP(REAL, SFX)                                                                 \
+    void fm_optimizer_step_##SFX(fm_optimizer *opt, int64_t n, REAL *w, const REAL *g)         \
+    {                                                                                          \
+        const fm_update_coeffs k = coefficients(opt);                                          \
+        const fm_update_##SFX update = fm_isa()->update_##SFX;                                 \
+        REAL *s1 = (REAL *)opt->slot1, *s2 = (REAL *)opt->slot2;                               \
+        const int nt = fm_threads_for(8.0 * (double)n);                                        \
+        const int64_t chunks = (n + 63) / 64;                                                  \
+        (void)nt;                                                                              \
+        _Pragma("omp parallel num_threads(nt) if (nt > 1)")                                    \
+        {                                                                                      \
+            int tid = 0, nth = 1;                                                              \
+            FM_TEAM(tid, nth);                                                                 \
+            const int64_t i0 = 64 * (chunks * tid / nth);                                      \
+            int64_t i1 = 64 * (chunks * (tid + 1) / nth);                                      \
+            if (i1 > n) i1 = n;                                                                \
+            if (i1 > i0) update(&k, i1 - i0, w + i0, g + i0, s1 + i0, s2 + i0);                \
+        }                                                                                      \
+        opt->iterations++;                                                                     \
+    }
+DEFINE_STEP(float, f32)
+DEFINE_STEP(double, f64)

@@ -1,7 +1,18 @@
-/* Counter-based random numbers for dropout: the mask of an element is a pure
- * function of (seed, step, layer, element index), so it does not depend on
- * how work is split over threads, and backward recomputes it instead of
- * storing it. */
+/* Counter-based random numbers for dropout. The mask of an element is a pure
+ * function of (seed, step, layer, row, column), so it does not depend on how
+ * work is split over threads, and backward recomputes it instead of storing it.
+ *
+ * Layout: a row's columns go in blocks of 128; in block B, column
+ * 128·B + 16·j + l (j < 8, l < 16) takes 16 bits of Philox4x32-10 at counter
+ * (16·B + l, row, layer, step): word j/2, low half for even j, high for odd.
+ * So 16 consecutive columns take the same half-word of 16 consecutive
+ * counters, which a 16-lane vector computes at once. An element is kept when
+ * its 16-bit draw is at least rate·65536 (rounded), and scaled by 1/(1 − rate). */
+#include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "kernels.h"
 #include "internal.h"
 
@@ -28,6 +39,18 @@ void fm_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t ou
     out[1] = c1;
     out[2] = c2;
     out[3] = c3;
+}
+
+fm_dropout_key fm_dropout_key_for(uint64_t seed, int64_t step, int layer, double rate)
+{
+    fm_dropout_key k;
+    k.key[0] = (uint32_t)seed;
+    k.key[1] = (uint32_t)(seed >> 32) ^ (uint32_t)((uint64_t)step >> 32);
+    k.layer = (uint32_t)layer;
+    k.step = (uint32_t)step;
+    k.threshold = (uint32_t)floor(rate * 65536.0 + 0.5);
+    k.scale = 1.0 / (1.0 - rate);
+    return k;
 }
 
 #define FM_TYPED_SOURCE "rng.inc"

@@ -189,9 +189,11 @@ def dropout(uint64_t seed, int64_t step, int layer, double rate, cnp.ndarray x):
     out = np.empty_like(x)
     cdef int64_t rows = x.shape[0], cols = x.shape[1]
     if x.dtype == np.float64:
-        fm_dropout_f64(seed, step, layer, rate, rows, cols, <double *>_ptr(x), <double *>_ptr(out))
+        fm_dropout_f64(seed, step, layer, rate, rows, cols, <double *>_ptr(x), cols,
+                       <double *>_ptr(out), cols)
     else:
-        fm_dropout_f32(seed, step, layer, rate, rows, cols, <float *>_ptr(x), <float *>_ptr(out))
+        fm_dropout_f32(seed, step, layer, rate, rows, cols, <float *>_ptr(x), cols,
+                       <float *>_ptr(out), cols)
     return out
 
 

@@ -91,6 +91,6 @@ cdef extern from "fastmlp.h" nogil:
 cdef extern from "internal.h" nogil:
     void fm_philox4x32(const uint32_t *counter, const uint32_t *key, uint32_t *out)
     void fm_dropout_f32(uint64_t seed, int64_t step, int layer, double rate, int64_t rows,
-                        int64_t cols, const float *inp, float *out)
+                        int64_t cols, const float *inp, int64_t ldi, float *out, int64_t ldo)
     void fm_dropout_f64(uint64_t seed, int64_t step, int layer, double rate, int64_t rows,
-                        int64_t cols, const double *inp, double *out)
+                        int64_t cols, const double *inp, int64_t ldi, double *out, int64_t ldo)

@@ -32,14 +32,40 @@ def test_dropout_mask_statistics_and_scaling(rate):
     np.testing.assert_allclose(out[kept], 1 / (1 - rate), rtol=1e-6)
 
 
+def reference_dropout(seed, step, layer, rate, x):
+    """The documented layout (csrc/rng.c), element by element, from the scalar Philox."""
+    key = [seed & 0xFFFFFFFF, (seed >> 32) ^ (step >> 32)]
+    threshold = int(np.floor(rate * 65536 + 0.5))
+    out = np.zeros_like(x)
+    rows, cols = x.shape
+    for r in range(rows):
+        for c in range(cols):
+            block, within = divmod(c, 128)
+            j, lane = divmod(within, 16)
+            words = _engine.philox4x32([16 * block + lane, r, layer, step & 0xFFFFFFFF], key)
+            draw = (words[j // 2] >> (16 * (j % 2))) & 0xFFFF
+            if draw >= threshold:
+                out[r, c] = x[r, c] * x.dtype.type(1 / (1 - rate))
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dropout_layout_on_every_path(isa, dtype):
+    x = np.random.default_rng(3).standard_normal((5, 300)).astype(dtype)
+    seed, step = (0x1234567 << 32) | 0x89ABCDE, (5 << 32) | 17
+    expected = reference_dropout(seed, step, 2, 0.3, x)
+    np.testing.assert_array_equal(_engine.dropout(seed, step, 2, 0.3, x), expected)
+
+
 def test_dropout_mask_is_keyed_on_seed_step_layer():
     x = np.ones((64, 64))
     base = _engine.dropout(1, 2, 3, 0.5, x)
     np.testing.assert_array_equal(base, _engine.dropout(1, 2, 3, 0.5, x))
     for other in [(9, 2, 3), (1, 9, 3), (1, 2, 9)]:
         assert not np.array_equal(base, _engine.dropout(*other, 0.5, x))
-    # a mask element depends on its index only: a sub-block of rows matches
+    # a mask element depends on its row and column only: a sub-block of rows matches
     np.testing.assert_array_equal(_engine.dropout(1, 2, 3, 0.5, x[:16]), base[:16])
+
 
 
 ACT_CODES = {"relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4, "softmax": 5}

@@ -30,12 +30,12 @@ def run_steps(optimizer, update, steps=3):
         expected = model.get_weights()  # continue from the engine's values
 
 
-def test_sgd_plain():
+def test_sgd_plain(isa):
     run_steps(fm.SGD(learning_rate=0.1), lambda w, g, s, t: w - g * 0.1)
 
 
 @pytest.mark.parametrize("nesterov", [False, True])
-def test_sgd_momentum(nesterov):
+def test_sgd_momentum(isa, nesterov):
     lr, mu = 0.05, 0.9
 
     def update(w, g, s, t):
@@ -46,7 +46,7 @@ def test_sgd_momentum(nesterov):
 
 
 @pytest.mark.parametrize("momentum", [0.0, 0.5])
-def test_rmsprop(momentum):
+def test_rmsprop(isa, momentum):
     lr, rho, eps = 0.01, 0.8, 1e-7
 
     def update(w, g, s, t):
@@ -60,7 +60,7 @@ def test_rmsprop(momentum):
     run_steps(fm.RMSprop(learning_rate=lr, rho=rho, momentum=momentum, epsilon=eps), update)
 
 
-def test_adam():
+def test_adam(isa):
     lr, b1, b2, eps = 0.01, 0.8, 0.95, 1e-7
 
     def update(w, g, s, t):

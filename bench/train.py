@@ -1,0 +1,229 @@
+"""Training throughput of the seed network (784-512-512-10, ReLU, dropout 0.2,
+softmax cross-entropy, RMSprop, batch 128): one epoch of 60,000 rows of
+Fashion-MNIST (synthetic data of the same shape when it is not installed),
+with fastmlp and its peers in the same process:
+
+- numpy: the same network written in numpy (matmuls by OpenBLAS), float32;
+- PyTorch (when installed): nn.Sequential, RMSprop(alpha=0.9, eps=1e-7);
+- scikit-learn (when installed): MLPClassifier((512, 512), adam, batch 128),
+  which has neither dropout nor RMSprop, so the closest it offers.
+
+Libraries alternate epoch by epoch; each thread count runs in its own process
+(OMP_NUM_THREADS / OPENBLAS_NUM_THREADS set before loading). Reported: the
+median epoch time, samples/s, the share of the arithmetic floor (192.6 GFLOP
+per epoch at the float32 FMA peak measured in the same run) and fastmlp's
+speedup over each peer.
+
+    python bench/train.py [--threads 1 2] [--epochs 3] [--markdown]
+"""
+import argparse
+import time
+
+import numpy as np
+
+from common import fashion_mnist_or_synthetic, machine_line, report, run_children, table
+
+BATCH = 128
+EPOCH_GFLOP = 192.6  # forward + both backward GEMMs (no dX for layer 1), 469 steps
+
+
+def glorot(rng, fan_in, fan_out):
+    limit = np.sqrt(6 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32)
+
+
+class FastmlpPeer:
+    name = "fastmlp"
+
+    def __init__(self, threads):
+        import fastmlp as fm
+
+        fm.set_num_threads(threads)
+        fm.set_random_seed(0)
+        self.model = fm.Sequential()
+        self.model.add(fm.Dense(512, activation="relu", input_shape=(784,)))
+        self.model.add(fm.Dropout(0.2))
+        self.model.add(fm.Dense(512, activation="relu"))
+        self.model.add(fm.Dropout(0.2))
+        self.model.add(fm.Dense(10, activation="softmax"))
+        self.model.compile(optimizer=fm.RMSprop(), loss="sparse_categorical_crossentropy",
+                           metrics=["accuracy"])
+        self.version = fm.__version__
+
+    def epoch(self, x, y):
+        self.model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+
+
+class NumpyPeer:
+    """The seed network in numpy: what a careful user would write without a framework."""
+    name = "numpy"
+
+    def __init__(self, threads):
+        rng = np.random.default_rng(0)
+        self.rng = rng
+        sizes = [(784, 512), (512, 512), (512, 10)]
+        self.w = [glorot(rng, a, b) for a, b in sizes]
+        self.b = [np.zeros(b, np.float32) for _, b in sizes]
+        self.vw = [np.zeros_like(w) for w in self.w]
+        self.vb = [np.zeros_like(b) for b in self.b]
+        self.version = np.__version__
+
+    def _rmsprop(self, param, grad, v, lr=0.001, rho=0.9, eps=1e-7):
+        v *= rho
+        v += (1 - rho) * grad * grad
+        param -= lr * grad / np.sqrt(v + eps)
+
+    def step(self, xb, yb):
+        w, b, n = self.w, self.b, len(xb)
+        h1 = xb @ w[0]
+        h1 += b[0]
+        np.maximum(h1, 0, out=h1)
+        m1 = (self.rng.random(h1.shape, dtype=np.float32) >= 0.2) * np.float32(1.25)
+        d1 = h1 * m1
+        h2 = d1 @ w[1]
+        h2 += b[1]
+        np.maximum(h2, 0, out=h2)
+        m2 = (self.rng.random(h2.shape, dtype=np.float32) >= 0.2) * np.float32(1.25)
+        d2 = h2 * m2
+        z = d2 @ w[2]
+        z += b[2]
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        z[np.arange(n), yb] -= 1
+        z /= n
+        grads = [None, None, (d2.T @ z, z.sum(axis=0))]
+        g = z @ w[2].T
+        g *= m2
+        g *= h2 > 0
+        grads[1] = (d1.T @ g, g.sum(axis=0))
+        g = g @ w[1].T
+        g *= m1
+        g *= h1 > 0
+        grads[0] = (xb.T @ g, g.sum(axis=0))
+        for i, (gw, gb) in enumerate(grads):
+            self._rmsprop(w[i], gw, self.vw[i])
+            self._rmsprop(b[i], gb, self.vb[i])
+
+    def epoch(self, x, y):
+        order = self.rng.permutation(len(x))
+        for start in range(0, len(x), BATCH):
+            idx = order[start:start + BATCH]
+            self.step(x[idx], y[idx])
+
+
+class TorchPeer:
+    name = "PyTorch"
+
+    def __init__(self, threads):
+        import torch
+
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        nn = torch.nn
+        self.torch = torch
+        self.model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2),
+                                   nn.Linear(512, 512), nn.ReLU(), nn.Dropout(0.2),
+                                   nn.Linear(512, 10))
+        self.opt = torch.optim.RMSprop(self.model.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
+        self.loss = nn.CrossEntropyLoss()
+        self.version = torch.__version__
+
+    def epoch(self, x, y):
+        torch = self.torch
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        order = torch.randperm(len(x))
+        self.model.train()
+        for start in range(0, len(x), BATCH):
+            idx = order[start:start + BATCH]
+            self.opt.zero_grad(set_to_none=True)
+            self.loss(self.model(xt[idx]), yt[idx]).backward()
+            self.opt.step()
+
+
+class SklearnPeer:
+    name = "scikit-learn"
+
+    def __init__(self, threads):
+        import sklearn
+        from sklearn.neural_network import MLPClassifier
+
+        self.model = MLPClassifier(hidden_layer_sizes=(512, 512), solver="adam", alpha=0.0,
+                                   batch_size=BATCH, learning_rate_init=0.001, max_iter=1,
+                                   warm_start=True, random_state=0)
+        self.version = sklearn.__version__
+
+    def epoch(self, x, y):
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.model.fit(x, y)
+
+
+def available_peers(threads):
+    peers = [FastmlpPeer(threads), NumpyPeer(threads)]
+    for cls in (TorchPeer, SklearnPeer):
+        try:
+            peers.append(cls(threads))
+        except ImportError:
+            print(f"({cls.name} not installed: skipped)")
+    return peers
+
+
+def child(threads, epochs, markdown):
+    import fastmlp as fm
+
+    x, y, _, _, source = fashion_mnist_or_synthetic()
+    peers = available_peers(threads)
+    peak = fm.ops.peak_gflops(threads, 0.3)
+    floor = EPOCH_GFLOP / peak
+    for peer in peers:  # warm-up epoch: first-touch allocations, thread pools, caches
+        peer.epoch(x, y)
+    times = {peer.name: [] for peer in peers}
+    for _ in range(epochs):
+        for peer in peers:
+            time.sleep(0.2)
+            start = time.perf_counter()
+            peer.epoch(x, y)
+            times[peer.name].append(time.perf_counter() - start)
+    medians = {name: float(np.median(t)) for name, t in times.items()}
+    base = medians["fastmlp"]
+    print(f"\n## {threads} thread{'s' if threads > 1 else ''}: one epoch of {source} "
+          f"({len(x)} rows, batch {BATCH}); FMA peak measured now {peak:.0f} GFLOPS, "
+          f"so the arithmetic floor is {floor:.2f} s\n")
+    rows = []
+    for peer in peers:
+        t = medians[peer.name]
+        rows.append([f"{peer.name} {peer.version}", f"{t:.3f}", f"{len(x) / t:,.0f}",
+                     f"{100 * floor / t:.0f}", "1.00" if peer.name == "fastmlp" else f"{t / base:.2f}"])
+    table(["library", "epoch s (median)", "samples/s", "% of floor", "fastmlp speedup"], rows,
+          markdown)
+    report({"threads": threads, "medians": medians})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per library")
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.epochs, args.markdown)
+        return
+    print(machine_line())
+    results = run_children(__file__, args.threads, ["--epochs", str(args.epochs)] +
+                           (["--markdown"] if args.markdown else []))
+    by_threads = {r["threads"]: r["medians"] for r in results}
+    if 1 in by_threads and 2 in by_threads:
+        print("\nscaling from 1 to 2 threads (epoch time ratio):")
+        for name in by_threads[1]:
+            if name in by_threads[2]:
+                print(f"  {name}: {by_threads[1][name] / by_threads[2][name]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
