@@ -69,6 +69,10 @@ int fm_gemm_f64(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                 const double *a, int64_t lda, const double *b, int64_t ldb,
                 double *c, int64_t ldc, const double *bias, int act, int accumulate);
 
+/* ---- input checks (finite.c) ---- */
+int fm_all_finite_f32(const float *x, int64_t n);
+int fm_all_finite_f64(const double *x, int64_t n);
+
 /* ---- elementwise kernels (activations.c), exposed for tests ---- */
 void fm_activation_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
 void fm_activation_f64(int act, int64_t rows, int64_t cols, double *y, int64_t ldy);

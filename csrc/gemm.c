@@ -176,5 +176,13 @@ static int gemm_skinny_f64(int trans_a, int trans_b, int64_t m, int64_t n, int64
     return 0;
 }
 
+/* The wide kernel (one or two rows), float32 only for now. */
+static fm_ukr_f32 wide_ukr_f32(void) { return fm_isa()->wide_f32.ukr; }
+static int wide_rows_f32(void) { return fm_isa()->wide_f32.rows; }
+static int wide_nr_f32(void) { return fm_isa()->wide_f32.nr; }
+static fm_ukr_f64 wide_ukr_f64(void) { return NULL; }
+static int wide_rows_f64(void) { return 0; }
+static int wide_nr_f64(void) { return 0; }
+
 #define FM_TYPED_SOURCE "gemm.inc"
 #include "typed.h"

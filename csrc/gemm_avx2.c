@@ -104,5 +104,6 @@ const fm_isa_table fm_isa_avx2 = {
     fm_update_range_avx2_f64,
     fm_dropout_rows_f32,
     fm_dropout_rows_f64,
+    {0, 0, NULL},
 };
 #endif

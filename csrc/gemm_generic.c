@@ -50,4 +50,5 @@ const fm_isa_table fm_isa_generic = {
     fm_update_range_f64,
     fm_dropout_rows_f32,
     fm_dropout_rows_f64,
+    {0, 0, NULL},
 };

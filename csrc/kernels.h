@@ -107,6 +107,12 @@ typedef struct {
     fm_update_f64 update_f64;
     fm_dropout_rows_fn_f32 dropout_rows_f32;
     fm_dropout_rows_fn_f64 dropout_rows_f64;
+    /* For m <= rows (predicting a row or two): a kernel with the micro-kernel's
+     * contract, B read in place, up to nr columns; ukr NULL when absent. */
+    struct {
+        int rows, nr;
+        fm_ukr_f32 ukr;
+    } wide_f32;
 } fm_isa_table;
 
 extern const fm_isa_table fm_isa_generic;

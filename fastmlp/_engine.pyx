@@ -160,6 +160,21 @@ def matmul(cnp.ndarray a, cnp.ndarray b, bint trans_a, bint trans_b, cnp.ndarray
     return out
 
 
+def all_finite(cnp.ndarray x):
+    """Whether a C-contiguous float32/float64 array holds only finite values
+    (one pass, no temporary; the caller checks contiguity and dtype)."""
+    cdef int64_t n = x.size
+    cdef const void *p = cnp.PyArray_DATA(x)
+    cdef int ok
+    if x.dtype == np.float32:
+        with nogil:
+            ok = fm_all_finite_f32(<const float *>p, n)
+    else:
+        with nogil:
+            ok = fm_all_finite_f64(<const double *>p, n)
+    return bool(ok)
+
+
 def activation(int act, cnp.ndarray y):
     """Apply an activation in place to a C-contiguous 2-D array."""
     cdef int64_t rows = y.shape[0], cols = y.shape[1]

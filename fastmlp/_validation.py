@@ -9,6 +9,8 @@ import operator
 
 import numpy as np
 
+from . import _engine
+
 FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
@@ -123,12 +125,18 @@ def _first_non_finite(arr):
     return np.unravel_index(flat_index, arr.shape)
 
 
+_FAST_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def check_finite(arr, name):
     """Raise ValueError if a float array holds NaN or infinity."""
     if arr.dtype.kind != "f" or arr.size == 0:
         return
+    if arr.dtype in _FAST_FLOATS and arr.flags.c_contiguous:
+        if _engine.all_finite(arr):
+            return
     # min and max propagate NaN and reveal infinities without a temporary array
-    if np.isfinite(arr.min()) and np.isfinite(arr.max()):
+    elif np.isfinite(arr.min()) and np.isfinite(arr.max()):
         return
     where = _first_non_finite(arr)
     value = arr[where]
@@ -140,6 +148,8 @@ def check_finite(arr, name):
 def cast(arr, dtype, name):
     """arr as a C-contiguous array of dtype (a copy only if needed); finite
     values too large for dtype are refused rather than turned into inf."""
+    if arr.dtype == dtype and arr.flags.c_contiguous:
+        return arr
     with np.errstate(over="ignore"):
         out = np.ascontiguousarray(arr, dtype=dtype)
     if out is not arr and arr.dtype.kind == "f" and arr.dtype.itemsize > out.dtype.itemsize:

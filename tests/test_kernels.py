@@ -183,3 +183,16 @@ def test_omp_num_threads_sets_the_default(tmp_path):
     assert result.returncode == 0, result.stderr
     if fm._config.config()["openmp"]:
         assert result.stdout.strip() == "1"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_all_finite_edge_values(dtype):
+    info = np.finfo(dtype)
+    finite = np.array([0.0, -0.0, info.max, -info.max, info.tiny, info.tiny / 4, 1.0], dtype=dtype)
+    assert _engine.all_finite(finite)
+    for bad in (np.nan, np.inf, -np.inf):
+        for position in (0, 3, 6):
+            x = finite.copy()
+            x[position] = bad
+            assert not _engine.all_finite(x)
+    assert _engine.all_finite(np.zeros(0, dtype))

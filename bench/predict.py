@@ -1,0 +1,136 @@
+"""Inference speed of the seed network (784-512-512-10, ReLU, softmax):
+predicting 10,000 rows, and the latency of predicting one row, with fastmlp
+and its peers in the same process (PyTorch and scikit-learn when installed),
+at 1 and 2 threads, on Fashion-MNIST's test set (synthetic data of its shape
+when it is not installed). Calls alternate between libraries; medians.
+
+- fastmlp: model.predict(x), float32
+- PyTorch: model(x) under torch.inference_mode(), float32
+- scikit-learn: MLPClassifier.predict_proba(x), float32 input
+
+    python bench/predict.py [--threads 1 2] [--markdown]
+"""
+import argparse
+import time
+
+import numpy as np
+
+from common import fashion_mnist_or_synthetic, machine_line, report, run_children, table
+
+
+def seed_weights():
+    import fastmlp as fm
+
+    fm.set_random_seed(0)
+    model = fm.Sequential()
+    model.add(fm.Dense(512, activation="relu", input_shape=(784,)))
+    model.add(fm.Dropout(0.2))
+    model.add(fm.Dense(512, activation="relu"))
+    model.add(fm.Dropout(0.2))
+    model.add(fm.Dense(10, activation="softmax"))
+    return model
+
+
+def peers(threads, model):
+    import fastmlp as fm
+
+    fm.set_num_threads(threads)
+    weights = model.get_weights()
+    found = [("fastmlp " + fm.__version__, model.predict)]
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+        nn = torch.nn
+        net = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                            nn.Linear(512, 10), nn.Softmax(dim=1))
+        with torch.no_grad():
+            for layer, (w, b) in zip([net[0], net[2], net[4]], zip(weights[::2], weights[1::2])):
+                layer.weight.copy_(torch.from_numpy(w.T.copy()))
+                layer.bias.copy_(torch.from_numpy(b))
+        net.eval()
+
+        def torch_predict(x):
+            with torch.inference_mode():
+                return net(torch.from_numpy(x)).numpy()
+        found.append(("PyTorch " + torch.__version__, torch_predict))
+    except ImportError:
+        print("(PyTorch not installed: skipped)")
+    try:
+        import sklearn
+        from sklearn.neural_network import MLPClassifier
+
+        clf = MLPClassifier(hidden_layer_sizes=(512, 512))
+        clf.coefs_ = [w.copy() for w in weights[::2]]
+        clf.intercepts_ = [b.copy() for b in weights[1::2]]
+        clf.n_layers_, clf.n_outputs_, clf.out_activation_ = 4, 10, "softmax"
+        clf.classes_ = np.arange(10)
+        clf.n_features_in_ = 784
+        clf._label_binarizer = None
+        found.append(("scikit-learn " + sklearn.__version__, clf.predict_proba))
+    except ImportError:
+        print("(scikit-learn not installed: skipped)")
+    return found
+
+
+def median_time(fn, arg, min_time):
+    reps = 1
+    while True:  # enough repetitions for a sample of at least min_time
+        start = time.perf_counter()
+        for _ in range(reps):
+            fn(arg)
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            return elapsed / reps
+        reps *= 2
+
+
+def child(threads, rounds, markdown):
+    _, _, x_test, _, source = fashion_mnist_or_synthetic()
+    model = seed_weights()
+    libs = peers(threads, model)
+    reference = model.predict(x_test[:100])
+    for name, fn in libs[1:]:
+        np.testing.assert_allclose(fn(x_test[:100]), reference, atol=1e-4, err_msg=name)
+    batch, one = x_test[:10000], x_test[:1].copy()
+    samples = {name: {"batch": [], "one": []} for name, _ in libs}
+    for name, fn in libs:  # warm-up
+        fn(batch)
+        fn(one)
+    for _ in range(rounds):
+        for name, fn in libs:
+            time.sleep(0.1)
+            samples[name]["batch"].append(median_time(fn, batch, 0.05))
+            samples[name]["one"].append(median_time(fn, one, 0.02))
+    med = {name: {k: float(np.median(v)) for k, v in s.items()} for name, s in samples.items()}
+    base = med[libs[0][0]]
+    print(f"\n## {threads} thread{'s' if threads > 1 else ''}: seed network, {source}\n")
+    rows = []
+    for name, _ in libs:
+        m = med[name]
+        rows.append([name, f"{m['batch'] * 1e3:.1f}", f"{len(batch) / m['batch']:,.0f}",
+                     f"{m['batch'] / base['batch']:.2f}", f"{m['one'] * 1e6:.1f}",
+                     f"{m['one'] / base['one']:.2f}"])
+    table(["library", "10,000 rows ms", "rows/s", "fastmlp speedup", "1 row µs",
+           "fastmlp speedup (latency)"], rows, markdown)
+    report({"threads": threads, "medians": med})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.rounds, args.markdown)
+        return
+    print(machine_line())
+    run_children(__file__, args.threads, ["--rounds", str(args.rounds)] +
+                 (["--markdown"] if args.markdown else []))
+
+
+if __name__ == "__main__":
+    main()
