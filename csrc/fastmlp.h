@@ -76,6 +76,7 @@ int fm_all_finite_f64(const double *x, int64_t n);
 /* ---- elementwise kernels (activations.c), exposed for tests ---- */
 void fm_activation_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
 void fm_activation_f64(int act, int64_t rows, int64_t cols, double *y, int64_t ldy);
+void fm_exp_f32(const float *x, float *y, int64_t n); /* the exp inside softmax */
 
 /* ---- the network (network.c) ----
  * The engine allocates every buffer and fills these structs; the C side only

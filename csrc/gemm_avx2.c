@@ -34,7 +34,7 @@ static inline void store_part_f64(double *p, __m256d v, int n)
     memcpy(p, t, (size_t)n * sizeof(double));
 }
 
-#define FM_ACT_ROWS(act, r, n, c, ldc) fm_act_rows_scalar_f32(act, r, n, c, ldc)
+#define FM_ACT_ROWS(act, r, n, c, ldc) fm_act_rows_avx2_f32(act, r, n, c, ldc)
 #define REAL float
 #define VEC __m256
 #define VL 8
@@ -104,6 +104,9 @@ const fm_isa_table fm_isa_avx2 = {
     fm_update_range_avx2_f64,
     fm_dropout_rows_f32,
     fm_dropout_rows_f64,
+    fm_act_rows_avx2_f32,
+    fm_act_rows_scalar_f64,
+    fm_exp_avx2_f32,
     {0, 0, NULL},
 };
 #endif

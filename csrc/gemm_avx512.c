@@ -8,7 +8,7 @@
 
 #include "kernels.h"
 
-#define FM_ACT_ROWS(act, r, n, c, ldc) fm_act_rows_scalar_f32(act, r, n, c, ldc)
+#define FM_ACT_ROWS(act, r, n, c, ldc) fm_act_rows_avx512_f32(act, r, n, c, ldc)
 #define REAL float
 #define VEC __m512
 #define VL 16
@@ -115,7 +115,7 @@ wide_t(const int rows, const int nv, int64_t kc, const float *FM_RESTRICT a, int
         }
     }
     if ((flags & FM_UKR_EPILOGUE) && (act == FM_ACT_SIGMOID || act == FM_ACT_TANH))
-        fm_act_rows_scalar_f32(act, rows, nr, c, ldc);
+        fm_act_rows_avx512_f32(act, rows, nr, c, ldc);
 }
 
 #define WIDE_CASE(R_, V_)                                                                      \
@@ -151,6 +151,9 @@ const fm_isa_table fm_isa_avx512 = {
     fm_update_range_avx512_f64,
     fm_dropout_rows_avx512_f32,
     fm_dropout_rows_avx512_f64,
+    fm_act_rows_avx512_f32,
+    fm_act_rows_scalar_f64,
+    fm_exp_avx512_f32,
     {2, 128, wide_avx512_f32},
 };
 #endif

@@ -146,7 +146,7 @@ static void skinny_nn_avx512_f32(int64_t rows, int64_t n, int64_t k, const float
     default:
         break;
     }
-    if (act == FM_ACT_SIGMOID || act == FM_ACT_TANH) fm_act_rows_scalar_f32(act, rows, n, c, ldc);
+    if (act == FM_ACT_SIGMOID || act == FM_ACT_TANH) fm_act_rows_avx512_f32(act, rows, n, c, ldc);
 }
 
 /* C rows i..i+V·16 (at most `rows`) × N columns of C = Aᵀ·B with A stored k × m. */
@@ -205,7 +205,7 @@ static void skinny_tn_avx512_f32(int64_t rows, int64_t n, int64_t k, const float
     default:
         break;
     }
-    if (act == FM_ACT_SIGMOID || act == FM_ACT_TANH) fm_act_rows_scalar_f32(act, rows, n, c, ldc);
+    if (act == FM_ACT_SIGMOID || act == FM_ACT_TANH) fm_act_rows_avx512_f32(act, rows, n, c, ldc);
 }
 
 const fm_skinny_kernels fm_skinny_avx512 = {16, skinny_nn_avx512_f32, skinny_tn_avx512_f32};

@@ -50,5 +50,8 @@ const fm_isa_table fm_isa_generic = {
     fm_update_range_f64,
     fm_dropout_rows_f32,
     fm_dropout_rows_f64,
+    fm_act_rows_scalar_f32,
+    fm_act_rows_scalar_f64,
+    fm_exp_scalar_f32,
     {0, 0, NULL},
 };

@@ -107,6 +107,11 @@ typedef struct {
     fm_update_f64 update_f64;
     fm_dropout_rows_fn_f32 dropout_rows_f32;
     fm_dropout_rows_fn_f64 dropout_rows_f64;
+    /* Activations in place over rows (vector exp/sigmoid/tanh for float32;
+     * libm for float64 on every path), and exp alone (for tests). */
+    fm_act_rows_f32 act_rows_f32;
+    fm_act_rows_f64 act_rows_f64;
+    void (*exp_f32)(const float *x, float *y, int64_t n);
     /* For m <= rows (predicting a row or two): a kernel with the micro-kernel's
      * contract, B read in place, up to nr columns; ukr NULL when absent. */
     struct {
@@ -159,6 +164,14 @@ fm_dropout_key fm_dropout_key_for(uint64_t seed, int64_t step, int layer, double
 #define FM_TEAM(tid, nth) ((tid) = omp_get_thread_num(), (nth) = omp_get_num_threads())
 #else
 #define FM_TEAM(tid, nth) ((void)(tid), (void)(nth))
+#endif
+
+void fm_exp_scalar_f32(const float *x, float *y, int64_t n);
+#if defined(__x86_64__) || defined(_M_X64)
+void fm_act_rows_avx512_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
+void fm_act_rows_avx2_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
+void fm_exp_avx512_f32(const float *x, float *y, int64_t n);
+void fm_exp_avx2_f32(const float *x, float *y, int64_t n);
 #endif
 
 /* Scalar epilogue shared by the portable kernels and edge paths. */

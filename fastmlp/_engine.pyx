@@ -187,6 +187,13 @@ def activation(int act, cnp.ndarray y):
             fm_activation_f32(act, rows, cols, <float *>p, cols)
 
 
+def exp_f32(cnp.ndarray x):
+    """The float32 exp that softmax uses on the current SIMD path (for tests)."""
+    out = np.empty_like(x)
+    fm_exp_f32(<const float *>_ptr(x), <float *>_ptr(out), x.size)
+    return out
+
+
 def philox4x32(counter, key):
     cdef uint32_t c[4]
     cdef uint32_t k[2]

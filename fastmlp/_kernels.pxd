@@ -31,6 +31,7 @@ cdef extern from "fastmlp.h" nogil:
     int fm_all_finite_f64(const double *x, int64_t n)
     void fm_activation_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy)
     void fm_activation_f64(int act, int64_t rows, int64_t cols, double *y, int64_t ldy)
+    void fm_exp_f32(const float *x, float *y, int64_t n)
 
     ctypedef struct fm_layer:
         int kind
