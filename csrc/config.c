@@ -2,6 +2,9 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#if !defined(_WIN32)
+#include <pthread.h>
+#endif
 
 #include "kernels.h"
 
@@ -10,6 +13,30 @@
 #define FM_MIN_FLOPS_PER_THREAD 2.0e5
 
 static int fm_threads; /* 0: follow omp_get_max_threads() (OMP_NUM_THREADS, threadpoolctl) */
+
+/* GNU OpenMP's thread pool does not survive fork(): a child whose parent had
+ * started it hangs in its first parallel region. So a child forked after
+ * fastmlp used threads runs single-threaded (use the spawn start method for
+ * parallel workers). */
+static volatile int pool_started, forked_after_pool;
+
+#if !defined(_WIN32)
+static void in_forked_child(void)
+{
+    if (pool_started) forked_after_pool = 1;
+}
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static void register_fork_handler(void) { pthread_atfork(NULL, NULL, in_forked_child); }
+#endif
+
+void fm_config_init(void)
+{
+#if !defined(_WIN32)
+    pthread_once(&fork_once, register_fork_handler);
+#endif
+}
+
+int fm_forked_single_threaded(void) { return forked_after_pool; }
 
 const char *fm_compiler(void)
 {
@@ -54,6 +81,7 @@ int fm_num_procs(void)
 int fm_get_num_threads(void)
 {
 #ifdef _OPENMP
+    if (forked_after_pool) return 1;
     return fm_threads > 0 ? fm_threads : omp_get_max_threads();
 #else
     return 1;
@@ -68,10 +96,11 @@ void fm_set_num_threads(int n)
 int fm_threads_for(double flops)
 {
 #ifdef _OPENMP
-    if (omp_in_parallel()) return 1;
+    if (forked_after_pool || omp_in_parallel()) return 1;
     const int most = fm_get_num_threads();
     const double fit = flops / FM_MIN_FLOPS_PER_THREAD;
-    if (fit < 2) return 1;
+    if (fit < 2 || most < 2) return 1;
+    pool_started = 1;
     return fit < most ? (int)fit : most;
 #else
     (void)flops;

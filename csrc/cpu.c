@@ -85,6 +85,7 @@ static const fm_isa_table *supported_by_name(const char *name)
 
 int fm_init(void)
 {
+    fm_config_init();
     detected = best_supported();
     current = detected;
     requested[0] = '\0';

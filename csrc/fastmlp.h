@@ -51,6 +51,8 @@ int fm_openmp_version(void);         /* _OPENMP date, 0 when serial */
 int fm_get_num_threads(void);
 void fm_set_num_threads(int n);      /* n >= 1 */
 int fm_num_procs(void);
+void fm_config_init(void);              /* called by fm_init */
+int fm_forked_single_threaded(void);    /* 1 in a child forked after threads were used */
 
 /* float32 FMA throughput of `threads` threads on the best vectors the CPU
  * has, measured for at least `seconds` (peak.c; for benchmarks). */

@@ -52,6 +52,8 @@ def show_config(file=None):
         f"  compiler:    {info['compiler']}",
         f"  openmp:      {openmp}",
         f"  simd path:   {simd}; best for this CPU: {info['simd_detected']}",
-        f"  threads:     {info['num_threads']} of {info['num_procs']} processors",
+        f"  threads:     {info['num_threads']} of {info['num_procs']} processors"
+        + (" (single-threaded: forked after the parent used threads)"
+           if info["forked_single_threaded"] else ""),
     ]
     print("\n".join(lines), file=file or sys.stdout)

@@ -49,6 +49,7 @@ def config():
         "openmp_version": fm_openmp_version(),
         "num_threads": fm_get_num_threads(),
         "num_procs": fm_num_procs(),
+        "forked_single_threaded": bool(fm_forked_single_threaded()),
     }
 
 

@@ -18,6 +18,7 @@ cdef extern from "fastmlp.h" nogil:
     int fm_get_num_threads()
     void fm_set_num_threads(int n)
     int fm_num_procs()
+    int fm_forked_single_threaded()
     double fm_peak_gflops(int threads, double seconds)
 
     int fm_gemm_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,

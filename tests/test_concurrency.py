@@ -1,0 +1,162 @@
+"""fastmlp under concurrency: many Python threads predicting at once, a
+process forked after fastmlp used its threads, and the GIL released while the
+engine computes."""
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+
+import fastmlp as fm
+
+
+def classifier(seed=0, dropout=0.0):
+    fm.set_random_seed(seed)
+    model = fm.Sequential()
+    model.add(fm.Dense(256, activation="relu", input_dim=100))
+    if dropout:
+        model.add(fm.Dropout(dropout))
+    model.add(fm.Dense(128, activation="tanh"))
+    model.add(fm.Dense(10, activation="softmax"))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def data(n=2000, seed=1):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, 100)).astype(np.float32), rng.integers(0, 10, n)
+
+
+def test_concurrent_predicts_give_the_serial_answers(threads):
+    threads(2)
+    model = classifier()
+    x, _ = data()
+    serial = model.predict(x)
+    slices = [slice(0, 1), slice(5, 6), slice(0, 2), slice(3, 700), slice(0, 2000),
+              slice(1000, 1001), slice(17, 150), slice(1999, 2000)]
+    failures = []
+
+    def worker(k):
+        for repeat in range(15):
+            sl = slices[(k + repeat) % len(slices)]
+            got = model.predict(x[sl], batch_size=[None, 1, 64][repeat % 3])
+            if not np.array_equal(got, serial[sl]):
+                failures.append((k, sl))
+
+    pool = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert not failures
+
+
+def test_models_trained_in_parallel_threads_match_serial_training(threads):
+    threads(1)
+    x, y = data(600)
+
+    def train(model):
+        model.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=False)
+
+    serial = []
+    for seed in range(3):
+        model = classifier(seed)
+        train(model)
+        serial.append(model.get_weights())
+    models = [classifier(seed) for seed in range(3)]
+    pool = [threading.Thread(target=train, args=(m,)) for m in models]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    for model, expected in zip(models, serial):
+        for a, b in zip(model.get_weights(), expected):
+            np.testing.assert_array_equal(a, b)
+
+
+def finishes_before_python_work(call, python_work=300_000):
+    """Whether `call`, started in another thread, returns before this thread
+    has counted `python_work` loop iterations (some tens of milliseconds)
+    from the moment the other thread is about to enter it. A C call that keeps
+    the GIL stops this loop until it returns, so it finishes first (as
+    sum(range(30_000_000)) does); one that releases the GIL and runs for much
+    longer than the loop does not."""
+    entering, done = threading.Event(), threading.Event()
+
+    def run():
+        entering.set()
+        call()
+        done.set()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    entering.wait()
+    total = 0
+    for i in range(python_work):
+        total += i
+    finished_first = done.is_set()
+    worker.join()
+    return finished_first
+
+
+def test_the_gil_is_released_during_predict_and_training_steps(threads):
+    threads(1)
+    model = classifier()
+    x, y = data(100_000)
+    out = np.empty((len(x), 10), np.float32)
+    engine = model._engine
+    assert not finishes_before_python_work(lambda: engine.predict(x, out, len(x)))
+    engine.reserve(len(x))
+    rows = np.arange(len(x), dtype=np.int64)
+    labels = y.astype(np.int64)
+    assert not finishes_before_python_work(
+        lambda: engine.train_batch(x, None, labels, rows, 0, len(x)))
+
+
+FORK_SCRIPT = textwrap.dedent("""
+    import multiprocessing as mp
+    import numpy as np
+    import fastmlp as fm
+
+    fm.set_num_threads(2)
+    x = np.random.default_rng(1).standard_normal((512, 100)).astype(np.float32)
+    y = np.arange(512) % 10
+
+    def make():
+        fm.set_random_seed(0)
+        m = fm.Sequential([fm.Dense(256, activation="relu", input_dim=100), fm.Dropout(0.2),
+                           fm.Dense(10, activation="softmax")])
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return m
+
+    def work(_):
+        m = make()
+        m.fit(x, y, epochs=2, batch_size=64, verbose=0)
+        return m.predict(x), fm.get_num_threads()
+
+    parent = make()
+    parent.fit(x, y, epochs=2, batch_size=64, verbose=0)  # the parent's threads are running
+    with mp.get_context("fork").Pool(2) as pool:
+        results = pool.map_async(work, [0, 1]).get(timeout=120)
+    expected = parent.predict(x)
+    for predictions, threads in results:
+        assert threads == 1, threads
+        assert np.array_equal(predictions, expected)
+    assert fm.get_num_threads() == 2
+    print("fork ok")
+""")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fork on Windows")
+def test_a_forked_child_trains_and_predicts_without_hanging(tmp_path):
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fm.__file__)))
+    script = tmp_path / "fork_check.py"
+    script.write_text(FORK_SCRIPT)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            timeout=300, env=dict(os.environ, PYTHONPATH=package_parent),
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "fork ok" in result.stdout
