@@ -20,7 +20,9 @@ void *fm_pack_buffer(size_t bytes);   /* per calling thread, grows on demand */
     void fm_dropout_##SFX(uint64_t seed, int64_t step, int layer, double rate, int64_t rows, \
                           int64_t cols, const REAL *in, int64_t ldi, REAL *out, int64_t ldo);  \
     void fm_column_sums_##SFX(int64_t rows, int64_t cols, const REAL *x, int64_t ldx,        \
-                              REAL *sums);
+                              REAL *sums);                                                   \
+    void fm_dz_and_bias_grad_##SFX(int act, int64_t rows, int64_t cols, const REAL *y, REAL *g, \
+                                   int64_t ld, REAL *db);
 FM_DECLARE_TYPED(float, f32)
 FM_DECLARE_TYPED(double, f64)
 #undef FM_DECLARE_TYPED

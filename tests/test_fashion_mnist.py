@@ -1,5 +1,9 @@
 """The seed network on real data: Fashion-MNIST from the Debian package
 dataset-fashion-mnist (or FASHION_MNIST_DIR)."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -35,3 +39,43 @@ def test_seed_network_five_epochs():
     best = max(history.history["val_accuracy"])
     assert best >= 0.86, history.history
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+MEMORY_SCRIPT = """
+import numpy as np, fastmlp as fm
+
+def status(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key):
+                return int(line.split()[1]) * 1024
+
+(x, y), (xt, yt) = fm.datasets.load_fashion_mnist()
+x = (x.reshape(-1, 784) / np.float32(255)).astype(np.float32)
+xt = (xt.reshape(-1, 784) / np.float32(255)).astype(np.float32)
+model = fm.Sequential()
+model.add(fm.Dense(512, activation="relu", input_shape=(784,)))
+model.add(fm.Dropout(0.2))
+model.add(fm.Dense(512, activation="relu"))
+model.add(fm.Dropout(0.2))
+model.add(fm.Dense(10, activation="softmax"))
+model.compile(loss="sparse_categorical_crossentropy", optimizer="rmsprop", metrics=["accuracy"])
+before = status("VmRSS:")
+with open("/proc/self/clear_refs", "w") as f:  # reset the peak (VmHWM) to the current size
+    f.write("5")
+model.fit(x, y, batch_size=128, epochs=1, verbose=0, validation_data=(xt, yt))
+print(before, status("VmHWM:"), x.nbytes + xt.nbytes)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"),
+                    reason="needs Linux's /proc/self/clear_refs to measure a peak")
+def test_fit_peak_memory_stays_within_the_data_plus_100_mb(tmp_path):
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fm.__file__)))
+    result = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT], capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=package_parent), cwd=tmp_path,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr
+    before, peak, data_bytes = map(int, result.stdout.split())
+    assert before > data_bytes  # the data is resident before fit starts
+    assert peak - before <= 100 * 2**20, f"fit grew the process by {(peak - before) / 2**20:.0f} MiB"
