@@ -26,7 +26,12 @@ enum {
     FM_ACT_SOFTMAX = 5 /* over each row */
 };
 
-enum { FM_LOSS_MSE = 0, FM_LOSS_BCE = 1, FM_LOSS_CCE = 2, FM_LOSS_SPARSE_CCE = 3 };
+/* The last two are scikit-learn's MLP losses: ½·Σ_outputs (y − t)² and binary
+ * log-loss summed (not averaged) over the outputs. */
+enum {
+    FM_LOSS_MSE = 0, FM_LOSS_BCE = 1, FM_LOSS_CCE = 2, FM_LOSS_SPARSE_CCE = 3,
+    FM_LOSS_HALF_SQUARED_SUM = 4, FM_LOSS_BCE_SUM = 5
+};
 
 enum { FM_METRIC_NONE = 0, FM_METRIC_BINARY_ACC = 1, FM_METRIC_CATEGORICAL_ACC = 2, FM_METRIC_SPARSE_ACC = 3 };
 
@@ -112,6 +117,7 @@ typedef struct {
     void **outputs;       /* per layer: batch_cap × n_out (training forward) */
     void *grad_a, *grad_b;/* batch_cap × max_width each: gradient ping-pong */
     int loss, metric;
+    double l2;            /* L2 penalty α on the kernels (not biases): + ½·α·Σw² / Σ(weights) */
     int64_t n_params;
     void *params, *grads; /* the arenas that the layers' w, b, dw, db point into */
     fm_optimizer opt;
@@ -120,19 +126,24 @@ typedef struct {
 
 /* What a training or evaluation step reports. */
 typedef struct {
-    double loss_sum;      /* sum over rows of the per-row loss */
+    double loss_sum;      /* sum over rows of the per-row loss (times the row's weight) */
     double metric_sum;    /* sum over rows of the per-row metric (accuracy in [0, 1]) */
+    double weight_sum;    /* sum of the rows' weights (the row count without weights) */
+    double penalty;       /* ½·α·Σw² over the kernels, before the update (0 without l2) */
     int finite;           /* 0 when the loss or a gradient was NaN or inf */
 } fm_step_stats;
 
 /* Targets: for FM_LOSS_SPARSE_CCE, `labels` (int64, one per row); otherwise
- * `y` (model dtype, row stride ldy, last layer's n_out columns). Row r of a
- * batch reads target row rows[r], or row r when `rows` is NULL. */
+ * `y` (model dtype, row stride ldy, last layer's n_out columns). `weights`,
+ * when not NULL, weighs each row's loss; the batch's gradient is then
+ * normalised by the sum of its weights instead of its row count. Row r of a
+ * batch reads target (and weight) row rows[r], or row r when `rows` is NULL. */
 typedef struct {
     const void *y;
     int64_t ldy;
     const int64_t *labels;
     const int64_t *rows;
+    const double *weights;
 } fm_targets;
 
 /* One training step on rows `rows[0..count)` of x (row stride ldx) and of the

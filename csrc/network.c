@@ -20,7 +20,7 @@ static int fused_output(const fm_net *net)
     const fm_layer *last = &net->layers[net->n_layers - 1];
     if (last->kind != FM_LAYER_DENSE) return 0;
     if (last->act == FM_ACT_SOFTMAX) return net->loss == FM_LOSS_CCE || net->loss == FM_LOSS_SPARSE_CCE;
-    if (last->act == FM_ACT_SIGMOID) return net->loss == FM_LOSS_BCE;
+    if (last->act == FM_ACT_SIGMOID) return net->loss == FM_LOSS_BCE || net->loss == FM_LOSS_BCE_SUM;
     return 0;
 }
 

@@ -332,9 +332,11 @@ cdef class Network:
     def iterations(self, int64_t value):
         self.net.opt.iterations = value
 
-    def set_loss(self, int loss, int metric):
+    def set_loss(self, int loss, int metric, double l2=0.0):
+        """Loss and metric codes (csrc/fastmlp.h) and the kernels' L2 penalty α."""
         self.net.loss = loss
         self.net.metric = metric
+        self.net.l2 = l2
 
     def set_optimizer(self, int kind, double learning_rate, double momentum, double rho,
                       double beta_1, double beta_2, double epsilon, bint nesterov):
@@ -390,11 +392,15 @@ cdef class Network:
         self.x_batch = self.grad_a = self.grad_b = None
         self.net.batch_cap = 0
 
-    cdef void _targets(self, fm_targets *t, cnp.ndarray y, cnp.ndarray labels):
+    cdef void _targets(self, fm_targets *t, cnp.ndarray y, cnp.ndarray labels,
+                       cnp.ndarray weights=None):
         t.y = NULL
         t.ldy = 0
         t.labels = NULL
         t.rows = NULL
+        t.weights = NULL
+        if weights is not None:
+            t.weights = <const double *>cnp.PyArray_DATA(weights)
         if labels is not None:
             t.labels = <const int64_t *>cnp.PyArray_DATA(labels)
         else:
@@ -402,38 +408,41 @@ cdef class Network:
             t.ldy = y.shape[1]
 
     def train_batch(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels,
-                    cnp.ndarray rows, int64_t start, int64_t count):
+                    cnp.ndarray rows, int64_t start, int64_t count, cnp.ndarray weights=None):
         """One training step on rows[start:start+count] of x and the targets
-        (y, or integer labels); returns (loss sum, metric sum, finite)."""
+        (y, or integer labels; float64 sample weights optional). Returns
+        (loss sum, metric sum, weight sum, L2 penalty, finite)."""
         cdef fm_targets t
         cdef fm_step_stats st
         cdef int rc
-        self._targets(&t, y, labels)
+        self._targets(&t, y, labels, weights)
         t.rows = <const int64_t *>cnp.PyArray_DATA(rows) + start
         cdef const void *px = cnp.PyArray_DATA(x)
         cdef int64_t ldx = x.shape[1]
         with nogil:
             rc = fm_net_train_step(&self.net, px, ldx, t.rows, count, &t, &st)
         _check(rc, "a training step")
-        return st.loss_sum, st.metric_sum, bool(st.finite)
+        return st.loss_sum, st.metric_sum, st.weight_sum, st.penalty, bool(st.finite)
 
-    def compute_gradients(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels):
-        """Gradients of the mean loss over all rows of x, without dropout or
-        update, into `grads`; returns the loss sum."""
+    def compute_gradients(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels,
+                          cnp.ndarray weights=None):
+        """Gradients of the batch loss over all rows of x (with the L2 penalty
+        when set), without dropout or update, into `grads`; returns
+        (loss sum, weight sum, penalty)."""
         cdef int64_t n = x.shape[0]
         rows = np.arange(n, dtype=np.int64)
         self.reserve(n)
         cdef fm_targets t
         cdef fm_step_stats st
         cdef int rc
-        self._targets(&t, y, labels)
+        self._targets(&t, y, labels, weights)
         t.rows = <const int64_t *>cnp.PyArray_DATA(rows)
         cdef const void *px = cnp.PyArray_DATA(x)
         cdef int64_t ldx = x.shape[1]
         with nogil:
             rc = fm_net_gradients(&self.net, px, ldx, t.rows, n, &t, &st)
         _check(rc, "computing gradients")
-        return st.loss_sum
+        return st.loss_sum, st.weight_sum, st.penalty
 
     def predict(self, cnp.ndarray x, cnp.ndarray out, int64_t chunk):
         """out = the network's output for x, computed `chunk` rows at a time."""
@@ -456,17 +465,20 @@ cdef class Network:
                 s += count
         _check(rc, "predict")
 
-    def evaluate(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels, int64_t chunk):
-        """(loss sum, metric sum) over all rows of x, `chunk` rows at a time."""
+    def evaluate(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels, int64_t chunk,
+                 cnp.ndarray weights=None):
+        """(loss sum, metric sum) over all rows of x, `chunk` rows at a time
+        (each row's loss and metric times its weight when weights are given)."""
         cdef int64_t n = x.shape[0], ldx = x.shape[1]
         chunk = max(1, min(chunk, n))
         scratch = np.empty(fm_net_scratch_size(&self.net, chunk), dtype=self.dtype)
         cdef fm_targets t
         cdef fm_step_stats st
-        self._targets(&t, y, labels)
+        self._targets(&t, y, labels, weights)
         cdef char *px = _ptr(x)
         cdef const char *py = <const char *>t.y
         cdef const int64_t *pl = t.labels
+        cdef const double *pw = t.weights
         cdef void *ps = cnp.PyArray_DATA(scratch)
         cdef int64_t item = self.dtype.itemsize, s, count
         cdef double loss_sum = 0, metric_sum = 0
@@ -479,6 +491,8 @@ cdef class Network:
                     t.labels = pl + s
                 else:
                     t.y = py + s * t.ldy * item
+                if pw != NULL:
+                    t.weights = pw + s
                 rc = fm_net_evaluate(&self.net, px + s * ldx * item, ldx, count, &t, ps, &st)
                 loss_sum += st.loss_sum
                 metric_sum += st.metric_sum

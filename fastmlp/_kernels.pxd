@@ -65,6 +65,7 @@ cdef extern from "fastmlp.h" nogil:
         void *grad_a
         void *grad_b
         int loss, metric
+        double l2
         int64_t n_params
         void *params
         void *grads
@@ -74,6 +75,8 @@ cdef extern from "fastmlp.h" nogil:
     ctypedef struct fm_step_stats:
         double loss_sum
         double metric_sum
+        double weight_sum
+        double penalty
         int finite
 
     ctypedef struct fm_targets:
@@ -81,6 +84,7 @@ cdef extern from "fastmlp.h" nogil:
         int64_t ldy
         const int64_t *labels
         const int64_t *rows
+        const double *weights
 
     int fm_net_train_step(fm_net *net, const void *x, int64_t ldx, const int64_t *rows,
                           int64_t count, const fm_targets *t, fm_step_stats *stats)

@@ -336,7 +336,8 @@ class Sequential:
                 start = step * batch_size
                 count = min(batch_size, n - start)
                 cbs.on_train_batch_begin(step, {})
-                batch_loss, batch_metric, finite = engine.train_batch(x, y, labels, rows, start, count)
+                batch_loss, batch_metric, _, _, finite = engine.train_batch(x, y, labels, rows,
+                                                                            start, count)
                 loss_sum += batch_loss
                 metric_sum += batch_metric
                 seen += count
@@ -442,7 +443,7 @@ class Sequential:
         x = self._inputs(x)
         y, labels = self._targets(y, len(x))
         with self._lock:
-            loss_sum = self._engine.compute_gradients(x, y, labels)
+            loss_sum = self._engine.compute_gradients(x, y, labels)[0]
             grads = [g.copy() for (dw, db) in self._engine.gradients_views if dw is not None
                      for g in ((dw, db) if db is not None else (dw,))]
         return loss_sum / len(x), grads

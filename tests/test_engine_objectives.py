@@ -1,0 +1,102 @@
+"""The engine's objectives beyond Keras's, used by the scikit-learn estimators:
+scikit-learn's loss scalings, sample weights and the L2 penalty, checked by
+finite differences in float64."""
+import numpy as np
+import pytest
+
+import fastmlp as fm
+
+HALF_SQUARED_SUM, BCE_SUM, SPARSE_CCE = 4, 5, 3
+
+
+def network(output, n_out):
+    model = fm.Sequential(dtype="float64")
+    model.add(fm.Dense(5, activation="tanh", input_dim=3))
+    model.add(fm.Dense(n_out, activation=output))
+    return model
+
+
+def objective(model, x, y, labels, weights):
+    """(loss sum + penalty) / weight sum, the batch objective, and its gradients."""
+    loss_sum, weight_sum, penalty = model._engine.compute_gradients(x, y, labels, weights)
+    grads = [g.copy() for dw, db in model._engine.gradients_views if dw is not None
+             for g in (dw, db)]
+    return (loss_sum + penalty) / weight_sum, grads
+
+
+def check(model, x, y, labels, weights, h=1e-6):
+    _, analytic = objective(model, x, y, labels, weights)
+    params = model.get_weights()
+    for index, w in enumerate(params):
+        numeric = np.zeros_like(w)
+        for pos in np.ndindex(w.shape):
+            values = []
+            for sign in (1, -1):
+                trial = [p.copy() for p in params]
+                trial[index][pos] += sign * h
+                model.set_weights(trial)
+                values.append(objective(model, x, y, labels, weights)[0])
+            numeric[pos] = (values[0] - values[1]) / (2 * h)
+        model.set_weights(params)
+        np.testing.assert_allclose(analytic[index], numeric, rtol=1e-5, atol=1e-8)
+
+
+CASES = [("identity", "linear", HALF_SQUARED_SUM), ("relu out", "relu", HALF_SQUARED_SUM),
+         ("logistic", "sigmoid", BCE_SUM), ("softmax", "softmax", SPARSE_CCE)]
+
+
+@pytest.mark.parametrize("name,output,loss", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gradients_of_weighted_penalised_objectives(name, output, loss, l2, weighted):
+    rng = np.random.default_rng(0)
+    n_out = 3
+    x = rng.standard_normal((7, 3))
+    y, labels = None, None
+    if loss == SPARSE_CCE:
+        labels = rng.integers(0, n_out, 7).astype(np.int64)
+    elif loss == BCE_SUM:
+        y = rng.integers(0, 2, (7, n_out)).astype(float)
+    else:
+        y = rng.standard_normal((7, n_out))
+    weights = rng.uniform(0.2, 3.0, 7) if weighted else None
+    model = network(output, n_out)
+    model._engine.reserve(7)
+    model._engine.set_loss(loss, 0, l2)
+    check(model, x, y, labels, weights)
+
+
+def test_integer_weights_equal_repeated_rows():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6, 3))
+    y = rng.standard_normal((6, 2))
+    weights = np.array([1.0, 2.0, 1.0, 3.0, 1.0, 2.0])
+    repeat = np.repeat(np.arange(6), weights.astype(int))
+    model = network("linear", 2)
+    model._engine.reserve(len(repeat))
+    model._engine.set_loss(HALF_SQUARED_SUM, 0, 0.1)
+    weighted = objective(model, x, y, None, weights)
+    repeated = objective(model, x[repeat], y[repeat], None, None)
+    assert weighted[0] == pytest.approx(repeated[0], rel=1e-12)
+    for a, b in zip(weighted[1], repeated[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_penalty_is_half_alpha_sum_of_squared_kernels_only():
+    model = network("linear", 2)
+    model._engine.reserve(4)
+    model._engine.set_loss(HALF_SQUARED_SUM, 0, 0.5)
+    x, y = np.ones((4, 3)), np.zeros((4, 2))
+    _, _, penalty = model._engine.compute_gradients(x, y, None, None)
+    kernels = model.get_weights()[::2]
+    assert penalty == pytest.approx(0.25 * sum((k ** 2).sum() for k in kernels), rel=1e-12)
+
+
+def test_sklearn_losses_keep_the_sum_over_outputs():
+    model = network("linear", 3)
+    model._engine.reserve(2)
+    model._engine.set_loss(HALF_SQUARED_SUM, 0, 0.0)
+    model.set_weights([np.zeros((3, 5)), np.zeros(5), np.zeros((5, 3)), np.zeros(3)])
+    y = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 2.0]])
+    loss_sum, weight_sum, _ = model._engine.compute_gradients(np.ones((2, 3)), y, None, None)
+    assert loss_sum / weight_sum == pytest.approx(0.5 * (1 + 4 + 9 + 4) / 2)
