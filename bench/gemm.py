@@ -13,11 +13,9 @@ as a share of a float32 FMA peak measured on the spot.
     python bench/gemm.py --threads 2 --rounds 9 --markdown
 """
 import argparse
-import os
-import platform
-import subprocess
-import sys
 import time
+
+from common import machine_line, run_children
 
 SHAPES = [  # (name, op, m, n, k)
     ("L1 forward  X·W", "NN", 128, 512, 784),
@@ -33,17 +31,6 @@ SHAPES = [  # (name, op, m, n, k)
 ]
 PAUSE = 0.15        # seconds: OpenBLAS workers spin ~0.1 s after a call
 SAMPLE_TIME = 0.03  # seconds per timing sample
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def child(threads, rounds, markdown):
@@ -127,12 +114,9 @@ def main():
     if args.child:
         child(args.child, args.rounds, args.markdown)
         return
-    print(f"machine: {cpu_name()}, {os.cpu_count()} logical CPUs; python {platform.python_version()}")
-    for threads in args.threads:
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
-        cmd = [sys.executable, os.path.abspath(__file__), "--child", str(threads),
-               "--rounds", str(args.rounds)] + (["--markdown"] if args.markdown else [])
-        subprocess.run(cmd, env=env, check=True)
+    print(machine_line())
+    run_children(__file__, args.threads, ["--rounds", str(args.rounds)] +
+                 (["--markdown"] if args.markdown else []))
 
 
 if __name__ == "__main__":

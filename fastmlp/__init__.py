@@ -18,6 +18,22 @@ if _engine.ISA_INIT_STATUS != 0:
                    f"supports (generic, avx2, avx512 as available); using "
                    f"{_engine.config()['simd']!r}", RuntimeWarning, stacklevel=2)
 
+# the scikit-learn dialect loads on first use, so that fastmlp imports without scikit-learn
+_ESTIMATORS = ("MLPClassifier", "MLPRegressor")
+
+
+def __getattr__(name):
+    if name in _ESTIMATORS:
+        from . import estimators  # raises ImportError naming the extra when scikit-learn is missing
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_ESTIMATORS))
+
+
 __all__ = [
     "Sequential", "load_model", "Dense", "Dropout", "SGD", "RMSprop", "Adam", "Optimizer",
     "Callback", "History", "EarlyStopping", "TerminateOnNaN", "LearningRateScheduler",

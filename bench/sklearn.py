@@ -1,0 +1,131 @@
+"""fm.MLPClassifier against scikit-learn's MLPClassifier, same hyper-parameters
+and same data, fit time and test accuracy:
+
+- digits: scikit-learn's 8×8 digits, standardised, 75/25 split (1,347 training
+  rows), default hyper-parameters (100 hidden ReLU units, adam, batch 200,
+  up to 200 epochs with scikit-learn's stopping rule);
+- Fashion-MNIST (synthetic data of the same shape when it is not installed):
+  60,000 rows of 784 pixels in [0, 1], the seed network's 512-512 ReLU
+  hidden layers, adam, batch 200, a fixed number of epochs.
+
+Both get float32 data, so both compute in float32 (scikit-learn keeps
+float32 input in float32). The libraries alternate run by run; each thread
+count runs in its own process (OMP_NUM_THREADS / OPENBLAS_NUM_THREADS set
+before loading). Reported: the median fit time, epochs run, seconds per epoch,
+test accuracy and the fit-time ratio scikit-learn / fastmlp.
+
+    python bench/sklearn.py [--threads 1 2] [--repeats 3] [--epochs 3] [--markdown]
+"""
+import argparse
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from common import fashion_mnist_or_synthetic, machine_line, report, run_children, table
+
+# This file is named sklearn.py and its folder comes first on sys.path: drop the
+# folder so that `import sklearn` finds scikit-learn rather than this script.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+
+def digits():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0,
+                                                        stratify=y)
+    scaler = StandardScaler().fit(X_train)
+    return (scaler.transform(X_train).astype(np.float32), y_train,
+            scaler.transform(X_test).astype(np.float32), y_test)
+
+
+def workloads(epochs):
+    """(name, data, hyper-parameters) of each comparison."""
+    x, y, xt, yt, source = fashion_mnist_or_synthetic()
+    return [
+        ("digits (1,347 x 64)", digits(), dict(random_state=0)),
+        (f"{source} (60,000 x 784)", (x, y, xt, yt),
+         dict(hidden_layer_sizes=(512, 512), max_iter=epochs, random_state=0)),
+    ]
+
+
+def fit_once(cls, params, data):
+    """(seconds, epochs, test accuracy) of one fit."""
+    x, y, xt, yt = data
+    model = cls(**params)
+    start = time.perf_counter()
+    model.fit(x, y)
+    seconds = time.perf_counter() - start
+    return seconds, model.n_iter_, model.score(xt, yt)
+
+
+def child(threads, repeats, epochs, markdown):
+    import sklearn
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier as SklearnMLP
+
+    import fastmlp as fm
+
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    libraries = [(f"fastmlp {fm.__version__}", fm.MLPClassifier),
+                 (f"scikit-learn {sklearn.__version__}", SklearnMLP)]
+    ratios = {}
+    for name, data, params in workloads(epochs):
+        warm_up = dict(params, max_iter=1)
+        for _, cls in libraries:  # thread pools, first-touch allocations
+            fit_once(cls, warm_up, data)
+        runs = {label: [] for label, _ in libraries}
+        for _ in range(repeats):
+            for label, cls in libraries:
+                time.sleep(0.2)
+                runs[label].append(fit_once(cls, params, data))
+        print(f"\n## {threads} thread{'s' if threads > 1 else ''}: {name}, "
+              f"{repeats} alternating fits each\n")
+        rows, medians = [], {}
+        for label, results in runs.items():
+            seconds = float(np.median([r[0] for r in results]))
+            n_iter = int(np.median([r[1] for r in results]))
+            accuracy = float(np.mean([r[2] for r in results]))
+            medians[label] = seconds
+            rows.append([label, f"{seconds:.3f}", str(n_iter), f"{seconds / n_iter:.4f}",
+                         f"{accuracy:.4f}"])
+        table(["library", "fit s (median)", "epochs", "s/epoch", "test accuracy"], rows,
+              markdown)
+        fastmlp_s, sklearn_s = (medians[label] for label, _ in libraries)
+        ratios[name] = sklearn_s / fastmlp_s
+        print(f"\nfit-time ratio scikit-learn / fastmlp: {ratios[name]:.2f}x")
+    report({"threads": threads, "ratios": ratios})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--repeats", type=int, default=3, help="timed fits per library")
+    parser.add_argument("--epochs", type=int, default=3,
+                        help="epochs of the Fashion-MNIST-sized fit")
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.repeats, args.epochs, args.markdown)
+        return
+    print(machine_line())
+    results = run_children(__file__, args.threads,
+                           ["--repeats", str(args.repeats), "--epochs", str(args.epochs)] +
+                           (["--markdown"] if args.markdown else []))
+    print("\nfit-time ratio scikit-learn / fastmlp:")
+    for result in results:
+        for name, ratio in result["ratios"].items():
+            print(f"  {result['threads']} thread{'s' if result['threads'] > 1 else ''}, "
+                  f"{name}: {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

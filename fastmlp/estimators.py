@@ -1,0 +1,819 @@
+"""scikit-learn's MLPClassifier and MLPRegressor on fastmlp's engine.
+
+Same parameter names, defaults, attributes and training procedure as
+sklearn.neural_network (scikit-learn 1.9): the weights are initialised, the
+data shuffled and the early-stopping split drawn from `random_state` exactly as
+scikit-learn draws them, the losses, the L2 penalty (alpha) and the sample
+weights are scikit-learn's, and so are the stopping rules and learning-rate
+schedules. Each network is a fastmlp Sequential whose engine runs every batch
+(forward, loss, backward, update) in compiled code.
+
+scikit-learn is an optional extra: pip install 'fastmlp[sklearn]'.
+"""
+import contextlib
+import math
+import warnings
+from numbers import Integral, Real
+
+try:
+    import sklearn
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess by the tests
+    raise ImportError("fastmlp.MLPClassifier and fastmlp.MLPRegressor need scikit-learn, an "
+                      "optional extra: pip install 'fastmlp[sklearn]'") from exc
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.multiclass import type_of_target, unique_labels
+
+try:
+    from sklearn.utils.validation import (_check_sample_weight, check_is_fitted, column_or_1d,
+                                          validate_data)
+except ImportError as exc:  # validate_data is new in scikit-learn 1.6
+    raise ImportError(f"fastmlp's estimators need scikit-learn >= 1.6; found "
+                      f"{sklearn.__version__}: pip install -U 'fastmlp[sklearn]'") from exc
+
+from . import _engine
+from ._config import get_num_threads, set_num_threads
+from ._validation import cast, check_finite, check_int, describe
+from .layers import Dense, Dropout
+from .models import Sequential
+from .optimizers import SGD, Adam, RMSprop
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+# scikit-learn's hidden activation names -> fastmlp's
+_HIDDEN_ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+
+# out_activation_ -> (fastmlp activation, engine loss code): softmax with (sparse)
+# cross-entropy, sigmoid with binary log-loss summed over the outputs, identity
+# with ½·Σ(y − t)²; the engine fuses the first two into numerically stable steps
+_OUTPUTS = {"softmax": ("softmax", 3), "logistic": ("sigmoid", 5), "identity": ("linear", 4)}
+
+# RMSprop's decay of the squared-gradient average (Keras's default): scikit-learn
+# has no such parameter
+_RMSPROP_RHO = 0.9
+# rows densified at a time when predicting from a sparse matrix
+_SPARSE_CHUNK = 1024
+
+
+def _hidden_units(hidden_layer_sizes):
+    """hidden_layer_sizes as a list of positive ints."""
+    sizes = hidden_layer_sizes
+    if isinstance(sizes, Integral):
+        sizes = [sizes]
+    sizes = list(sizes)
+    for size in sizes:
+        if isinstance(size, (bool, np.bool_)) or not isinstance(size, Integral) or size < 1:
+            raise ValueError(f"hidden_layer_sizes must hold positive integers; got "
+                             f"{hidden_layer_sizes!r} (element {describe(size)})")
+    return [int(size) for size in sizes]
+
+
+def _initial_weights(units, activation, random_state):
+    """scikit-learn's Glorot-uniform draw, [W0, b0, W1, b1, ...] in float64:
+    each kernel then its bias from U(±sqrt(f / (fan_in + fan_out))), f = 2
+    for the logistic activation, else 6."""
+    factor = 2.0 if activation == "logistic" else 6.0
+    weights = []
+    for fan_in, fan_out in zip(units[:-1], units[1:]):
+        bound = math.sqrt(factor / (fan_in + fan_out))
+        weights.append(random_state.uniform(-bound, bound, (fan_in, fan_out)))
+        weights.append(random_state.uniform(-bound, bound, fan_out))
+    return weights
+
+
+class _BaseMLP(BaseEstimator):
+    """The fit machinery shared by MLPClassifier and MLPRegressor."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(_HIDDEN_ACTIVATIONS))],
+        "solver": [StrOptions({"sgd", "adam", "rmsprop"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        # scikit-learn also accepts momentum=1 (velocity never decays); fastmlp's SGD does not
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, hidden_layer_sizes, activation, *, solver, alpha, batch_size,
+                 learning_rate, learning_rate_init, power_t, max_iter, shuffle, random_state,
+                 tol, verbose, warm_start, momentum, nesterovs_momentum, early_stopping,
+                 validation_fraction, beta_1, beta_2, epsilon, n_iter_no_change, dropout,
+                 n_threads):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.dropout = dropout
+        self.n_threads = n_threads
+
+    # ------------------------------------------------------------ subclass hooks
+
+    def _validate_input(self, X, y, reset):
+        """(X, y) through validate_data; y 1-D for a single target."""
+        raise NotImplementedError
+
+    def _encode_targets(self, y, incremental):
+        """(float targets (n, outputs) or None, int64 class indices or None, outputs)."""
+        raise NotImplementedError
+
+    def _out_activation(self):
+        raise NotImplementedError
+
+    def _loss_divisor(self):
+        """What scikit-learn divides the engine's per-row loss by when it reports it."""
+        return 1.0
+
+    def _predict_validated(self, X):
+        raise NotImplementedError
+
+    def _score_validated(self, X, y, sample_weight):
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ fitted attributes
+
+    def __sklearn_is_fitted__(self):
+        return "_model" in self.__dict__
+
+    def _fitted_model(self, name):
+        model = self.__dict__.get("_model")
+        if model is None:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        return model
+
+    @property
+    def coefs_(self):
+        """The kernels, [(n_features, units_1), ...]: live views of the
+        network's weights (in-place edits change the model; training updates
+        them in place, as scikit-learn's optimizers do)."""
+        model = self._fitted_model("coefs_")
+        return [w for w, _ in model._engine.weights if w is not None]
+
+    @property
+    def intercepts_(self):
+        """The biases, [(units_1,), ...]: live views like coefs_."""
+        model = self._fitted_model("intercepts_")
+        return [b for w, b in model._engine.weights if w is not None]
+
+    # ------------------------------------------------------------ fit
+
+    def fit(self, X, y, sample_weight=None):
+        """Train on (X, y) for up to max_iter epochs; returns self.
+
+        sample_weight: per-sample weights; each batch's loss, gradient and L2
+        term are normalised by the batch's sum of weights (as in scikit-learn)."""
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def _fit(self, X, y, sample_weight, incremental):
+        self._validate_params()
+        hidden = _hidden_units(self.hidden_layer_sizes)
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        first_pass = "_model" not in self.__dict__ or not (self.warm_start or incremental)
+        X, y = self._validate_input(X, y, reset=first_pass)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        targets, labels, n_outputs = self._encode_targets(y, incremental)
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(X.shape[1], hidden, n_outputs, X.dtype)
+        else:
+            self._check_continuation(hidden, n_outputs)
+        dtype = np.dtype(self._model.dtype)
+        X = self._model_input(X, dtype)
+        if targets is not None:
+            targets = cast(np.asarray(targets), dtype, "y")
+        # fit starts a new optimizer (as scikit-learn's does); partial_fit continues its state
+        restart = first_pass or not incremental or "_learning_rate" not in self.__dict__
+        with self._threads():
+            self._train(X, y, targets, labels, sample_weight, restart, incremental)
+        if not _engine.all_finite(self._model._engine.params):
+            raise ValueError("Solver produced non-finite parameter weights. The input data may "
+                             "contain large values and need to be preprocessed.")
+        return self
+
+    def _initialize(self, n_features, hidden, n_outputs, dtype):
+        """Fresh network and training record (scikit-learn's _initialize)."""
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = n_outputs
+        self.n_layers_ = len(hidden) + 2
+        self.out_activation_ = self._out_activation()
+        units = [n_features] + hidden + [n_outputs]
+        weights = _initial_weights(units, self.activation, self._random_state)
+        self._model = self._network(units, dtype)
+        self._model.set_weights(weights)
+        self._best_weights = self._model.get_weights()
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+
+    def _network(self, units, dtype):
+        """A built Sequential for layer sizes `units` (weights to be set)."""
+        # Explicit names, zero kernels (the caller sets the weights) and an explicit
+        # dropout seed (build() would draw one): fastmlp's global counters and
+        # random state are left alone.
+        model = Sequential(dtype=np.dtype(dtype).name, name=type(self).__name__.lower())
+        hidden_activation = _HIDDEN_ACTIVATIONS[self.activation]
+        for i, width in enumerate(units[1:-1]):
+            model.add(Dense(width, activation=hidden_activation, kernel_initializer="zeros",
+                            name=f"hidden_{i}"))
+            if self.dropout > 0:
+                model.add(Dropout(self.dropout, name=f"dropout_{i}"))
+        model.add(Dense(units[-1], activation=_OUTPUTS[self.out_activation_][0],
+                        kernel_initializer="zeros", name="output"))
+        model._build(units[0], dropout_seed=0)
+        self._architecture = (self.activation, float(self.dropout))
+        return model
+
+    def _check_continuation(self, hidden, n_outputs):
+        """warm_start / partial_fit: the same layer sizes are required; a new
+        activation or dropout rate rebuilds the network around the same weights."""
+        fitted = [w.shape[1] for w in self.coefs_[:-1]]
+        if hidden != fitted:
+            raise ValueError(f"hidden_layer_sizes={self.hidden_layer_sizes!r} does not match the "
+                             f"fitted network's {tuple(fitted)}; use warm_start=False to start "
+                             f"afresh")
+        if n_outputs != self.n_outputs_:
+            raise ValueError(f"y has {n_outputs} outputs but the fitted network has "
+                             f"{self.n_outputs_}; use warm_start=False to start afresh")
+        if self._architecture != (self.activation, float(self.dropout)):
+            units = [self.n_features_in_] + hidden + [n_outputs]
+            weights = self._model.get_weights()
+            self._model = self._network(units, self._model.dtype)
+            self._model.set_weights(weights)
+            self.__dict__.pop("_learning_rate", None)  # the new network's optimizer starts afresh
+
+    @staticmethod
+    def _model_input(X, dtype):
+        """X as the engine reads it: C-contiguous rows of the model's dtype, or CSR."""
+        if sp.issparse(X):
+            X = X.tocsr().astype(dtype)
+            check_finite(X.data, "X")
+            return X
+        return cast(X, dtype, "X")
+
+    @contextlib.contextmanager
+    def _threads(self):
+        """fm.set_num_threads(n_threads) for the duration of a call."""
+        if self.n_threads is None:
+            yield
+            return
+        n_threads = check_int(self.n_threads, "n_threads", minimum=1)
+        previous = get_num_threads()
+        set_num_threads(n_threads)
+        try:
+            yield
+        finally:
+            set_num_threads(previous)
+
+    # ------------------------------------------------------------ the optimizer
+
+    def _optimizer(self):
+        lr = self._learning_rate
+        if self.solver == "sgd":
+            return SGD(learning_rate=lr, momentum=self.momentum, nesterov=self.nesterovs_momentum)
+        if self.solver == "rmsprop":
+            return RMSprop(learning_rate=lr, rho=_RMSPROP_RHO, epsilon=self.epsilon)
+        return Adam(learning_rate=lr, beta_1=self.beta_1, beta_2=self.beta_2,
+                    epsilon=self.epsilon)
+
+    def _configure_engine(self, restart):
+        """Optimizer (fresh state when `restart`), scikit-learn's loss and alpha."""
+        if restart:
+            self._learning_rate = float(self.learning_rate_init)
+        model, optimizer = self._model, self._optimizer()
+        if restart or type(model.optimizer) is not type(optimizer):
+            model.compile(optimizer=optimizer, loss="mse")
+        else:
+            model.optimizer = optimizer
+            model._engine.set_hyperparameters(*optimizer.engine_args()[1:])
+        model._engine.set_loss(_OUTPUTS[self.out_activation_][1], 0, float(self.alpha))
+
+    def _set_learning_rate(self, lr):
+        self._learning_rate = lr
+        optimizer = self._model.optimizer
+        optimizer.learning_rate = lr
+        self._model._engine.set_hyperparameters(*optimizer.engine_args()[1:])
+
+    def _schedules_apply(self):
+        return self.solver == "sgd"
+
+    def _iteration_ends(self):
+        if self._schedules_apply() and self.learning_rate == "invscaling":
+            self._set_learning_rate(float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t)
+
+    def _trigger_stopping(self, message):
+        """Whether to stop; with learning_rate='adaptive' (sgd), divide the
+        learning rate by 5 instead until it falls to 1e-6."""
+        if not (self._schedules_apply() and self.learning_rate == "adaptive"):
+            if self.verbose:
+                print(message + " Stopping.")
+            return True
+        if self._learning_rate <= 1e-6:
+            if self.verbose:
+                print(message + " Learning rate too small. Stopping.")
+            return True
+        self._set_learning_rate(self._learning_rate / 5.0)
+        if self.verbose:
+            print(message + " Setting learning rate to %f" % self._learning_rate)
+        return False
+
+    # ------------------------------------------------------------ the loop
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(f"batch_size={self.batch_size} is larger than the {n_samples} training "
+                          f"samples; using {n_samples}", UserWarning, stacklevel=5)
+        return min(self.batch_size, n_samples)
+
+    def _split(self, X, y, targets, sample_weight):
+        """scikit-learn's early-stopping split: (training rows, (X, y, weights) to score)."""
+        stratify = targets if is_classifier(self) and self.n_outputs_ == 1 else None
+        train, val = train_test_split(np.arange(X.shape[0]), random_state=self._random_state,
+                                      test_size=self.validation_fraction, stratify=stratify)
+        if len(val) < 2:
+            raise ValueError("The validation set is too small. Increase 'validation_fraction' "
+                             "or the size of your dataset.")
+        weights = None if sample_weight is None else sample_weight[val]
+        return np.asarray(train, dtype=np.int64), (X[val], y[val], weights)
+
+    def _train(self, X, y, targets, labels, sample_weight, restart, incremental):
+        """scikit-learn's _fit_stochastic on the engine."""
+        self._configure_engine(restart)
+        validation = None
+        if self.early_stopping:
+            rows, validation = self._split(X, y, targets, sample_weight)
+        else:
+            rows = np.arange(X.shape[0], dtype=np.int64)
+        n_train = len(rows)
+        batch_size = self._batch_size(n_train)
+        engine = self._model._engine
+        if self.dropout > 0:
+            engine.dropout_seed = int(self._random_state.randint(0, 2**63 - 1, dtype=np.int64))
+        engine.reserve(batch_size)
+        self.n_iter_ = 0
+        try:
+            for _ in range(self.max_iter):
+                if self.shuffle:
+                    rows = rows[self._random_state.permutation(n_train)]
+                self.loss_ = self._epoch(X, targets, labels, sample_weight, rows,
+                                         batch_size) / n_train
+                self.n_iter_ += 1
+                self.t_ += n_train
+                self.loss_curve_.append(self.loss_)
+                if self.verbose:
+                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+                self._update_no_improvement_count(validation)
+                self._iteration_ends()
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if self._trigger_stopping(self._stall_message()):
+                        break
+                    self._no_improvement_count = 0
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn("Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                                  "optimization hasn't converged yet." % self.max_iter,
+                                  ConvergenceWarning, stacklevel=4)
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.", stacklevel=4)
+        if self.early_stopping:
+            self._model.set_weights(self._best_weights)
+
+    def _epoch(self, X, targets, labels, sample_weight, rows, batch_size):
+        """One pass over `rows` in batches; returns Σ batch objective × batch rows,
+        the objective being scikit-learn's: weighted mean loss + ½·α·Σw² / Σweights."""
+        n = len(rows)
+        starts = range(0, n, batch_size)
+        batch_weight_sums = None
+        if sample_weight is not None:
+            batch_weight_sums = np.add.reduceat(sample_weight[rows], np.arange(0, n, batch_size))
+        divisor = self._loss_divisor()
+        total = 0.0
+        for i, start in enumerate(starts):
+            count = min(batch_size, n - start)
+            # all-zero weights: nothing to learn, and α / Σweights would be infinite
+            if batch_weight_sums is not None and batch_weight_sums[i] == 0:
+                continue
+            loss_sum, _, weight_sum, penalty, finite = self._step(
+                X, targets, labels, sample_weight, rows, start, count)
+            objective = (loss_sum / divisor + penalty) / weight_sum
+            if not finite:
+                raise ValueError(f"the training loss became {objective} in iteration "
+                                 f"{self.n_iter_ + 1}: the input data may contain large values "
+                                 f"and need to be preprocessed (e.g. StandardScaler), or "
+                                 f"learning_rate_init={self.learning_rate_init} is too large")
+            total += objective * count
+        return total
+
+    def _step(self, X, targets, labels, sample_weight, rows, start, count):
+        engine = self._model._engine
+        if not sp.issparse(X):
+            return engine.train_batch(X, targets, labels, rows, start, count, sample_weight)
+        # sparse input: the batch is densified, and its targets and weights gathered with it
+        batch = rows[start:start + count]
+
+        def gather(a):
+            return None if a is None else np.ascontiguousarray(a[batch])
+        return engine.train_batch(X[batch].toarray(), gather(targets), gather(labels),
+                                  np.arange(count, dtype=np.int64), 0, count,
+                                  gather(sample_weight))
+
+    def _stall_message(self):
+        if self.early_stopping:
+            return ("Validation score did not improve more than tol=%f for %d consecutive "
+                    "epochs." % (self.tol, self.n_iter_no_change))
+        return ("Training loss did not improve more than tol=%f for %d consecutive epochs."
+                % (self.tol, self.n_iter_no_change))
+
+    def _update_no_improvement_count(self, validation):
+        if validation is None:
+            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
+            return
+        score = self._score_validated(*validation)
+        self.validation_scores_.append(score)
+        if self.verbose:
+            print("Validation score: %f" % score)
+        if score < self.best_validation_score_ + self.tol:
+            self._no_improvement_count += 1
+        else:
+            self._no_improvement_count = 0
+        if score > self.best_validation_score_:
+            self.best_validation_score_ = score
+            self._best_weights = self._model.get_weights()
+
+    # ------------------------------------------------------------ inference
+
+    def _validate_for_predict(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, accept_sparse=["csr", "csc"],
+                             dtype=(np.float64, np.float32), reset=False)
+
+    def _forward(self, X):
+        """The output layer's activations for validated X, (n, n_outputs_)."""
+        model = self._model
+        with self._threads():
+            if not sp.issparse(X):
+                return model.predict(X)
+            X = X.tocsr()
+            out = np.empty((X.shape[0], self.n_outputs_), dtype=model.dtype)
+            for start in range(0, X.shape[0], _SPARSE_CHUNK):
+                stop = min(start + _SPARSE_CHUNK, X.shape[0])
+                out[start:stop] = model.predict(X[start:stop].toarray())
+            return out
+
+    def _score_with(self, score_function, X, y, sample_weight):
+        """score_function on predictions for validated X; NaN if they are not finite."""
+        prediction = self._predict_validated(X)
+        if np.issubdtype(prediction.dtype, np.floating) and not np.isfinite(prediction).all():
+            return np.nan
+        return score_function(y, prediction, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _docstring(summary, first_params="", last_attributes=""):
+    return summary + _COMMON_DOC.format(first_params=first_params,
+                                        last_attributes=last_attributes)
+
+
+_COMMON_DOC = """
+    The network is a fastmlp Sequential trained by fastmlp's engine; the
+    procedure is scikit-learn's: its initialisation (drawn from random_state
+    like scikit-learn's, so float64 runs track scikit-learn's own closely),
+    shuffling, batches, loss, L2 penalty, sample weights, stopping rules,
+    learning-rate schedules, warm_start and partial_fit.
+
+    Arithmetic is in the input's precision: float32 X trains a float32
+    network (fastmlp's fast path), anything else float64, as scikit-learn
+    keeps float32 and float64 inputs. Later fits with warm_start and
+    partial_fit keep the first fit's precision.
+
+    Parameters
+    ----------
+{first_params}    hidden_layer_sizes : array-like of int, default=(100,)
+        Units of each hidden layer; () gives a network without hidden layers.
+    activation : {{'identity', 'logistic', 'tanh', 'relu'}}, default='relu'
+        Activation of the hidden layers.
+    solver : {{'adam', 'sgd', 'rmsprop'}}, default='adam'
+        'sgd' uses momentum and nesterovs_momentum; 'adam' beta_1, beta_2 and
+        epsilon; 'rmsprop' (not in scikit-learn) is Keras's RMSprop with
+        rho=0.9 and epsilon. scikit-learn's 'lbfgs' is not offered.
+    alpha : float, default=0.0001
+        L2 penalty on the kernels (not the biases): ½·alpha·Σw² divided by the
+        batch's size (or sum of sample weights), added to the loss.
+    batch_size : int or 'auto', default='auto'
+        Rows per step; 'auto' is min(200, n_samples).
+    learning_rate : {{'constant', 'invscaling', 'adaptive'}}, default='constant'
+        Schedule (solver='sgd' only): 'invscaling' sets learning_rate_init /
+        (t_ + 1)**power_t after each epoch; 'adaptive' divides the rate by 5
+        whenever n_iter_no_change epochs pass without an improvement of tol.
+    learning_rate_init : float, default=0.001
+    power_t : float, default=0.5
+    max_iter : int, default=200
+        Epochs (passes over the data).
+    shuffle : bool, default=True
+        Shuffle the samples before each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Initial weights, shuffling, the early-stopping split and the dropout
+        masks' seed. fastmlp's global seed (fm.set_random_seed) is not used.
+    tol : float, default=1e-4
+    verbose : bool, default=False
+        Print the loss after each epoch.
+    warm_start : bool, default=False
+        Continue from the previous fit's weights (a fresh optimizer, as in
+        scikit-learn).
+    momentum : float in [0, 1), default=0.9
+    nesterovs_momentum : bool, default=True
+    early_stopping : bool, default=False
+        Hold out validation_fraction of the data, stop when its score() has
+        not improved by tol for n_iter_no_change epochs, and keep the best
+        weights.
+    validation_fraction : float, default=0.1
+    beta_1 : float, default=0.9
+    beta_2 : float, default=0.999
+    epsilon : float, default=1e-8
+    n_iter_no_change : int, default=10
+    dropout : float in [0, 1), default=0.0
+        fastmlp's addition: inverted dropout after each hidden layer while
+        training.
+    n_threads : int or None, default=None
+        fastmlp's addition: threads for fit and predict (fm.set_num_threads
+        for the duration of the call, then the previous count again; the
+        setting is process-wide, so concurrent calls with different values
+        interfere). None leaves fastmlp's setting as it is.
+
+    Attributes
+    ----------
+    coefs_, intercepts_ : lists of arrays
+        Kernels (n_in, n_out) and biases per layer, in the network's dtype;
+        live views of the network's weights.
+    loss_ : float
+        Last epoch's loss (mean of the batch objectives weighted by batch size).
+    best_loss_ : float or None
+        Lowest loss_ seen (None with early_stopping).
+    loss_curve_ : list of float
+    validation_scores_ : list of float or None
+        score() on the held-out split after each epoch (early_stopping only).
+    best_validation_score_ : float or None
+    n_iter_ : int
+        Epochs run by the last call to fit (1 after partial_fit).
+    t_ : int
+        Training samples seen over all calls.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Set when X has feature names (a DataFrame).
+    n_layers_ : int
+    n_outputs_ : int
+    out_activation_ : str
+{last_attributes}"""
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    __doc__ = _docstring(
+        """Multi-layer perceptron classifier: scikit-learn's MLPClassifier on
+    fastmlp's engine. Softmax output with cross-entropy for several classes,
+    logistic outputs with binary log-loss for two classes and for
+    multi-label targets (an indicator matrix).
+""",
+        last_attributes="""    classes_ : ndarray
+        The class labels (for multi-label targets, the column indices).
+""")
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dropout=0.0,
+                 n_threads=None):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
+            max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
+            verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, dropout=dropout,
+            n_threads=n_threads)
+
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch over (X, y), continuing from the current state; returns
+        self. `classes` (every class that will ever be seen) is required on
+        the first call."""
+        if self._first_partial_fit_call(classes):
+            binarizer = LabelBinarizer()
+            binarizer.fit(y if type_of_target(y).startswith("multilabel") else classes)
+            self._label_binarizer = binarizer
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _first_partial_fit_call(self, classes):
+        known = getattr(self, "classes_", None)
+        if classes is None:
+            if known is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            return False
+        if known is not None:
+            if not np.array_equal(known, unique_labels(classes)):
+                raise ValueError(f"classes={classes!r} is not the same as on the last call to "
+                                 f"partial_fit, which was {known!r}")
+            return False
+        self.classes_ = unique_labels(classes)
+        return True
+
+    def _validate_input(self, X, y, reset):
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             dtype=(np.float64, np.float32), reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return X, y
+
+    def _encode_targets(self, y, incremental):
+        if not hasattr(self, "classes_") or not (self.warm_start or incremental):
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            self._check_known_classes(unique_labels(y))
+        binarizer = self._label_binarizer
+        if binarizer.y_type_ == "multiclass":
+            labels = np.searchsorted(binarizer.classes_, y).astype(np.int64)
+            return None, labels, len(binarizer.classes_)
+        indicator = binarizer.transform(y)
+        return indicator, None, indicator.shape[1]
+
+    def _check_known_classes(self, classes):
+        if self.warm_start:
+            if set(classes) != set(self.classes_):
+                raise ValueError(f"warm_start can only be used where `y` has the same classes as "
+                                 f"in the previous call to fit. Previously got {self.classes_}, "
+                                 f"`y` has {classes}")
+        elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                             f"{self.classes_}. 'y' has {classes}.")
+
+    def _out_activation(self):
+        return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
+
+    def _predict_validated(self, X):
+        scores = self._forward(X)
+        if self.n_outputs_ == 1:
+            scores = scores.ravel()
+        return self._label_binarizer.inverse_transform(scores)
+
+    def _score_validated(self, X, y, sample_weight):
+        return self._score_with(accuracy_score, X, y, sample_weight)
+
+    def predict(self, X):
+        """Class labels (an indicator matrix for multi-label targets)."""
+        return self._predict_validated(self._validate_for_predict(X))
+
+    def predict_proba(self, X):
+        """Class probabilities, (n_samples, n_classes), columns in classes_ order."""
+        scores = self._forward(self._validate_for_predict(X))
+        if self.n_outputs_ == 1:
+            return np.column_stack([1 - scores[:, 0], scores[:, 0]])
+        return scores
+
+    def predict_log_proba(self, X):
+        """log(predict_proba(X))."""
+        probabilities = self.predict_proba(X)
+        return np.log(probabilities, out=probabilities)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    __doc__ = _docstring(
+        """Multi-layer perceptron regressor: scikit-learn's MLPRegressor on
+    fastmlp's engine. Identity outputs trained on half the squared error;
+    y may have several columns (multi-output).
+""",
+        first_params="""    loss : {'squared_error'}, default='squared_error'
+        scikit-learn's 'poisson' is not offered (it needs an exponential
+        output the engine does not have).
+""")
+
+    _parameter_constraints: dict = {
+        **_BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error"})],
+    }
+
+    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
+                 solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dropout=0.0,
+                 n_threads=None):
+        self.loss = loss
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
+            max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
+            verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, dropout=dropout,
+            n_threads=n_threads)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over (X, y), continuing from the current state; returns self."""
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _validate_input(self, X, y, reset):
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return X, y
+
+    def _encode_targets(self, y, incremental):
+        targets = y.reshape(-1, 1) if y.ndim == 1 else y
+        return targets, None, targets.shape[1]
+
+    def _out_activation(self):
+        return "identity"
+
+    def _loss_divisor(self):
+        # scikit-learn reports the squared loss averaged over the outputs, while
+        # its gradient (and the engine's) is that of the sum over them
+        return float(self.n_outputs_)
+
+    def _predict_validated(self, X):
+        prediction = self._forward(X)
+        return prediction.ravel() if prediction.shape[1] == 1 else prediction
+
+    def _score_validated(self, X, y, sample_weight):
+        return self._score_with(r2_score, X, y, sample_weight)
+
+    def predict(self, X):
+        """Predicted values, (n_samples,) or (n_samples, n_outputs)."""
+        return self._predict_validated(self._validate_for_predict(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
