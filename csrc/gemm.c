@@ -106,6 +106,15 @@ void fm_aligned_free(void *p)
 /* The skinny kernels (n <= 16, float32, AVX-512): returns 1 when it handled
  * the product (with *rc set), 0 to leave it to the blocked path. Rows are
  * split between threads; for NN they first pack Bᵀ (n × k) together. */
+/* [*i0, *i1): thread tid's share of m rows dealt out in whole units of `unit` rows. */
+static void row_share(int64_t m, int64_t unit, int tid, int nth, int64_t *i0, int64_t *i1)
+{
+    const int64_t units = (m + unit - 1) / unit;
+    *i0 = unit * (units * tid / nth);
+    *i1 = unit * (units * (tid + 1) / nth);
+    if (*i1 > m) *i1 = m;
+}
+
 static int gemm_skinny_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                            const float *a, int64_t lda, const float *b, int64_t ldb, float *c,
                            int64_t ldc, const float *bias, int act, int accumulate, int *rc)
@@ -113,57 +122,44 @@ static int gemm_skinny_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64
     const fm_skinny_kernels *sk = fm_isa()->skinny;
     if (!sk || trans_b || n > sk->max_n) return 0;
     const int nt = fm_threads_for(2.0 * (double)m * (double)n * (double)k);
-    *rc = FM_OK;
-    if (!trans_a) {
-        const int64_t ldbt = (k + 15) & ~(int64_t)15;
-        float *bt = (float *)fm_pack_buffer((size_t)(n * ldbt) * sizeof(float));
+    const int64_t ldbt = (k + 15) & ~(int64_t)15;
+    float *bt = NULL;
+    if (!trans_a) { /* NN reads B transposed: n × k, rows padded to whole vectors */
+        bt = (float *)fm_pack_buffer((size_t)(n * ldbt) * sizeof(float));
         if (!bt) {
             *rc = FM_ENOMEM;
             return 1;
         }
-        const int64_t pairs = (m + 1) / 2, chunks = ldbt / 16;
+    }
+    *rc = FM_OK;
+    (void)nt;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-        {
-#ifdef _OPENMP
-            const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
-#else
-            const int tid = 0, nth = 1;
-#endif
-            const int64_t p0 = 16 * (chunks * tid / nth), p1 = 16 * (chunks * (tid + 1) / nth);
-            const int64_t end_p = p1 < k ? p1 : k;
-            if (end_p > p0) fm_isa()->transpose_f32(b + p0 * ldb, ldb, end_p - p0, n, bt + p0, ldbt);
+    {
+        int tid = 0, nth = 1;
+        FM_TEAM(tid, nth);
+        int64_t i0, i1;
+        if (!trans_a) {
+            int64_t p0, p1;
+            row_share(k, 16, tid, nth, &p0, &p1);
+            if (p1 > p0) fm_isa()->transpose_f32(b + p0 * ldb, ldb, p1 - p0, n, bt + p0, ldbt);
 #ifdef _OPENMP
             if (nth > 1) {
 #pragma omp barrier
             }
 #endif
-            const int64_t i0 = 2 * (pairs * tid / nth), i1 = 2 * (pairs * (tid + 1) / nth);
-            const int64_t end = i1 < m ? i1 : m;
-            if (end > i0)
-                sk->nn_f32(end - i0, n, k, a + i0 * lda, lda, bt, ldbt, c + i0 * ldc, ldc, bias,
-                           act, accumulate);
-        }
-    } else {
-        const int64_t blocks = (m + 31) / 32;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#endif
-        {
-#ifdef _OPENMP
-            const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
-#else
-            const int tid = 0, nth = 1;
-#endif
-            const int64_t i0 = 32 * (blocks * tid / nth), i1 = 32 * (blocks * (tid + 1) / nth);
-            const int64_t end = i1 < m ? i1 : m;
-            if (end > i0)
-                sk->tn_f32(end - i0, n, k, a + i0, lda, b, ldb, c + i0 * ldc, ldc, bias, act,
+            row_share(m, 2, tid, nth, &i0, &i1); /* the NN kernel goes two rows at a time */
+            if (i1 > i0)
+                sk->nn_f32(i1 - i0, n, k, a + i0 * lda, lda, bt, ldbt, c + i0 * ldc, ldc, bias, act,
+                           accumulate);
+        } else {
+            row_share(m, 32, tid, nth, &i0, &i1); /* the TN kernel, 32 rows at a time */
+            if (i1 > i0)
+                sk->tn_f32(i1 - i0, n, k, a + i0, lda, b, ldb, c + i0 * ldc, ldc, bias, act,
                            accumulate);
         }
     }
-    (void)nt;
     return 1;
 }
 

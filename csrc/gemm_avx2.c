@@ -53,28 +53,12 @@ static inline void store_part_f64(double *p, __m256d v, int n)
 #define V_LOAD_PART(p, n) load_part_f32(p, n)
 #define V_STORE_PART(p, v, n) store_part_f32(p, v, n)
 #include "gemm_ukernel.inc"
-#undef FM_ACT_ROWS
-#undef REAL
-#undef VEC
-#undef VL
-#undef NVMAX
-#undef UKR
-#undef UKR_T
-#undef V_ZERO
-#undef V_SET1
-#undef V_LOAD
-#undef V_STORE
-#undef V_FMA
-#undef V_ADD
-#undef V_MUL
-#undef V_MAX
-#undef V_LOAD_PART
-#undef V_STORE_PART
 
 #define FM_ACT_ROWS(act, r, n, c, ldc) fm_act_rows_scalar_f64(act, r, n, c, ldc)
 #define REAL double
 #define VEC __m256d
 #define VL 4
+#define MR 6
 #define NVMAX 2
 #define UKR ukr_avx2_f64
 #define UKR_T ukr_avx2_f64_t

@@ -27,24 +27,6 @@
 #define V_LOAD_PART(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1), p)
 #define V_STORE_PART(p, v, n) _mm512_mask_storeu_ps(p, (__mmask16)((1u << (n)) - 1), v)
 #include "gemm_ukernel.inc"
-#undef FM_ACT_ROWS
-#undef REAL
-#undef VEC
-#undef VL
-#undef NVMAX
-#undef MR
-#undef UKR
-#undef UKR_T
-#undef V_ZERO
-#undef V_SET1
-#undef V_LOAD
-#undef V_STORE
-#undef V_FMA
-#undef V_ADD
-#undef V_MUL
-#undef V_MAX
-#undef V_LOAD_PART
-#undef V_STORE_PART
 
 #define FM_ACT_ROWS(act, r, n, c, ldc) fm_act_rows_scalar_f64(act, r, n, c, ldc)
 #define REAL double

@@ -44,13 +44,22 @@ static inline void philox16(__m512i c0, uint32_t c1s, uint32_t c2s, uint32_t c3s
     out[3] = c3;
 }
 
-/* The 16-bit draw for group j of a block (see rng.c) compared with the
- * threshold: bit l set when column 16·j + l of the block is kept. */
-static inline __mmask16 keep_mask(const __m512i words[4], int j, __m512i threshold)
+/* The keep masks of block `block` of row r (see rng.c): bit l of keep[j] is
+ * set when column 128·block + 16·j + l is kept. */
+static inline void block_masks(const fm_dropout_key *k, int64_t r, int64_t block,
+                               __mmask16 keep[8])
 {
-    __m512i draw = words[j / 2];
-    draw = (j & 1) ? _mm512_srli_epi32(draw, 16) : _mm512_and_si512(draw, _mm512_set1_epi32(0xFFFF));
-    return _mm512_cmpge_epu32_mask(draw, threshold);
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i threshold = _mm512_set1_epi32((int)k->threshold);
+    const __m512i low16 = _mm512_set1_epi32(0xFFFF);
+    __m512i words[4];
+    philox16(_mm512_add_epi32(_mm512_set1_epi32((int)(16 * block)), lane), (uint32_t)r, k->layer,
+             k->step, k->key, words);
+    for (int j = 0; j < 8; j++) {
+        const __m512i draw = (j & 1) ? _mm512_srli_epi32(words[j / 2], 16)
+                                     : _mm512_and_si512(words[j / 2], low16);
+        keep[j] = _mm512_cmpge_epu32_mask(draw, threshold);
+    }
 }
 
 static inline __mmask16 lanes_below(int64_t count)
@@ -59,52 +68,37 @@ static inline __mmask16 lanes_below(int64_t count)
 }
 
 void fm_dropout_rows_avx512_f32(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
-                                    const float *in, int64_t ldi, float *out, int64_t ldo)
+                                const float *in, int64_t ldi, float *out, int64_t ldo)
 {
-    const __m512i threshold = _mm512_set1_epi32((int)k->threshold);
     const __m512 scale = _mm512_set1_ps((float)k->scale);
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    for (int64_t r = r0; r < r1; r++) {
+    for (int64_t r = r0; r < r1; r++)
         for (int64_t block = 0; 128 * block < cols; block++) {
-            __m512i words[4];
-            philox16(_mm512_add_epi32(_mm512_set1_epi32((int)(16 * block)), lane), (uint32_t)r,
-                     k->layer, k->step, k->key, words);
-            for (int j = 0; j < 8; j++) {
+            __mmask16 keep[8];
+            block_masks(k, r, block, keep);
+            for (int j = 0; j < 8 && 128 * block + 16 * j < cols; j++) {
                 const int64_t c = 128 * block + 16 * j;
-                if (c >= cols) break;
                 const __mmask16 valid = lanes_below(cols - c);
-                const __mmask16 keep = keep_mask(words, j, threshold);
                 const __m512 x = _mm512_maskz_loadu_ps(valid, in + r * ldi + c);
-                _mm512_mask_storeu_ps(out + r * ldo + c, valid, _mm512_maskz_mul_ps(keep, x, scale));
+                _mm512_mask_storeu_ps(out + r * ldo + c, valid, _mm512_maskz_mul_ps(keep[j], x, scale));
             }
         }
-    }
 }
 
 void fm_dropout_rows_avx512_f64(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
-                                    const double *in, int64_t ldi, double *out, int64_t ldo)
+                                const double *in, int64_t ldi, double *out, int64_t ldo)
 {
-    const __m512i threshold = _mm512_set1_epi32((int)k->threshold);
     const __m512d scale = _mm512_set1_pd(k->scale);
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    for (int64_t r = r0; r < r1; r++) {
+    for (int64_t r = r0; r < r1; r++)
         for (int64_t block = 0; 128 * block < cols; block++) {
-            __m512i words[4];
-            philox16(_mm512_add_epi32(_mm512_set1_epi32((int)(16 * block)), lane), (uint32_t)r,
-                     k->layer, k->step, k->key, words);
-            for (int j = 0; j < 8; j++) {
-                const int64_t c = 128 * block + 16 * j;
-                if (c >= cols) break;
-                const __mmask16 valid = lanes_below(cols - c);
-                const __mmask16 keep = keep_mask(words, j, threshold);
-                for (int h = 0; h < 2; h++) {
-                    const __mmask8 v = (__mmask8)(valid >> (8 * h)), kp = (__mmask8)(keep >> (8 * h));
-                    const __m512d x = _mm512_maskz_loadu_pd(v, in + r * ldi + c + 8 * h);
-                    _mm512_mask_storeu_pd(out + r * ldo + c + 8 * h, v, _mm512_maskz_mul_pd(kp, x, scale));
-                }
+            __mmask16 keep[8];
+            block_masks(k, r, block, keep);
+            for (int j = 0; j < 16 && 128 * block + 8 * j < cols; j++) { /* 8 doubles a vector */
+                const int64_t c = 128 * block + 8 * j;
+                const __mmask8 valid = (__mmask8)lanes_below(cols - c);
+                const __mmask8 kept = (__mmask8)(keep[j / 2] >> (8 * (j & 1)));
+                const __m512d x = _mm512_maskz_loadu_pd(valid, in + r * ldi + c);
+                _mm512_mask_storeu_pd(out + r * ldo + c, valid, _mm512_maskz_mul_pd(kept, x, scale));
             }
         }
-    }
 }
-
 #endif
