@@ -130,7 +130,7 @@ typedef struct {
     double metric_sum;    /* sum over rows of the per-row metric (accuracy in [0, 1]) */
     double weight_sum;    /* sum of the rows' weights (the row count without weights) */
     double penalty;       /* ½·α·Σw² over the kernels, before the update (0 without l2) */
-    int finite;           /* 0 when the loss or a gradient was NaN or inf */
+    int finite;           /* 0 when the loss or the L2 penalty is NaN or inf */
 } fm_step_stats;
 
 /* Targets: for FM_LOSS_SPARSE_CCE, `labels` (int64, one per row); otherwise
@@ -147,7 +147,8 @@ typedef struct {
 } fm_targets;
 
 /* One training step on rows `rows[0..count)` of x (row stride ldx) and of the
- * targets: forward with dropout, loss, backward, optimizer update.
+ * targets: forward with dropout, loss, backward, optimizer update. The update
+ * is skipped when the loss is not finite or the batch's weights sum to zero.
  * count <= batch_cap. */
 int fm_net_train_step(fm_net *net, const void *x, int64_t ldx, const int64_t *rows,
                       int64_t count, const fm_targets *t, fm_step_stats *stats);

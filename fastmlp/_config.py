@@ -1,4 +1,5 @@
 """Threads and build facts."""
+import contextlib
 import platform
 import sys
 
@@ -15,14 +16,29 @@ def get_num_threads():
 
 
 MAX_THREADS = 4096
+_requested = None  # set_num_threads's argument: None means the default
 
 
 def set_num_threads(n):
     """Use n threads (a positive integer), or None for the default."""
+    global _requested
     if n is None:
         _engine.set_num_threads(0)
-        return
-    _engine.set_num_threads(check_int(n, "n", minimum=1, maximum=MAX_THREADS))
+    else:
+        _engine.set_num_threads(check_int(n, "n", minimum=1, maximum=MAX_THREADS))
+    _requested = n
+
+
+@contextlib.contextmanager
+def thread_count(n):
+    """set_num_threads(n) for a block, then back to the previous setting
+    (the default stays the default rather than becoming a fixed number)."""
+    previous = _requested
+    set_num_threads(n)
+    try:
+        yield
+    finally:
+        set_num_threads(previous)
 
 
 def config():

@@ -40,7 +40,7 @@ except ImportError as exc:  # validate_data is new in scikit-learn 1.6
                       f"{sklearn.__version__}: pip install -U 'fastmlp[sklearn]'") from exc
 
 from . import _engine
-from ._config import get_num_threads, set_num_threads
+from ._config import thread_count
 from ._validation import cast, check_finite, check_int, describe
 from .layers import Dense, Dropout
 from .models import Sequential
@@ -107,8 +107,7 @@ class _BaseMLP(BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
-        # scikit-learn also accepts momentum=1 (velocity never decays); fastmlp's SGD does not
-        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
@@ -303,19 +302,11 @@ class _BaseMLP(BaseEstimator):
             return X
         return cast(X, dtype, "X")
 
-    @contextlib.contextmanager
     def _threads(self):
         """fm.set_num_threads(n_threads) for the duration of a call."""
         if self.n_threads is None:
-            yield
-            return
-        n_threads = check_int(self.n_threads, "n_threads", minimum=1)
-        previous = get_num_threads()
-        set_num_threads(n_threads)
-        try:
-            yield
-        finally:
-            set_num_threads(previous)
+            return contextlib.nullcontext()
+        return thread_count(check_int(self.n_threads, "n_threads", minimum=1))
 
     # ------------------------------------------------------------ the optimizer
 
@@ -583,7 +574,7 @@ _COMMON_DOC = """
     warm_start : bool, default=False
         Continue from the previous fit's weights (a fresh optimizer, as in
         scikit-learn).
-    momentum : float in [0, 1), default=0.9
+    momentum : float in [0, 1], default=0.9
     nesterovs_momentum : bool, default=True
     early_stopping : bool, default=False
         Hold out validation_fraction of the data, stop when its score() has

@@ -29,6 +29,10 @@ def _unit_interval(value, name):
     return check_float(value, name, 0.0, 1.0, high_open=True)
 
 
+def _momentum(value, name):  # 1 is allowed, as in Keras (the velocity never decays)
+    return check_float(value, name, 0.0, 1.0)
+
+
 def _positive(value, name):
     return check_float(value, name, 0.0, None, low_open=True)
 
@@ -58,7 +62,7 @@ class SGD(Optimizer):
     """m = momentum·m − lr·g; w += m (nesterov: w += momentum·m − lr·g).
     With momentum 0: w −= lr·g."""
     code = SGD_CODE
-    momentum = _hyperparameter("momentum", _unit_interval)
+    momentum = _hyperparameter("momentum", _momentum)
     nesterov = _hyperparameter("nesterov", check_bool)
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
@@ -79,7 +83,7 @@ class RMSprop(Optimizer):
     (with momentum: m = momentum·m + lr·g / sqrt(v + epsilon); w −= m)."""
     code = RMSPROP_CODE
     rho = _hyperparameter("rho", _unit_interval)
-    momentum = _hyperparameter("momentum", _unit_interval)
+    momentum = _hyperparameter("momentum", _momentum)
     epsilon = _hyperparameter("epsilon", _positive)
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7):

@@ -196,3 +196,22 @@ def test_all_finite_edge_values(dtype):
             x[position] = bad
             assert not _engine.all_finite(x)
     assert _engine.all_finite(np.zeros(0, dtype))
+
+
+def test_thread_count_block_restores_the_default_not_a_number(tmp_path):
+    code = ("import fastmlp as fm\n"
+            "from fastmlp._config import thread_count\n"
+            "default = fm.get_num_threads()\n"
+            "with thread_count(1):\n"
+            "    assert fm.get_num_threads() == 1\n"
+            "import os\n"
+            "from fastmlp import _engine\n"
+            "assert fm.get_num_threads() == default\n"
+            "fm.set_num_threads(3)\n"
+            "with thread_count(1):\n"
+            "    pass\n"
+            "assert fm.get_num_threads() == 3\n"
+            "print('ok')\n")
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

@@ -635,7 +635,7 @@ OPTIMIZER_CASES = [
     (fm.SGD, "learning_rate", float("inf"), ValueError, "inf"),
     (fm.SGD, "learning_rate", "0.1", TypeError, "'0.1'"),
     (fm.SGD, "learning_rate", None, TypeError, "None"),
-    (fm.SGD, "momentum", 1.0, ValueError, "1.0"),
+    (fm.SGD, "momentum", 1.5, ValueError, "1.5"),
     (fm.SGD, "momentum", -0.5, ValueError, "-0.5"),
     (fm.SGD, "nesterov", "yes", TypeError, "'yes'"),
     (fm.RMSprop, "learning_rate", 0.0, ValueError, "0.0"),
@@ -645,7 +645,7 @@ OPTIMIZER_CASES = [
     (fm.RMSprop, "learning_rate", "fast", TypeError, "'fast'"),
     (fm.RMSprop, "rho", -0.1, ValueError, "-0.1"),
     (fm.RMSprop, "rho", 1.0, ValueError, "1.0"),
-    (fm.RMSprop, "momentum", 1.0, ValueError, "1.0"),
+    (fm.RMSprop, "momentum", 1.5, ValueError, "1.5"),
     (fm.RMSprop, "epsilon", 0, ValueError, "0.0"),
     (fm.RMSprop, "epsilon", -1e-7, ValueError, "-1e-07"),
     (fm.Adam, "learning_rate", 0, ValueError, "0.0"),
@@ -691,8 +691,9 @@ def test_learning_rate_assignment_on_compiled_model_is_rejected():
 
 
 def test_optimizer_boundary_values_that_are_valid():
-    # zero momentum/rho/beta and tiny positive rates are allowed
+    # zero momentum/rho/beta and tiny positive rates are allowed, and momentum 1 (as in Keras)
     fm.SGD(learning_rate=1e-12, momentum=0.0)
+    assert fm.SGD(momentum=1.0).momentum == 1.0 and fm.RMSprop(momentum=1.0).momentum == 1.0
     fm.RMSprop(rho=0.0, momentum=0.0, epsilon=1e-30)
     opt = fm.Adam(beta_1=0.0, beta_2=0.0)
     opt.learning_rate = np.float32(0.5)
