@@ -204,8 +204,6 @@ def test_thread_count_block_restores_the_default_not_a_number(tmp_path):
             "default = fm.get_num_threads()\n"
             "with thread_count(1):\n"
             "    assert fm.get_num_threads() == 1\n"
-            "import os\n"
-            "from fastmlp import _engine\n"
             "assert fm.get_num_threads() == default\n"
             "fm.set_num_threads(3)\n"
             "with thread_count(1):\n"
