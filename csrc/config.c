@@ -10,7 +10,7 @@
 
 /* Work under this many flops per thread runs on fewer threads: forking a team
  * costs about a microsecond, a few thousand flops on one core. */
-#define FM_MIN_FLOPS_PER_THREAD 2.0e5
+#define FM_MIN_FLOPS_PER_THREAD 5.0e5
 
 static int fm_threads; /* 0: follow omp_get_max_threads() (OMP_NUM_THREADS, threadpoolctl) */
 
