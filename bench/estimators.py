@@ -14,22 +14,15 @@ count runs in its own process (OMP_NUM_THREADS / OPENBLAS_NUM_THREADS set
 before loading). Reported: the median fit time, epochs run, seconds per epoch,
 test accuracy and the fit-time ratio scikit-learn / fastmlp.
 
-    python bench/sklearn.py [--threads 1 2] [--repeats 3] [--epochs 3] [--markdown]
+    python bench/estimators.py [--threads 1 2] [--repeats 3] [--epochs 3] [--markdown]
 """
 import argparse
-import os
-import sys
 import time
 import warnings
 
 import numpy as np
 
 from common import fashion_mnist_or_synthetic, machine_line, report, run_children, table
-
-# This file is named sklearn.py and its folder comes first on sys.path: drop the
-# folder so that `import sklearn` finds scikit-learn rather than this script.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 
 def digits():
