@@ -5,7 +5,14 @@ __version__ = "0.1.0"
 
 import warnings as _warnings
 
-from . import _engine, callbacks, datasets, ops
+try:
+    from . import _engine
+except ImportError as _exc:  # a source checkout that was never built
+    raise ImportError(f"fastmlp's compiled engine is missing from {__path__[0]!r}: install "
+                      f"fastmlp with `pip install .` (or build it in place with "
+                      f"`python setup.py build_ext --inplace`)") from _exc
+
+from . import callbacks, datasets, ops
 from ._config import get_num_threads, set_num_threads, show_config
 from ._random import set_random_seed
 from .callbacks import Callback, EarlyStopping, History, LearningRateScheduler, TerminateOnNaN

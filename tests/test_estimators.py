@@ -481,14 +481,16 @@ def test_missing_scikit_learn_gives_an_install_hint(monkeypatch):
         fm.MLPClassifer
 
 
-def test_fastmlp_imports_without_scikit_learn():
+def test_fastmlp_imports_without_scikit_learn(tmp_path):
     code = ("import sys; sys.modules['sklearn'] = None\n"
             "import fastmlp as fm\n"
             "assert 'MLPClassifier' in dir(fm)\n"
             "try:\n    fm.MLPRegressor\nexcept ImportError as exc:\n    print(exc)\n")
     root = os.path.dirname(os.path.dirname(os.path.abspath(fm.__file__)))
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # cwd elsewhere: `python -c` puts the working directory first on sys.path, and
+    # from a source checkout that would import the unbuilt sources
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                            text=True, timeout=120)
+                            text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "pip install 'fastmlp[sklearn]'" in result.stdout
