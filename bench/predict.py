@@ -20,15 +20,10 @@ from common import fashion_mnist_or_synthetic, machine_line, report, run_childre
 
 def seed_weights():
     import fastmlp as fm
+    from fastmlp.demo import seed_network
 
     fm.set_random_seed(0)
-    model = fm.Sequential()
-    model.add(fm.Dense(512, activation="relu", input_shape=(784,)))
-    model.add(fm.Dropout(0.2))
-    model.add(fm.Dense(512, activation="relu"))
-    model.add(fm.Dropout(0.2))
-    model.add(fm.Dense(10, activation="softmax"))
-    return model
+    return seed_network()
 
 
 def peers(threads, model):

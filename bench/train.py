@@ -38,16 +38,11 @@ class FastmlpPeer:
     def __init__(self, threads):
         import fastmlp as fm
 
+        from fastmlp.demo import seed_network
+
         fm.set_num_threads(threads)
         fm.set_random_seed(0)
-        self.model = fm.Sequential()
-        self.model.add(fm.Dense(512, activation="relu", input_shape=(784,)))
-        self.model.add(fm.Dropout(0.2))
-        self.model.add(fm.Dense(512, activation="relu"))
-        self.model.add(fm.Dropout(0.2))
-        self.model.add(fm.Dense(10, activation="softmax"))
-        self.model.compile(optimizer=fm.RMSprop(), loss="sparse_categorical_crossentropy",
-                           metrics=["accuracy"])
+        self.model = seed_network()  # RMSprop, sparse categorical cross-entropy, accuracy
         self.version = fm.__version__
 
     def epoch(self, x, y):
