@@ -38,6 +38,15 @@ void fm_config_init(void)
 
 int fm_forked_single_threaded(void) { return forked_after_pool; }
 
+/* Threads for a parallel region that is not sized by fm_threads_for (the peak
+ * probe): at most `wanted`, 1 in a forked child, and the pool is noted. */
+int fm_threads_exactly(int wanted)
+{
+    if (forked_after_pool || wanted < 2) return 1;
+    pool_started = 1;
+    return wanted;
+}
+
 const char *fm_compiler(void)
 {
 #if defined(__clang__)

@@ -58,6 +58,7 @@ void fm_set_num_threads(int n);      /* n >= 1 */
 int fm_num_procs(void);
 void fm_config_init(void);              /* called by fm_init */
 int fm_forked_single_threaded(void);    /* 1 in a child forked after threads were used */
+int fm_threads_exactly(int wanted);     /* threads for a region of fixed size (see config.c) */
 
 /* float32 FMA throughput of `threads` threads on the best vectors the CPU
  * has, measured for at least `seconds` (peak.c; for benchmarks). */
@@ -65,7 +66,7 @@ double fm_peak_gflops(int threads, double seconds);
 
 /* ---- GEMM (gemm.c) ----
  * C(m×n) = op(A)·op(B), then optionally + bias (length n) and an activation
- * (any but softmax). op(A) is m×k: A is m×k with row stride lda, or, with
+ * (softmax is applied over each row after the product). op(A) is m×k: A is m×k with row stride lda, or, with
  * trans_a, k×m with row stride lda (and likewise op(B), k×n). With
  * accumulate, C += op(A)·op(B) instead (bias and activation not allowed).
  * Results do not depend on the thread count. */

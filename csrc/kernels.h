@@ -20,9 +20,10 @@
  *
  * a:  the A micro-panel, A(i, p) = a[i*rs_a + p*cs_a], read in place; rows at
  *     and past mr are never read.
- * bp: packed B micro-panel, kc rows of ldbp values: bp[p*ldbp + j] = B(p, j);
- *     ldbp = nr rounded up to the kernel's vector length (<= NR).
- * bp is zero-padded past nr, so the kernel may compute a full-width tile.
+ * bp: the B micro-panel, kc rows: bp[p*ldbp + j] = B(p, j). Either packed
+ *     (ldbp = nr rounded up to the vector length, zero-padded past nr) or B in
+ *     place (ldbp = B's row stride, nr a whole number of vectors). So a kernel
+ *     reads exactly ceil(nr / vector length) vectors per row of bp, no more.
  * c:  the mr × nr tile of C, row stride ldc; only that tile is written.
  * flags: FM_UKR_ACCUMULATE -> C += A·B, else C = A·B;
  *        FM_UKR_EPILOGUE   -> then C = act(C + bias[0..nr)) (bias may be NULL).

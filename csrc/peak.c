@@ -85,6 +85,7 @@ static double run_chains(int64_t iters)
 
 double fm_peak_gflops(int threads, double seconds)
 {
+    threads = fm_threads_exactly(threads);
     int64_t iters = 1 << 16;
     double flops = 0, elapsed = 0;
     while (elapsed < seconds) { /* grow the loop until it runs long enough */

@@ -317,6 +317,38 @@ cdef class Network:
         free(self.outputs)
 
     @property
+    def n_in(self):
+        return self.net.n_in
+
+    @property
+    def n_out(self):
+        return self.layers[self.net.n_layers - 1].n_out
+
+    cdef _check_rows(self, cnp.ndarray x, str name):
+        """x must be C-contiguous rows of n_in values in the network's dtype:
+        the C core reads it through a raw pointer."""
+        if (x.ndim != 2 or x.shape[1] != self.net.n_in or x.dtype != self.dtype
+                or not x.flags.c_contiguous):
+            raise ValueError(f"{name} must be a C-contiguous ({self.net.n_in}-column, "
+                             f"{self.dtype}) array for this network; got shape "
+                             f"{(<object>x).shape} and dtype {x.dtype}")
+
+    cdef _check_targets(self, int64_t n, cnp.ndarray y, cnp.ndarray labels,
+                        cnp.ndarray weights):
+        cdef int64_t width = self.n_out
+        if labels is not None:
+            if (labels.ndim != 1 or labels.shape[0] < n or labels.dtype != np.int64
+                    or not labels.flags.c_contiguous):
+                raise ValueError(f"labels must be C-contiguous int64 with {n} values")
+        elif (y is None or y.ndim != 2 or y.shape[0] < n or y.shape[1] != width
+              or y.dtype != self.dtype or not y.flags.c_contiguous):
+            raise ValueError(f"targets must be a C-contiguous ({n}, {width}) {self.dtype} array")
+        if weights is not None and (weights.ndim != 1 or weights.shape[0] < n
+                                    or weights.dtype != np.float64
+                                    or not weights.flags.c_contiguous):
+            raise ValueError(f"sample weights must be C-contiguous float64 with {n} values")
+
+    @property
     def dropout_seed(self):
         return self.net.dropout_seed
 
@@ -415,6 +447,16 @@ cdef class Network:
         cdef fm_targets t
         cdef fm_step_stats st
         cdef int rc
+        self._check_rows(x, "x")
+        self._check_targets(x.shape[0], y, labels, weights)
+        if (rows.ndim != 1 or rows.dtype != np.int64 or not rows.flags.c_contiguous
+                or start < 0 or count < 1 or start + count > rows.shape[0]
+                or count > self.net.batch_cap):
+            raise ValueError(f"rows[{start}:{start + count}] is not a batch of this network "
+                             f"(reserved for {self.net.batch_cap} rows)")
+        if count and (rows[start:start + count].min() < 0
+                      or rows[start:start + count].max() >= x.shape[0]):
+            raise ValueError(f"rows must index the {x.shape[0]} rows of x")
         self._targets(&t, y, labels, weights)
         t.rows = <const int64_t *>cnp.PyArray_DATA(rows) + start
         cdef const void *px = cnp.PyArray_DATA(x)
@@ -430,6 +472,8 @@ cdef class Network:
         when set), without dropout or update, into `grads`; returns
         (loss sum, weight sum, penalty)."""
         cdef int64_t n = x.shape[0]
+        self._check_rows(x, "x")
+        self._check_targets(n, y, labels, weights)
         rows = np.arange(n, dtype=np.int64)
         self.reserve(n)
         cdef fm_targets t
@@ -446,6 +490,11 @@ cdef class Network:
 
     def predict(self, cnp.ndarray x, cnp.ndarray out, int64_t chunk):
         """out = the network's output for x, computed `chunk` rows at a time."""
+        self._check_rows(x, "x")
+        if (out.ndim != 2 or out.shape[0] != x.shape[0] or out.shape[1] != self.n_out
+                or out.dtype != self.dtype or not out.flags.c_contiguous):
+            raise ValueError(f"out must be a C-contiguous ({x.shape[0]}, {self.n_out}) "
+                             f"{self.dtype} array for this network")
         cdef int64_t n = x.shape[0], ldx = x.shape[1], width = out.shape[1]
         if n == 0:
             return
@@ -469,7 +518,11 @@ cdef class Network:
                  cnp.ndarray weights=None):
         """(loss sum, metric sum) over all rows of x, `chunk` rows at a time
         (each row's loss and metric times its weight when weights are given)."""
+        self._check_rows(x, "x")
+        self._check_targets(x.shape[0], y, labels, weights)
         cdef int64_t n = x.shape[0], ldx = x.shape[1]
+        if n == 0:
+            raise ValueError("evaluate needs at least one row")
         chunk = max(1, min(chunk, n))
         scratch = np.empty(fm_net_scratch_size(&self.net, chunk), dtype=self.dtype)
         cdef fm_targets t

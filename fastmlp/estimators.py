@@ -42,7 +42,7 @@ except ImportError as exc:  # validate_data is new in scikit-learn 1.6
 from . import _engine
 from ._config import thread_count
 from ._validation import cast, check_finite, check_int, describe
-from .layers import Dense, Dropout
+from .layers import MAX_DROPOUT_RATE, Dense, Dropout
 from .models import Sequential
 from .optimizers import SGD, Adam, RMSprop
 
@@ -115,7 +115,7 @@ class _BaseMLP(BaseEstimator):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [Interval(Real, 0, MAX_DROPOUT_RATE, closed="both")],
         "n_threads": [None, Interval(Integral, 1, None, closed="left")],
     }
 

@@ -131,12 +131,21 @@ class Dense(Layer):
                 "kernel_initializer": self.kernel_initializer}
 
 
+# Dropout masks compare 16-bit random draws with rate·65536: rates closer to 1
+# than that resolution would drop everything.
+MAX_DROPOUT_RATE = 1.0 - 2.0 ** -16
+
+
 class Dropout(Layer):
     """Inverted dropout: in fit, each input is zeroed with probability `rate`
-    and the others scaled by 1 / (1 - rate); the identity at inference."""
+    (to 1/65536) and the others scaled by 1 / (1 - rate); the identity at
+    inference."""
 
     def __init__(self, rate, name=None):
         rate = check_float(rate, "rate", 0.0, 1.0, high_open=True)
+        if rate > MAX_DROPOUT_RATE:
+            raise ValueError(f"rate must be at most 1 - 2**-16 = {MAX_DROPOUT_RATE!r}, the "
+                             f"resolution of the dropout masks; got {rate!r}")
         super().__init__(name)
         self.rate = rate
 

@@ -373,34 +373,36 @@ class Sequential:
         Dropout is inactive. batch_size only sets how many rows go through at
         once; the values do not depend on it."""
         self._require_built("predict()")
+        engine = self._engine  # one engine throughout, even if add() rebuilds the model meanwhile
         chunk = self._chunk(batch_size)
         verbose = _check_verbose(verbose)
-        x = self._inputs(x)
+        x = as_matrix(x, "x", engine.dtype, engine.n_in)
         chunk = min(chunk, len(x))
         start = time.perf_counter()
-        out = np.empty((len(x), self._output_units()), dtype=self._dtype)
-        self._engine.predict(x, out, chunk)
+        out = np.empty((len(x), engine.n_out), dtype=engine.dtype)
+        engine.predict(x, out, chunk)
         if verbose:
             steps = -(-len(x) // chunk)
             print(f"{steps}/{steps} - {time.perf_counter() - start:.3f}s")
         return out
 
-    def _evaluate_arrays(self, x, y, labels, chunk):
-        loss_sum, metric_sum = self._engine.evaluate(x, y, labels, chunk)
+    def _evaluate_arrays(self, x, y, labels, chunk, engine=None):
+        loss_sum, metric_sum = (engine or self._engine).evaluate(x, y, labels, chunk)
         return loss_sum / len(x), metric_sum / len(x)
 
     def evaluate(self, x, y, batch_size=None, verbose="auto", return_dict=False):
         """The loss, or [loss, *metrics], over (x, y); dropout inactive."""
         self._require_compiled("evaluate()")
         self._require_built("evaluate()")
+        engine = self._engine  # one engine throughout, even if add() rebuilds the model meanwhile
         chunk = self._chunk(batch_size)
         verbose = _check_verbose(verbose)
         return_dict = check_bool(return_dict, "return_dict")
-        x = self._inputs(x)
-        y, labels = self._targets(y, len(x))
+        x = as_matrix(x, "x", engine.dtype, engine.n_in)
+        y, labels = as_targets(y, "y", self._loss, engine.n_out, len(x), engine.dtype)
         chunk = min(chunk, len(x))
         start = time.perf_counter()
-        loss, metric_value = self._evaluate_arrays(x, y, labels, chunk)
+        loss, metric_value = self._evaluate_arrays(x, y, labels, chunk, engine)
         logs = self._logs(loss, metric_value)
         if verbose:
             steps = -(-len(x) // chunk)

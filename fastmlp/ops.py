@@ -54,7 +54,8 @@ def matmul(a, b, *, trans_a=False, trans_b=False, out=None):
 def peak_gflops(threads=1, seconds=0.3):
     """The CPU's float32 FMA throughput with `threads` threads, measured now
     (independent FMA chains on its widest vectors): the 100 % of bench/."""
+    from ._config import MAX_THREADS
     from ._validation import check_float, check_int
-    threads = check_int(threads, "threads", minimum=1)
+    threads = check_int(threads, "threads", minimum=1, maximum=MAX_THREADS)
     seconds = check_float(seconds, "seconds", 0.0, 60.0, low_open=True)
     return _engine.peak_gflops(threads, seconds)

@@ -160,3 +160,40 @@ def test_a_forked_child_trains_and_predicts_without_hanging(tmp_path):
                             cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "fork ok" in result.stdout
+
+
+def test_predict_sizes_its_output_from_the_engine_it_runs(threads):
+    """A model rebuilt by add() between predict's checks and its engine call
+    must not make the engine write past the output (found in review)."""
+    model = fm.Sequential([fm.Dense(10, input_dim=5)])
+    x = np.ones((100, 5), np.float32)
+    engine = model._engine
+    out = np.empty((100, 10), np.float32)
+    model.add(fm.Dense(40))  # the model now has a new, wider engine
+    engine.predict(x, out, 100)  # the old engine still fits its own output
+    with pytest.raises(ValueError, match=r"\(100, 40\)"):
+        model._engine.predict(x, out, 100)
+    with pytest.raises(ValueError, match="5-column"):
+        model._engine.predict(np.ones((100, 4), np.float32), np.empty((100, 40), np.float32), 10)
+    assert model.predict(x).shape == (100, 40)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fork on Windows")
+def test_fork_after_the_peak_probe_stays_single_threaded(tmp_path):
+    code = textwrap.dedent("""
+        import os, numpy as np, fastmlp as fm
+        fm.ops.peak_gflops(2, 0.01)  # starts the OpenMP pool outside fm_threads_for
+        pid = os.fork()
+        if pid == 0:
+            a = np.ones((600, 600), np.float32)
+            ok = fm.get_num_threads() == 1 and float(fm.ops.matmul(a, a)[0, 0]) == 600.0
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        print("child", os.waitstatus_to_exitcode(status))
+    """)
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fm.__file__)))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, env=dict(os.environ, PYTHONPATH=package_parent),
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "child 0"

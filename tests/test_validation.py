@@ -606,6 +606,10 @@ def test_dropout_rate_out_of_range(rate, exc, fragment):
 def test_dropout_rate_message_shows_interval():
     with raises(ValueError, "[0.0, 1.0)"):
         fm.Dropout(1.0)
+    # masks compare 16-bit draws: a rate within 2**-16 of 1 would drop everything
+    with raises(ValueError, "resolution", "0.999995"):
+        fm.Dropout(0.999995)
+    assert fm.Dropout(1 - 2**-16).rate == 1 - 2**-16
 
 
 @pytest.mark.parametrize("split,exc,fragment", [
