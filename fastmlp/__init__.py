@@ -7,10 +7,17 @@ import warnings as _warnings
 
 try:
     from . import _engine
-except ImportError as _exc:  # a source checkout that was never built
-    raise ImportError(f"fastmlp's compiled engine is missing from {__path__[0]!r}: install "
-                      f"fastmlp with `pip install .` (or build it in place with "
-                      f"`python setup.py build_ext --inplace`)") from _exc
+except ImportError as _exc:  # a source checkout that was never built in place
+    from ._source_tree import installed_package_dir
+
+    _installed = installed_package_dir(__path__[0])
+    if _installed is None:
+        raise ImportError(f"fastmlp's compiled engine is missing from {__path__[0]!r}: install "
+                          f"fastmlp with `pip install .` (or build it in place with "
+                          f"`python setup.py build_ext --inplace`)") from _exc
+    # every submodule, the engine included, now comes from the installed copy
+    __path__[:] = [_installed]
+    from . import _engine
 
 from . import callbacks, datasets, ops
 from ._config import get_num_threads, set_num_threads, show_config
