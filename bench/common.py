@@ -1,5 +1,6 @@
 """Helpers shared by the benchmarks: the machine, child processes per thread
 count (thread pools are sized when a library loads), data, result tables."""
+import argparse
 import json
 import os
 import platform
@@ -42,6 +43,30 @@ def run_children(script, thread_counts, extra_args):
                 print(line)
         sys.stdout.flush()
     return results
+
+
+def benchmark_main(script, description, child, options):
+    """The command line all benchmarks share. options: (flag, default, help) per
+    setting, passed to `child(threads, <setting>=..., markdown=...)`. In the parent,
+    runs one child process per --threads value and returns their results; in a
+    child, runs `child` and returns None."""
+    parser = argparse.ArgumentParser(description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
+    for flag, default, help_text in options:
+        parser.add_argument(flag, type=type(default), default=default, help=help_text)
+    parser.add_argument("--markdown", action="store_true", help="print markdown tables")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    names = [flag.lstrip("-").replace("-", "_") for flag, _, _ in options]
+    settings = {name: getattr(args, name) for name in names}
+    if args.child:
+        child(args.child, markdown=args.markdown, **settings)
+        return None
+    print(machine_line())
+    forwarded = [word for (flag, _, _), name in zip(options, names)
+                 for word in (flag, str(settings[name]))]
+    return run_children(script, args.threads, forwarded + (["--markdown"] if args.markdown else []))
 
 
 def report(result):

@@ -16,13 +16,12 @@ test accuracy and the fit-time ratio scikit-learn / fastmlp.
 
     python bench/estimators.py [--threads 1 2] [--repeats 3] [--epochs 3] [--markdown]
 """
-import argparse
 import time
 import warnings
 
 import numpy as np
 
-from common import fashion_mnist_or_synthetic, machine_line, report, run_children, table
+from common import benchmark_main, fashion_mnist_or_synthetic, report, table
 
 
 def digits():
@@ -97,22 +96,11 @@ def child(threads, repeats, epochs, markdown):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
-    parser.add_argument("--repeats", type=int, default=3, help="timed fits per library")
-    parser.add_argument("--epochs", type=int, default=3,
-                        help="epochs of the Fashion-MNIST-sized fit")
-    parser.add_argument("--markdown", action="store_true")
-    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args.child, args.repeats, args.epochs, args.markdown)
+    results = benchmark_main(__file__, __doc__, child,
+                             [("--repeats", 3, "timed fits per library"),
+                              ("--epochs", 3, "epochs of the Fashion-MNIST-sized fit")])
+    if results is None:
         return
-    print(machine_line())
-    results = run_children(__file__, args.threads,
-                           ["--repeats", str(args.repeats), "--epochs", str(args.epochs)] +
-                           (["--markdown"] if args.markdown else []))
     print("\nfit-time ratio scikit-learn / fastmlp:")
     for result in results:
         for name, ratio in result["ratios"].items():

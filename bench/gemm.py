@@ -12,10 +12,9 @@ as a share of a float32 FMA peak measured on the spot.
     python bench/gemm.py                 # 1 and 2 threads
     python bench/gemm.py --threads 2 --rounds 9 --markdown
 """
-import argparse
 import time
 
-from common import machine_line, run_children
+from common import benchmark_main
 
 SHAPES = [  # (name, op, m, n, k)
     ("L1 forward  X·W", "NN", 128, 512, 784),
@@ -104,19 +103,7 @@ def child(threads, rounds, markdown):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
-    parser.add_argument("--rounds", type=int, default=7, help="timing samples per library")
-    parser.add_argument("--markdown", action="store_true", help="print markdown tables")
-    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args.child, args.rounds, args.markdown)
-        return
-    print(machine_line())
-    run_children(__file__, args.threads, ["--rounds", str(args.rounds)] +
-                 (["--markdown"] if args.markdown else []))
+    benchmark_main(__file__, __doc__, child, [("--rounds", 7, "timing samples per library")])
 
 
 if __name__ == "__main__":

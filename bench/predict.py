@@ -10,12 +10,11 @@ when it is not installed). Calls alternate between libraries; medians.
 
     python bench/predict.py [--threads 1 2] [--markdown]
 """
-import argparse
 import time
 
 import numpy as np
 
-from common import fashion_mnist_or_synthetic, machine_line, report, run_children, table
+from common import benchmark_main, fashion_mnist_or_synthetic, report, table
 
 
 def seed_weights():
@@ -112,19 +111,7 @@ def child(threads, rounds, markdown):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--markdown", action="store_true")
-    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args.child, args.rounds, args.markdown)
-        return
-    print(machine_line())
-    run_children(__file__, args.threads, ["--rounds", str(args.rounds)] +
-                 (["--markdown"] if args.markdown else []))
+    benchmark_main(__file__, __doc__, child, [("--rounds", 7, "timing samples per library")])
 
 
 if __name__ == "__main__":

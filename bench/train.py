@@ -16,12 +16,11 @@ speedup over each peer.
 
     python bench/train.py [--threads 1 2] [--epochs 3] [--markdown]
 """
-import argparse
 import time
 
 import numpy as np
 
-from common import fashion_mnist_or_synthetic, machine_line, report, run_children, table
+from common import benchmark_main, fashion_mnist_or_synthetic, report, table
 
 BATCH = 128
 EPOCH_GFLOP = 192.6  # forward + both backward GEMMs (no dX for layer 1), 469 steps
@@ -199,19 +198,10 @@ def child(threads, epochs, markdown):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
-    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per library")
-    parser.add_argument("--markdown", action="store_true")
-    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args.child, args.epochs, args.markdown)
+    results = benchmark_main(__file__, __doc__, child,
+                             [("--epochs", 3, "timed epochs per library")])
+    if results is None:
         return
-    print(machine_line())
-    results = run_children(__file__, args.threads, ["--epochs", str(args.epochs)] +
-                           (["--markdown"] if args.markdown else []))
     by_threads = {r["threads"]: r["medians"] for r in results}
     if 1 in by_threads and 2 in by_threads:
         print("\nscaling from 1 to 2 threads (epoch time ratio):")

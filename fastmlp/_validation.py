@@ -172,7 +172,7 @@ def as_matrix(data, name, dtype, n_features=None):
         if arr.ndim == 1:
             hint = " (use x.reshape(-1, 1) for one feature, x.reshape(1, -1) for one sample)"
         elif arr.ndim > 2:
-            hint = f" (flatten the sample dimensions, e.g. x.reshape(len(x), -1))"
+            hint = " (flatten the sample dimensions, e.g. x.reshape(len(x), -1))"
         raise ValueError(f"{name} must be 2-D (samples, features); got shape {arr.shape}{hint}")
     if arr.shape[0] == 0:
         raise ValueError(f"{name} is empty: got shape {arr.shape}, expected at least one sample")

@@ -17,7 +17,7 @@ from . import _engine, _random, activations, losses, optimizers
 from . import metrics as metrics_module
 from .callbacks import CallbackList, History, ProgressBar, check_callbacks, format_logs
 from .initializers import initial_kernel
-from .layers import LAYER_CLASSES, Dense, Dropout, Layer, check_weight_list
+from .layers import LAYER_CLASSES, Dense, Layer, check_weight_list
 from ._validation import (as_matrix, as_targets, check_bool, check_dtype, check_float, check_int,
                           describe)
 

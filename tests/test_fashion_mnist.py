@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import fastmlp as fm
+from fastmlp.demo import seed_network
 
 pytestmark = pytest.mark.skipif(
     not fm.datasets.fashion_mnist_available(),
@@ -27,13 +28,7 @@ def test_seed_network_five_epochs():
     (x_train, y_train), (x_test, y_test) = fm.datasets.load_fashion_mnist()
     x_train = x_train.reshape(-1, 784).astype(np.float32) / 255
     x_test = x_test.reshape(-1, 784).astype(np.float32) / 255
-    model = fm.Sequential()
-    model.add(fm.Dense(512, activation="relu", input_shape=(784,)))
-    model.add(fm.Dropout(0.2))
-    model.add(fm.Dense(512, activation="relu"))
-    model.add(fm.Dropout(0.2))
-    model.add(fm.Dense(10, activation="softmax"))
-    model.compile(loss="categorical_crossentropy", optimizer=fm.RMSprop(), metrics=["accuracy"])
+    model = seed_network(loss="categorical_crossentropy")
     history = model.fit(x_train, np.eye(10, dtype=np.float32)[y_train], batch_size=128, epochs=5,
                         verbose=0, validation_data=(x_test, np.eye(10)[y_test]))
     best = max(history.history["val_accuracy"])
@@ -43,6 +38,7 @@ def test_seed_network_five_epochs():
 
 MEMORY_SCRIPT = """
 import numpy as np, fastmlp as fm
+from fastmlp.demo import seed_network
 
 def status(key):
     with open("/proc/self/status") as f:
@@ -53,13 +49,7 @@ def status(key):
 (x, y), (xt, yt) = fm.datasets.load_fashion_mnist()
 x = (x.reshape(-1, 784) / np.float32(255)).astype(np.float32)
 xt = (xt.reshape(-1, 784) / np.float32(255)).astype(np.float32)
-model = fm.Sequential()
-model.add(fm.Dense(512, activation="relu", input_shape=(784,)))
-model.add(fm.Dropout(0.2))
-model.add(fm.Dense(512, activation="relu"))
-model.add(fm.Dropout(0.2))
-model.add(fm.Dense(10, activation="softmax"))
-model.compile(loss="sparse_categorical_crossentropy", optimizer="rmsprop", metrics=["accuracy"])
+model = seed_network()
 before = status("VmRSS:")
 with open("/proc/self/clear_refs", "w") as f:  # reset the peak (VmHWM) to the current size
     f.write("5")

@@ -12,7 +12,6 @@ works and gives the same results as the equivalent C-contiguous float32 input.
 import contextlib
 import json
 import os
-import re
 import warnings
 
 import numpy as np
