@@ -213,15 +213,3 @@ def test_thread_count_block_restores_the_default_not_a_number(tmp_path):
     result = run_python(code, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
-
-
-def test_an_unbuilt_source_tree_says_how_to_build(tmp_path):
-    import shutil
-
-    source = os.path.dirname(os.path.abspath(fm.__file__))
-    copy = tmp_path / "fastmlp"
-    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("*.so", "*.pyd", "__pycache__"))
-    result = subprocess.run([sys.executable, "-c", "import fastmlp"], capture_output=True,
-                            text=True, env=dict(os.environ, PYTHONPATH=str(tmp_path)), cwd=tmp_path)
-    assert result.returncode != 0
-    assert "compiled engine is missing" in result.stderr and "pip install ." in result.stderr
