@@ -5,6 +5,7 @@ root on sys.path, where fastmlp/ holds sources without the compiled engine,
 so the root is dropped from sys.path unless an in-place build is there
 (python setup.py build_ext --inplace, or an editable install)."""
 import os
+import subprocess
 import sys
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -57,6 +58,35 @@ def threads():
 def _seeded():
     fm.set_random_seed(12345)
     yield
+
+
+def run_python(code, cwd, timeout=300, **env):
+    """Run code in a fresh interpreter that imports the fastmlp under test. cwd should
+    lie outside the project: `python -c` puts it first on sys.path."""
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fm.__file__)))
+    path = os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=path, **env), cwd=cwd, timeout=timeout)
+
+
+def numeric_gradients(model, value, h=1e-6):
+    """Central differences of value() (a scalar of the model's current weights)
+    with respect to each weight array of model.get_weights()."""
+    weights = model.get_weights()
+    grads = []
+    for index, w in enumerate(weights):
+        g = np.zeros_like(w)
+        for pos in np.ndindex(w.shape):
+            values = []
+            for sign in (1, -1):
+                trial = [v.copy() for v in weights]
+                trial[index][pos] += sign * h
+                model.set_weights(trial)
+                values.append(value())
+            g[pos] = (values[0] - values[1]) / (2 * h)
+        grads.append(g)
+    model.set_weights(weights)
+    return grads
 
 
 def two_moons(n, noise, rng):

@@ -1,8 +1,6 @@
 """fastmlp under concurrency: many Python threads predicting at once, a
 process forked after fastmlp used its threads, and the GIL released while the
 engine computes."""
-import os
-import subprocess
 import sys
 import textwrap
 import threading
@@ -11,6 +9,7 @@ import numpy as np
 import pytest
 
 import fastmlp as fm
+from conftest import run_python
 
 
 def classifier(seed=0, dropout=0.0):
@@ -152,12 +151,7 @@ FORK_SCRIPT = textwrap.dedent("""
 
 @pytest.mark.skipif(sys.platform == "win32", reason="no fork on Windows")
 def test_a_forked_child_trains_and_predicts_without_hanging(tmp_path):
-    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fm.__file__)))
-    script = tmp_path / "fork_check.py"
-    script.write_text(FORK_SCRIPT)
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                            timeout=300, env=dict(os.environ, PYTHONPATH=package_parent),
-                            cwd=tmp_path)
+    result = run_python(FORK_SCRIPT, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "fork ok" in result.stdout
 
@@ -191,9 +185,6 @@ def test_fork_after_the_peak_probe_stays_single_threaded(tmp_path):
         _, status = os.waitpid(pid, 0)
         print("child", os.waitstatus_to_exitcode(status))
     """)
-    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fm.__file__)))
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120, env=dict(os.environ, PYTHONPATH=package_parent),
-                            cwd=tmp_path)
+    result = run_python(code, tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "child 0"

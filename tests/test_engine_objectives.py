@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import fastmlp as fm
+from conftest import numeric_gradients
 
 HALF_SQUARED_SUM, BCE_SUM, SPARSE_CCE = 4, 5, 3
 
@@ -24,21 +25,11 @@ def objective(model, x, y, labels, weights):
     return (loss_sum + penalty) / weight_sum, grads
 
 
-def check(model, x, y, labels, weights, h=1e-6):
+def check(model, x, y, labels, weights):
     _, analytic = objective(model, x, y, labels, weights)
-    params = model.get_weights()
-    for index, w in enumerate(params):
-        numeric = np.zeros_like(w)
-        for pos in np.ndindex(w.shape):
-            values = []
-            for sign in (1, -1):
-                trial = [p.copy() for p in params]
-                trial[index][pos] += sign * h
-                model.set_weights(trial)
-                values.append(objective(model, x, y, labels, weights)[0])
-            numeric[pos] = (values[0] - values[1]) / (2 * h)
-        model.set_weights(params)
-        np.testing.assert_allclose(analytic[index], numeric, rtol=1e-5, atol=1e-8)
+    numeric = numeric_gradients(model, lambda: objective(model, x, y, labels, weights)[0])
+    for a, n in zip(analytic, numeric):
+        np.testing.assert_allclose(a, n, rtol=1e-5, atol=1e-8)
 
 
 CASES = [("identity", "linear", HALF_SQUARED_SUM), ("relu out", "relu", HALF_SQUARED_SUM),

@@ -1,9 +1,7 @@
 """fm.MLPClassifier / fm.MLPRegressor: scikit-learn's estimator checks, parity
 with scikit-learn's own MLP (same random stream, so float64 runs agree to
 rounding), accuracy on scikit-learn's datasets, and the features around fit."""
-import os
 import pickle
-import subprocess
 import sys
 import warnings
 
@@ -24,6 +22,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import fastmlp as fm  # noqa: E402
+from conftest import run_python  # noqa: E402
 
 # ---------------------------------------------------------------- estimator checks
 
@@ -486,11 +485,6 @@ def test_fastmlp_imports_without_scikit_learn(tmp_path):
             "import fastmlp as fm\n"
             "assert 'MLPClassifier' in dir(fm)\n"
             "try:\n    fm.MLPRegressor\nexcept ImportError as exc:\n    print(exc)\n")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(fm.__file__)))
-    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    # cwd elsewhere: `python -c` puts the working directory first on sys.path, and
-    # from a source checkout that would import the unbuilt sources
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                            text=True, timeout=120, cwd=tmp_path)
+    result = run_python(code, tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "pip install 'fastmlp[sklearn]'" in result.stdout

@@ -1,13 +1,12 @@
 """The seed network on real data: Fashion-MNIST from the Debian package
 dataset-fashion-mnist (or FASHION_MNIST_DIR)."""
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import fastmlp as fm
+from conftest import run_python
 from fastmlp.demo import seed_network
 
 pytestmark = pytest.mark.skipif(
@@ -61,10 +60,7 @@ print(before, status("VmHWM:"), x.nbytes + xt.nbytes)
 @pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"),
                     reason="needs Linux's /proc/self/clear_refs to measure a peak")
 def test_fit_peak_memory_stays_within_the_data_plus_100_mb(tmp_path):
-    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fm.__file__)))
-    result = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT], capture_output=True, text=True,
-                            env=dict(os.environ, PYTHONPATH=package_parent), cwd=tmp_path,
-                            timeout=600)
+    result = run_python(MEMORY_SCRIPT, tmp_path, timeout=600)
     assert result.returncode == 0, result.stderr
     before, peak, data_bytes = map(int, result.stdout.split())
     assert before > data_bytes  # the data is resident before fit starts

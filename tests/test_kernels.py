@@ -1,15 +1,13 @@
 """The C core's building blocks: random numbers, dropout masks, activations,
 the SIMD dispatch and its override, threads and configuration."""
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import fastmlp as fm
 from fastmlp import _engine
-from conftest import supported_isas
+from fastmlp.activations import CODES
+from conftest import run_python, supported_isas
 
 
 def test_philox_known_answers():
@@ -67,8 +65,7 @@ def test_dropout_mask_is_keyed_on_seed_step_layer():
     np.testing.assert_array_equal(_engine.dropout(1, 2, 3, 0.5, x[:16]), base[:16])
 
 
-
-ACT_CODES = {"relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4, "softmax": 5}
+ACT_CODES = {name: code for name, code in CODES.items() if name != "linear"}
 
 
 def reference_activation(name, z):
@@ -134,14 +131,6 @@ def test_every_supported_path_trains_the_same_model(threads):
     for isa, other in weights.items():
         for a, b in zip(first, other):
             np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4, err_msg=isa)
-
-
-def run_python(code, tmp_path, **env):
-    """Run code in a fresh interpreter importing the fastmlp under test."""
-    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fm.__file__)))
-    full_env = dict(os.environ, PYTHONPATH=package_parent, **env)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=full_env, cwd=tmp_path)
 
 
 @pytest.mark.parametrize("isa", supported_isas())
