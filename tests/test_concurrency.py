@@ -156,7 +156,7 @@ def test_a_forked_child_trains_and_predicts_without_hanging(tmp_path):
     assert "fork ok" in result.stdout
 
 
-def test_predict_sizes_its_output_from_the_engine_it_runs(threads):
+def test_predict_sizes_its_output_from_the_engine_it_runs():
     """A model rebuilt by add() between predict's checks and its engine call
     must not make the engine write past the output (found in review)."""
     model = fm.Sequential([fm.Dense(10, input_dim=5)])

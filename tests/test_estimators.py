@@ -443,20 +443,17 @@ def test_pickle_round_trip_predicts_identically_and_keeps_training(digits, kind)
     assert_same_weights(restored, model, rtol=0, atol=0)
 
 
-def test_thread_count_does_not_change_results_and_is_restored(digits):
+def test_thread_count_does_not_change_results_and_is_restored(digits, threads):
     X, _, y, _ = digits
-    fm.set_num_threads(2)
+    threads(2)
     before = fm.get_num_threads()  # 1 in a build without OpenMP
-    try:
-        params = dict(hidden_layer_sizes=(128,), max_iter=3, random_state=0)
-        one = fm.MLPClassifier(n_threads=1, **params).fit(X, y)
-        assert fm.get_num_threads() == before
-        two = fm.MLPClassifier(n_threads=2, **params).fit(X, y)
-        assert_same_weights(one, two, rtol=0, atol=0)
-        np.testing.assert_array_equal(one.predict_proba(X), two.predict_proba(X))
-        assert fm.get_num_threads() == before
-    finally:
-        fm.set_num_threads(None)
+    params = dict(hidden_layer_sizes=(128,), max_iter=3, random_state=0)
+    one = fm.MLPClassifier(n_threads=1, **params).fit(X, y)
+    assert fm.get_num_threads() == before
+    two = fm.MLPClassifier(n_threads=2, **params).fit(X, y)
+    assert_same_weights(one, two, rtol=0, atol=0)
+    np.testing.assert_array_equal(one.predict_proba(X), two.predict_proba(X))
+    assert fm.get_num_threads() == before
 
 
 def test_estimators_do_not_touch_fastmlps_global_random_state(digits):

@@ -107,7 +107,7 @@ def test_fused_gemm_epilogue_matches_separate_passes(isa, name):
         np.testing.assert_allclose(fused, plain, rtol=1e-6, atol=1e-6)
 
 
-def test_every_supported_path_trains_the_same_model(threads):
+def test_every_supported_path_trains_the_same_model():
     """Each SIMD path gives (nearly) the same training run."""
     rng = np.random.default_rng(1)
     x = rng.standard_normal((256, 30)).astype(np.float32)

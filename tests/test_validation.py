@@ -104,6 +104,19 @@ def poisoned(a, value, where=(1, 2)):
     return out
 
 
+def call_with(model, call, x=X, y=Y_SPARSE, verbose=0, **kwargs):
+    """Give (x, y) to fit, predict or evaluate; "validation_data" fits on the good
+    data and validates on (x, y)."""
+    if call == "fit":
+        model.fit(x, y, verbose=verbose, **kwargs)
+    elif call == "predict":
+        model.predict(x, verbose=verbose, **kwargs)
+    elif call == "evaluate":
+        model.evaluate(x, y, verbose=verbose, **kwargs)
+    else:
+        model.fit(X, Y_SPARSE, verbose=verbose, validation_data=(x, y), **kwargs)
+
+
 @contextlib.contextmanager
 def raises(exc_type, *fragments, start=None):
     """pytest.raises for exactly `exc_type` whose message contains every fragment
@@ -214,14 +227,7 @@ def test_wrong_rank_x_is_rejected(call, shape):
     bad = np.ones(shape, dtype=np.float32)
     name = "validation_data x" if call == "validation_data" else "x"
     with raises(ValueError, f"{name} must be 2-D", f"got shape {shape}", start=name):
-        if call == "fit":
-            model.fit(bad, Y_SPARSE, verbose=0)
-        elif call == "predict":
-            model.predict(bad)
-        elif call == "evaluate":
-            model.evaluate(bad, Y_SPARSE, verbose=0)
-        else:
-            model.fit(X, Y_SPARSE, verbose=0, validation_data=(bad, Y_SPARSE))
+        call_with(model, call, bad)
 
 
 def test_one_dimensional_x_message_suggests_reshape():
@@ -265,14 +271,7 @@ def test_wrong_feature_count_is_rejected(call):
     bad = np.ones((N, 5), dtype=np.float32)
     name = "validation_data x" if call == "validation_data" else "x"
     with raises(ValueError, f"{name} has 5 features", "expects 4", start=name):
-        if call == "fit":
-            model.fit(bad, Y_SPARSE, verbose=0)
-        elif call == "predict":
-            model.predict(bad)
-        elif call == "evaluate":
-            model.evaluate(bad, Y_SPARSE, verbose=0)
-        else:
-            model.fit(X, Y_SPARSE, verbose=0, validation_data=(bad, Y_SPARSE))
+        call_with(model, call, bad)
 
 
 def test_feature_count_fixed_by_first_fit_of_unbuilt_model():
@@ -306,10 +305,7 @@ def test_build_with_other_feature_count_is_rejected():
 def test_x_y_length_mismatch_is_rejected(call):
     model = classifier()
     with raises(ValueError, "different numbers of samples", f"{N} and {N - 1}"):
-        if call == "fit":
-            model.fit(X, Y_SPARSE[:-1], verbose=0)
-        else:
-            model.evaluate(X, Y_SPARSE[:-1], verbose=0)
+        call_with(model, call, y=Y_SPARSE[:-1])
 
 
 def test_validation_data_length_mismatch_is_rejected():
@@ -332,25 +328,16 @@ def test_zero_samples_are_rejected(call):
     empty = np.zeros((0, 4), dtype=np.float32)
     name = "validation_data x" if call == "validation_data" else "x"
     with raises(ValueError, f"{name} is empty", "(0, 4)", start=name):
-        if call == "fit":
-            model.fit(empty, Y_SPARSE[:0], verbose=0)
-        elif call == "predict":
-            model.predict(empty)
-        elif call == "evaluate":
-            model.evaluate(empty, Y_SPARSE[:0], verbose=0)
-        else:
-            model.fit(X, Y_SPARSE, verbose=0, validation_data=(empty, Y_SPARSE[:0]))
+        call_with(model, call, empty, Y_SPARSE[:0])
 
 
 @pytest.mark.parametrize("call", ["fit", "predict"])
 def test_zero_features_are_rejected(call):
-    model = unbuilt()
+    model = unbuilt() if call == "fit" else classifier()
     with raises(ValueError, "x has no features", f"({N}, 0)"):
-        if call == "fit":
-            model.fit(np.zeros((N, 0)), Y_SPARSE, verbose=0)
-        else:
-            classifier().predict(np.zeros((N, 0)))
-    assert not model.built
+        call_with(model, call, np.zeros((N, 0)))
+    if call == "fit":
+        assert not model.built
 
 
 def test_empty_list_and_empty_targets_are_rejected():
@@ -468,12 +455,7 @@ def test_sparse_labels_out_of_range_are_rejected(call, label, fragments):
     labels[4] = label
     name = "validation_data y" if call == "validation_data" else "y"
     with raises(ValueError, *fragments, start=name):
-        if call == "fit":
-            model.fit(X, labels, verbose=0)
-        elif call == "evaluate":
-            model.evaluate(X, labels, verbose=0)
-        else:
-            model.fit(X, Y_SPARSE, verbose=0, validation_data=(X, labels))
+        call_with(model, call, y=labels)
 
 
 @pytest.mark.parametrize("label", [1.5, 0.25, -0.5, 2.000001], ids=str)
@@ -561,12 +543,7 @@ def test_dense_input_shape_checks():
 def test_batch_size_must_be_positive_integer(call, value, exc, fragment):
     model = classifier()
     with raises(exc, "batch_size", fragment, start="batch_size"):
-        if call == "fit":
-            model.fit(X, Y_SPARSE, batch_size=value, verbose=0)
-        elif call == "predict":
-            model.predict(X, batch_size=value)
-        else:
-            model.evaluate(X, Y_SPARSE, batch_size=value, verbose=0)
+        call_with(model, call, batch_size=value)
 
 
 @pytest.mark.parametrize("value,exc,fragment", [
@@ -886,16 +863,11 @@ def test_set_num_threads_rejects_bad_values(n, exc, fragment):
     assert fm.get_num_threads() == before
 
 
-def test_set_num_threads_too_large_is_value_error():
+def test_set_num_threads_too_large_is_value_error(threads):
     before = fm.get_num_threads()
-    try:
-        with raises(ValueError, "n", str(2**40)):
-            fm.set_num_threads(2**40)
-    finally:
-        changed = fm.get_num_threads() != before
-        if changed:
-            fm.set_num_threads(None)
-    assert not changed
+    with raises(ValueError, "n", str(2**40)):
+        threads(2**40)
+    assert fm.get_num_threads() == before
 
 
 @pytest.mark.parametrize("seed,exc,fragment", [(-1, ValueError, "got -1"),
@@ -951,22 +923,13 @@ def test_sequential_other_constructor_arguments():
 
 # ================================================================== verbose / callbacks / validation_data
 
-def _call_with_verbose(model, call, verbose):
-    if call == "fit":
-        model.fit(X, Y_SPARSE, verbose=verbose)
-    elif call == "evaluate":
-        model.evaluate(X, Y_SPARSE, verbose=verbose)
-    else:
-        model.predict(X, verbose=verbose)
-
-
 @pytest.mark.parametrize("verbose", [3, -1, "loud"])
 @pytest.mark.parametrize("call", ["fit", "evaluate", "predict"])
 def test_verbose_must_be_0_1_2_or_auto(call, verbose):
     model = classifier()
     before = model.get_weights()
     with raises(ValueError, "verbose", "0, 1, 2 or 'auto'", repr(verbose), start="verbose"):
-        _call_with_verbose(model, call, verbose)
+        call_with(model, call, verbose=verbose)
     assert_same_weights(model.get_weights(), before)
 
 
@@ -1362,16 +1325,15 @@ def test_rejected_compile_keeps_previous_compile_settings():
     assert isinstance(model.optimizer, fm.Adam)
 
 
-@pytest.mark.skipif(not (os.path.exists("/proc/sys/vm/overcommit_memory")
-                         and open("/proc/sys/vm/overcommit_memory").read().strip() == "0"),
+_HEURISTIC_OVERCOMMIT = (os.path.exists("/proc/sys/vm/overcommit_memory")
+                         and open("/proc/sys/vm/overcommit_memory").read().strip() == "0")
+
+
+@pytest.mark.skipif(not _HEURISTIC_OVERCOMMIT,
                     reason="needs Linux heuristic overcommit so a 4 TiB allocation fails")
 def test_impossible_allocation_raises_memory_error():
     with pytest.raises(MemoryError):
         fm.Sequential([fm.Dense(2**20, input_dim=2**20)])
-
-
-_HEURISTIC_OVERCOMMIT = (os.path.exists("/proc/sys/vm/overcommit_memory")
-                         and open("/proc/sys/vm/overcommit_memory").read().strip() == "0")
 
 
 @pytest.mark.parametrize("units", [2**38, 2**62])
