@@ -19,8 +19,6 @@ void *fm_pack_buffer(size_t bytes);   /* per calling thread, grows on demand */
     void fm_optimizer_step_##SFX(fm_optimizer *opt, int64_t n, REAL *w, const REAL *g);     \
     void fm_dropout_##SFX(uint64_t seed, int64_t step, int layer, double rate, int64_t rows, \
                           int64_t cols, const REAL *in, int64_t ldi, REAL *out, int64_t ldo);  \
-    void fm_column_sums_##SFX(int64_t rows, int64_t cols, const REAL *x, int64_t ldx,        \
-                              REAL *sums);                                                   \
     double fm_l2_gradient_##SFX(int64_t n, const REAL *w, REAL *g, REAL coef);               \
     void fm_dz_and_bias_grad_##SFX(int act, int64_t rows, int64_t cols, const REAL *y, REAL *g, \
                                    int64_t ld, REAL *db);
