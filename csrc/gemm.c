@@ -106,15 +106,6 @@ void fm_aligned_free(void *p)
 /* The skinny kernels (n <= 16, float32, AVX-512): returns 1 when it handled
  * the product (with *rc set), 0 to leave it to the blocked path. Rows are
  * split between threads; for NN they first pack Bᵀ (n × k) together. */
-/* [*i0, *i1): thread tid's share of m rows dealt out in whole units of `unit` rows. */
-static void row_share(int64_t m, int64_t unit, int tid, int nth, int64_t *i0, int64_t *i1)
-{
-    const int64_t units = (m + unit - 1) / unit;
-    *i0 = unit * (units * tid / nth);
-    *i1 = unit * (units * (tid + 1) / nth);
-    if (*i1 > m) *i1 = m;
-}
-
 static int gemm_skinny_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                            const float *a, int64_t lda, const float *b, int64_t ldb, float *c,
                            int64_t ldc, const float *bias, int act, int accumulate, int *rc)
@@ -142,19 +133,19 @@ static int gemm_skinny_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64
         int64_t i0, i1;
         if (!trans_a) {
             int64_t p0, p1;
-            row_share(k, 16, tid, nth, &p0, &p1);
+            fm_share(k, 16, tid, nth, &p0, &p1);
             if (p1 > p0) fm_isa()->transpose_f32(b + p0 * ldb, ldb, p1 - p0, n, bt + p0, ldbt);
 #ifdef _OPENMP
             if (nth > 1) {
 #pragma omp barrier
             }
 #endif
-            row_share(m, 2, tid, nth, &i0, &i1); /* the NN kernel goes two rows at a time */
+            fm_share(m, 2, tid, nth, &i0, &i1); /* the NN kernel goes two rows at a time */
             if (i1 > i0)
                 sk->nn_f32(i1 - i0, n, k, a + i0 * lda, lda, bt, ldbt, c + i0 * ldc, ldc, bias, act,
                            accumulate);
         } else {
-            row_share(m, 32, tid, nth, &i0, &i1); /* the TN kernel, 32 rows at a time */
+            fm_share(m, 32, tid, nth, &i0, &i1); /* the TN kernel, 32 rows at a time */
             if (i1 > i0)
                 sk->tn_f32(i1 - i0, n, k, a + i0, lda, b, ldb, c + i0 * ldc, ldc, bias, act,
                            accumulate);

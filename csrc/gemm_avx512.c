@@ -58,7 +58,7 @@ wide_t(const int rows, const int nv, int64_t kc, const float *FM_RESTRICT a, int
        int nr, int flags, const float *bias, int act)
 {
     const int last = nr - (nv - 1) * 16;
-    const __mmask16 tail = (__mmask16)(last >= 16 ? 0xFFFF : (1u << last) - 1);
+    const __mmask16 tail = fm_first_lanes(last);
     __m512 acc[2][8];
 #pragma GCC unroll 2
     for (int i = 0; i < rows; i++)

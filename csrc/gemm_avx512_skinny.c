@@ -15,12 +15,6 @@
 
 #include "kernels.h"
 
-static inline __mmask16 first_lanes(int64_t count)
-{
-    if (count <= 0) return 0;
-    return count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
-}
-
 /* Bias, accumulation and the cheap activations on a vector holding the first
  * n values of one C row; sigmoid and tanh are applied by the caller over
  * whole rows. */
@@ -105,7 +99,7 @@ dot_rows(const int R, const int N, int64_t k, const float *a, int64_t lda, const
         }
     }
     if (p < k) {
-        const __mmask16 mask = first_lanes(k - p);
+        const __mmask16 mask = fm_first_lanes(k - p);
         __m512 x[2];
 #pragma GCC unroll 2
         for (int r = 0; r < R; r++) x[r] = _mm512_maskz_loadu_ps(mask, a + r * lda + p);
@@ -116,7 +110,7 @@ dot_rows(const int R, const int N, int64_t k, const float *a, int64_t lda, const
             for (int r = 0; r < R; r++) acc[r][j] = _mm512_fmadd_ps(x[r], w, acc[r][j]);
         }
     }
-    const __mmask16 mask = first_lanes(N);
+    const __mmask16 mask = fm_first_lanes(N);
 #pragma GCC unroll 2
     for (int r = 0; r < R; r++) {
         __m512 v[16];
@@ -156,7 +150,7 @@ col_rows(const int V, const int N, int64_t rows, int64_t k, const float *a, int6
          int accumulate)
 {
     __m512 acc[16][2];
-    const __mmask16 m0 = first_lanes(rows), m1 = first_lanes(rows - 16);
+    const __mmask16 m0 = fm_first_lanes(rows), m1 = fm_first_lanes(rows - 16);
 #pragma GCC unroll 16
     for (int j = 0; j < N; j++)
 #pragma GCC unroll 2
@@ -173,7 +167,7 @@ col_rows(const int V, const int N, int64_t rows, int64_t k, const float *a, int6
             for (int v = 0; v < V; v++) acc[j][v] = _mm512_fmadd_ps(x[v], w, acc[j][v]);
         }
     }
-    const __mmask16 mask = first_lanes(N);
+    const __mmask16 mask = fm_first_lanes(N);
 #pragma GCC unroll 2
     for (int v = 0; v < V; v++) {
         __m512 block[16]; /* row j: C(i + 16v .. +16, j); transposed: row l = C(i + 16v + l, ·) */
@@ -217,10 +211,10 @@ void fm_transpose_avx512_f32(const float *src, int64_t lds, int64_t rows, int64_
 {
     for (int64_t i0 = 0; i0 < rows; i0 += 16) {
         const int64_t ni = rows - i0 < 16 ? rows - i0 : 16;
-        const __mmask16 keep = first_lanes(ni);
+        const __mmask16 keep = fm_first_lanes(ni);
         for (int64_t j0 = 0; j0 < cols; j0 += 16) {
             const int64_t nj = cols - j0 < 16 ? cols - j0 : 16;
-            const __mmask16 mask = first_lanes(nj);
+            const __mmask16 mask = fm_first_lanes(nj);
             __m512 block[16];
             for (int i = 0; i < 16; i++)
                 block[i] = i < ni ? _mm512_maskz_loadu_ps(mask, src + (i0 + i) * lds + j0)

@@ -167,6 +167,22 @@ fm_dropout_key fm_dropout_key_for(uint64_t seed, int64_t step, int layer, double
 #define FM_TEAM(tid, nth) ((void)(tid), (void)(nth))
 #endif
 
+/* The AVX-512 mask of the first `count` of 16 lanes (none when count <= 0). */
+static inline uint16_t fm_first_lanes(int64_t count)
+{
+    if (count <= 0) return 0;
+    return count >= 16 ? (uint16_t)0xFFFF : (uint16_t)((1u << count) - 1);
+}
+
+/* [*i0, *i1): thread tid's share of n items dealt out in whole units of `unit`. */
+static inline void fm_share(int64_t n, int64_t unit, int tid, int nth, int64_t *i0, int64_t *i1)
+{
+    const int64_t units = (n + unit - 1) / unit;
+    *i0 = unit * (units * tid / nth);
+    *i1 = unit * (units * (tid + 1) / nth);
+    if (*i1 > n) *i1 = n;
+}
+
 void fm_exp_scalar_f32(const float *x, float *y, int64_t n);
 #if defined(__x86_64__) || defined(_M_X64)
 void fm_act_rows_avx512_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);

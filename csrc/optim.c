@@ -48,15 +48,13 @@ static fm_update_coeffs coefficients(const fm_optimizer *opt)
         const fm_update_##SFX update = fm_isa()->update_##SFX;                                 \
         REAL *s1 = (REAL *)opt->slot1, *s2 = (REAL *)opt->slot2;                               \
         const int nt = fm_threads_for(8.0 * (double)n);                                        \
-        const int64_t chunks = (n + 63) / 64;                                                  \
         (void)nt;                                                                              \
         _Pragma("omp parallel num_threads(nt) if (nt > 1)")                                    \
         {                                                                                      \
             int tid = 0, nth = 1;                                                              \
             FM_TEAM(tid, nth);                                                                 \
-            const int64_t i0 = 64 * (chunks * tid / nth);                                      \
-            int64_t i1 = 64 * (chunks * (tid + 1) / nth);                                      \
-            if (i1 > n) i1 = n;                                                                \
+            int64_t i0, i1;                                                                    \
+            fm_share(n, 64, tid, nth, &i0, &i1);                                               \
             if (i1 > i0) update(&k, i1 - i0, w + i0, g + i0, s1 + i0, s2 + i0);                \
         }                                                                                      \
         opt->iterations++;                                                                     \

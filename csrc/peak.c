@@ -2,6 +2,7 @@
  * chains, enough of them to cover the FMA latency, on the widest vectors the
  * CPU supports. The machine's clock drifts, so bench/ measures this on the
  * spot and reports GEMM speeds as a share of it. */
+#include <string.h>
 #include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -69,11 +70,11 @@ static double run_chains(int64_t iters)
 {
     const char *best = fm_isa_detected();
 #if defined(__x86_64__) || defined(_M_X64)
-    if (best[0] == 'a' && best[3] == '5') {
+    if (strcmp(best, "avx512") == 0) {
         sink = chains_avx512(iters);
         return (double)iters * CHAINS * 32;
     }
-    if (best[0] == 'a') {
+    if (strcmp(best, "avx2") == 0) {
         sink = chains_avx2(iters);
         return (double)iters * CHAINS * 16;
     }

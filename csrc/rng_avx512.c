@@ -62,10 +62,6 @@ static inline void block_masks(const fm_dropout_key *k, int64_t r, int64_t block
     }
 }
 
-static inline __mmask16 lanes_below(int64_t count)
-{
-    return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
-}
 
 void fm_dropout_rows_avx512_f32(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
                                 const float *in, int64_t ldi, float *out, int64_t ldo)
@@ -77,7 +73,7 @@ void fm_dropout_rows_avx512_f32(const fm_dropout_key *k, int64_t r0, int64_t r1,
             block_masks(k, r, block, keep);
             for (int j = 0; j < 8 && 128 * block + 16 * j < cols; j++) {
                 const int64_t c = 128 * block + 16 * j;
-                const __mmask16 valid = lanes_below(cols - c);
+                const __mmask16 valid = fm_first_lanes(cols - c);
                 const __m512 x = _mm512_maskz_loadu_ps(valid, in + r * ldi + c);
                 _mm512_mask_storeu_ps(out + r * ldo + c, valid, _mm512_maskz_mul_ps(keep[j], x, scale));
             }
@@ -94,7 +90,7 @@ void fm_dropout_rows_avx512_f64(const fm_dropout_key *k, int64_t r0, int64_t r1,
             block_masks(k, r, block, keep);
             for (int j = 0; j < 16 && 128 * block + 8 * j < cols; j++) { /* 8 doubles a vector */
                 const int64_t c = 128 * block + 8 * j;
-                const __mmask8 valid = (__mmask8)lanes_below(cols - c);
+                const __mmask8 valid = (__mmask8)fm_first_lanes(cols - c);
                 const __mmask8 kept = (__mmask8)(keep[j / 2] >> (8 * (j & 1)));
                 const __m512d x = _mm512_maskz_loadu_pd(valid, in + r * ldi + c);
                 _mm512_mask_storeu_pd(out + r * ldo + c, valid, _mm512_maskz_mul_pd(kept, x, scale));

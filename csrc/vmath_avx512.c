@@ -56,27 +56,23 @@ static inline __m512 tanh16(__m512 x)
     return _mm512_mask_blend_ps(use_small, large, small);
 }
 
-static inline __mmask16 lanes(int64_t count)
-{
-    return count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
-}
 
 static void softmax_row(int64_t n, float *y)
 {
     __m512 m = _mm512_set1_ps(-__builtin_inff());
     for (int64_t j = 0; j < n; j += 16) /* max(·, x) keeps a NaN of x */
-        m = _mm512_mask_max_ps(m, lanes(n - j), m, _mm512_maskz_loadu_ps(lanes(n - j), y + j));
+        m = _mm512_mask_max_ps(m, fm_first_lanes(n - j), m, _mm512_maskz_loadu_ps(fm_first_lanes(n - j), y + j));
     const __m512 top = _mm512_set1_ps(_mm512_reduce_max_ps(m));
     __m512 s = _mm512_setzero_ps();
     for (int64_t j = 0; j < n; j += 16) {
-        const __mmask16 k = lanes(n - j);
+        const __mmask16 k = fm_first_lanes(n - j);
         const __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, y + j), top));
         _mm512_mask_storeu_ps(y + j, k, e);
         s = _mm512_add_ps(s, _mm512_maskz_mov_ps(k, e));
     }
     const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(s));
     for (int64_t j = 0; j < n; j += 16) {
-        const __mmask16 k = lanes(n - j);
+        const __mmask16 k = fm_first_lanes(n - j);
         _mm512_mask_storeu_ps(y + j, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, y + j), inv));
     }
 }
@@ -90,7 +86,7 @@ void fm_act_rows_avx512_f32(int act, int64_t rows, int64_t cols, float *y, int64
             continue;
         }
         for (int64_t j = 0; j < cols; j += 16) {
-            const __mmask16 k = lanes(cols - j);
+            const __mmask16 k = fm_first_lanes(cols - j);
             __m512 x = _mm512_maskz_loadu_ps(k, yi + j);
             switch (act) {
             case FM_ACT_RELU:
@@ -116,7 +112,7 @@ void fm_act_rows_avx512_f32(int act, int64_t rows, int64_t cols, float *y, int64
 void fm_exp_avx512_f32(const float *x, float *y, int64_t n)
 {
     for (int64_t j = 0; j < n; j += 16) {
-        const __mmask16 k = lanes(n - j);
+        const __mmask16 k = fm_first_lanes(n - j);
         _mm512_mask_storeu_ps(y + j, k, exp16(_mm512_maskz_loadu_ps(k, x + j)));
     }
 }
