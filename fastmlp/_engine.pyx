@@ -454,11 +454,13 @@ cdef class Network:
                 or count > self.net.batch_cap):
             raise ValueError(f"rows[{start}:{start + count}] is not a batch of this network "
                              f"(reserved for {self.net.batch_cap} rows)")
-        if count and (rows[start:start + count].min() < 0
-                      or rows[start:start + count].max() >= x.shape[0]):
-            raise ValueError(f"rows must index the {x.shape[0]} rows of x")
+        cdef const int64_t *batch_rows = <const int64_t *>cnp.PyArray_DATA(rows) + start
+        cdef int64_t i, n_rows = x.shape[0]
+        for i in range(count):
+            if batch_rows[i] < 0 or batch_rows[i] >= n_rows:
+                raise ValueError(f"rows must index the {n_rows} rows of x")
         self._targets(&t, y, labels, weights)
-        t.rows = <const int64_t *>cnp.PyArray_DATA(rows) + start
+        t.rows = batch_rows
         cdef const void *px = cnp.PyArray_DATA(x)
         cdef int64_t ldx = x.shape[1]
         with nogil:
@@ -514,12 +516,10 @@ cdef class Network:
                 s += count
         _check(rc, "predict")
 
-    def evaluate(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels, int64_t chunk,
-                 cnp.ndarray weights=None):
-        """(loss sum, metric sum) over all rows of x, `chunk` rows at a time
-        (each row's loss and metric times its weight when weights are given)."""
+    def evaluate(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels, int64_t chunk):
+        """(loss sum, metric sum) over all rows of x, `chunk` rows at a time."""
         self._check_rows(x, "x")
-        self._check_targets(x.shape[0], y, labels, weights)
+        self._check_targets(x.shape[0], y, labels, None)
         cdef int64_t n = x.shape[0], ldx = x.shape[1]
         if n == 0:
             raise ValueError("evaluate needs at least one row")
@@ -527,11 +527,10 @@ cdef class Network:
         scratch = np.empty(fm_net_scratch_size(&self.net, chunk), dtype=self.dtype)
         cdef fm_targets t
         cdef fm_step_stats st
-        self._targets(&t, y, labels, weights)
+        self._targets(&t, y, labels, None)
         cdef char *px = _ptr(x)
         cdef const char *py = <const char *>t.y
         cdef const int64_t *pl = t.labels
-        cdef const double *pw = t.weights
         cdef void *ps = cnp.PyArray_DATA(scratch)
         cdef int64_t item = self.dtype.itemsize, s, count
         cdef double loss_sum = 0, metric_sum = 0
@@ -544,8 +543,6 @@ cdef class Network:
                     t.labels = pl + s
                 else:
                     t.y = py + s * t.ldy * item
-                if pw != NULL:
-                    t.weights = pw + s
                 rc = fm_net_evaluate(&self.net, px + s * ldx * item, ldx, count, &t, ps, &st)
                 loss_sum += st.loss_sum
                 metric_sum += st.metric_sum

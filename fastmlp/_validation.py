@@ -153,7 +153,7 @@ def cast(arr, dtype, name):
     with np.errstate(over="ignore"):
         out = np.ascontiguousarray(arr, dtype=dtype)
     if out is not arr and arr.dtype.kind == "f" and arr.dtype.itemsize > out.dtype.itemsize:
-        if not (np.isfinite(out.min()) and np.isfinite(out.max())):
+        if not _engine.all_finite(out):
             where = _first_non_finite(out)
             position = ", ".join(str(int(i)) for i in where)
             raise ValueError(f"{name} contains {plain(arr[where])!r} (first at index [{position}]), "

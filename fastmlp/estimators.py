@@ -39,7 +39,7 @@ except ImportError as exc:  # validate_data is new in scikit-learn 1.6
     raise ImportError(f"fastmlp's estimators need scikit-learn >= 1.6; found "
                       f"{sklearn.__version__}: pip install -U 'fastmlp[sklearn]'") from exc
 
-from . import _engine
+from . import _engine, losses, metrics
 from ._config import thread_count
 from ._validation import cast, check_finite, check_int, describe
 from .layers import MAX_DROPOUT_RATE, Dense, Dropout
@@ -54,7 +54,8 @@ _HIDDEN_ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tan
 # out_activation_ -> (fastmlp activation, engine loss code): softmax with (sparse)
 # cross-entropy, sigmoid with binary log-loss summed over the outputs, identity
 # with ½·Σ(y − t)²; the engine fuses the first two into numerically stable steps
-_OUTPUTS = {"softmax": ("softmax", 3), "logistic": ("sigmoid", 5), "identity": ("linear", 4)}
+_OUTPUTS = {"softmax": ("softmax", losses.CODES["sparse_categorical_crossentropy"]),
+            "logistic": ("sigmoid", losses.BCE_SUM), "identity": ("linear", losses.HALF_SQUARED_SUM)}
 
 # RMSprop's decay of the squared-gradient average (Keras's default): scikit-learn
 # has no such parameter
@@ -297,8 +298,10 @@ class _BaseMLP(BaseEstimator):
     def _model_input(X, dtype):
         """X as the engine reads it: C-contiguous rows of the model's dtype, or CSR."""
         if sp.issparse(X):
-            X = X.tocsr().astype(dtype)
-            check_finite(X.data, "X")
+            X = X.tocsr()
+            if X.dtype != dtype:
+                X = X.astype(dtype)
+                check_finite(X.data, "X")  # float64 values beyond float32's range
             return X
         return cast(X, dtype, "X")
 
@@ -329,7 +332,7 @@ class _BaseMLP(BaseEstimator):
         else:
             model.optimizer = optimizer
             model._engine.set_hyperparameters(*optimizer.engine_args()[1:])
-        model._engine.set_loss(_OUTPUTS[self.out_activation_][1], 0, float(self.alpha))
+        model._engine.set_loss(_OUTPUTS[self.out_activation_][1], metrics.NONE, float(self.alpha))
 
     def _set_learning_rate(self, lr):
         self._learning_rate = lr

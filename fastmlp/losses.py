@@ -7,6 +7,10 @@ from ._validation import check_choice
 CODES = {"mse": 0, "binary_crossentropy": 1, "categorical_crossentropy": 2,
          "sparse_categorical_crossentropy": 3}
 
+# scikit-learn's MLP losses, for the estimators only (compile() does not take them):
+# ½·Σ_outputs (y − t)², and binary log-loss summed over the outputs
+HALF_SQUARED_SUM, BCE_SUM = 4, 5
+
 _NAMES = {name: name for name in CODES}
 _NAMES["mean_squared_error"] = "mse"
 

@@ -352,7 +352,8 @@ class Sequential:
                     break
             epoch_logs = dict(logs)
             if validation is not None:
-                val_loss, val_metric = self._evaluate_arrays(*validation, DEFAULT_INFERENCE_CHUNK)
+                val_loss, val_metric = self._evaluate_arrays(engine, *validation,
+                                                             DEFAULT_INFERENCE_CHUNK)
                 epoch_logs.update(self._logs(val_loss, val_metric, prefix="val_"))
             cbs.on_epoch_end(epoch, epoch_logs)
             logs = epoch_logs
@@ -377,7 +378,7 @@ class Sequential:
         chunk = self._chunk(batch_size)
         verbose = _check_verbose(verbose)
         x = as_matrix(x, "x", engine.dtype, engine.n_in)
-        chunk = min(chunk, len(x))
+        chunk = min(chunk, len(x))  # batch_size may exceed the engine's int64
         start = time.perf_counter()
         out = np.empty((len(x), engine.n_out), dtype=engine.dtype)
         engine.predict(x, out, chunk)
@@ -386,8 +387,8 @@ class Sequential:
             print(f"{steps}/{steps} - {time.perf_counter() - start:.3f}s")
         return out
 
-    def _evaluate_arrays(self, x, y, labels, chunk, engine=None):
-        loss_sum, metric_sum = (engine or self._engine).evaluate(x, y, labels, chunk)
+    def _evaluate_arrays(self, engine, x, y, labels, chunk):
+        loss_sum, metric_sum = engine.evaluate(x, y, labels, chunk)
         return loss_sum / len(x), metric_sum / len(x)
 
     def evaluate(self, x, y, batch_size=None, verbose="auto", return_dict=False):
@@ -400,9 +401,9 @@ class Sequential:
         return_dict = check_bool(return_dict, "return_dict")
         x = as_matrix(x, "x", engine.dtype, engine.n_in)
         y, labels = as_targets(y, "y", self._loss, engine.n_out, len(x), engine.dtype)
-        chunk = min(chunk, len(x))
+        chunk = min(chunk, len(x))  # batch_size may exceed the engine's int64
         start = time.perf_counter()
-        loss, metric_value = self._evaluate_arrays(x, y, labels, chunk, engine)
+        loss, metric_value = self._evaluate_arrays(engine, x, y, labels, chunk)
         logs = self._logs(loss, metric_value)
         if verbose:
             steps = -(-len(x) // chunk)

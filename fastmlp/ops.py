@@ -2,10 +2,9 @@
 import numpy as np
 
 from . import _engine
-from ._validation import check_bool, describe
-
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+from ._config import MAX_THREADS
+from ._validation import _FAST_FLOATS as _FLOATS
+from ._validation import check_bool, check_float, check_int, describe
 
 
 def _operand(x, name):
@@ -54,8 +53,6 @@ def matmul(a, b, *, trans_a=False, trans_b=False, out=None):
 def peak_gflops(threads=1, seconds=0.3):
     """The CPU's float32 FMA throughput with `threads` threads, measured now
     (independent FMA chains on its widest vectors): the 100 % of bench/."""
-    from ._config import MAX_THREADS
-    from ._validation import check_float, check_int
     threads = check_int(threads, "threads", minimum=1, maximum=MAX_THREADS)
     seconds = check_float(seconds, "seconds", 0.0, 60.0, low_open=True)
     return _engine.peak_gflops(threads, seconds)
