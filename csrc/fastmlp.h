@@ -13,7 +13,10 @@
 extern "C" {
 #endif
 
-enum { FM_OK = 0, FM_ENOMEM = 1, FM_EINVAL = 2 };
+/* FM_EINTR: stopped early by Ctrl-C (see fm_watch_interrupts); FM_ETARGETS:
+ * the targets do not fit the objective (a label outside the output layer's
+ * range, or labels where values are needed or the reverse). */
+enum { FM_OK = 0, FM_ENOMEM = 1, FM_EINVAL = 2, FM_EINTR = 3, FM_ETARGETS = 4 };
 
 enum { FM_F32 = 0, FM_F64 = 1 };
 
@@ -59,6 +62,15 @@ int fm_num_procs(void);
 void fm_config_init(void);              /* called by fm_init */
 int fm_forked_single_threaded(void);    /* 1 in a child forked after threads were used */
 int fm_threads_exactly(int wanted);     /* threads for a region of fixed size (see config.c) */
+
+/* ---- Ctrl-C (interrupt.c) ----
+ * Called by the main thread around a long GIL-free call: while watched, a
+ * SIGINT makes the computation stop at its next safe point with FM_EINTR (and
+ * still reaches Python's handler). Calls nest. After an FM_EINTR that Python's
+ * handler chose not to act on, fm_interrupt_acknowledge lets the call resume. */
+int fm_watch_interrupts(void);
+void fm_unwatch_interrupts(void);
+void fm_interrupt_acknowledge(void);
 
 /* float32 FMA throughput of `threads` threads on the best vectors the CPU
  * has, measured for at least `seconds` (peak.c; for benchmarks). */
@@ -117,13 +129,18 @@ typedef struct {
     void *x_batch;        /* batch_cap × n_in: the gathered batch */
     void **outputs;       /* per layer: batch_cap × n_out (training forward) */
     void *grad_a, *grad_b;/* batch_cap × max_width each: gradient ping-pong */
-    int loss, metric;
-    double l2;            /* L2 penalty α on the kernels (not biases): + ½·α·Σw² / Σ(weights) */
     int64_t n_params;
     void *params, *grads; /* the arenas that the layers' w, b, dw, db point into */
     fm_optimizer opt;
     uint64_t dropout_seed;
 } fm_net;
+
+/* What a call is scored against, fixed for its duration: FM_LOSS_*, FM_METRIC_*
+ * and the L2 penalty α on the kernels (not biases): + ½·α·Σw² / Σ(weights). */
+typedef struct {
+    int loss, metric;
+    double l2;
+} fm_objective;
 
 /* What a training or evaluation step reports. */
 typedef struct {
@@ -132,6 +149,9 @@ typedef struct {
     double weight_sum;    /* sum of the rows' weights (the row count without weights) */
     double penalty;       /* ½·α·Σw² over the kernels, before the update (0 without l2) */
     int finite;           /* 0 when the loss or the L2 penalty is NaN or inf */
+    int gradients_finite; /* 0 when some gradient is NaN or inf */
+    int applied;          /* 1 when the optimizer update was applied */
+    int64_t rejected;     /* parameters whose update would have been NaN or inf: kept as they were */
 } fm_step_stats;
 
 /* Targets: for FM_LOSS_SPARSE_CCE, `labels` (int64, one per row); otherwise
@@ -149,15 +169,19 @@ typedef struct {
 
 /* One training step on rows `rows[0..count)` of x (row stride ldx) and of the
  * targets: forward with dropout, loss, backward, optimizer update. The update
- * is skipped when the loss is not finite or the batch's weights sum to zero.
- * count <= batch_cap. */
+ * is skipped when the loss or a gradient is not finite or the batch's weights
+ * sum to zero, and any parameter it would make non-finite keeps its value.
+ * count <= batch_cap. The targets are checked against the objective first
+ * (FM_ETARGETS, nothing computed). */
 int fm_net_train_step(fm_net *net, const void *x, int64_t ldx, const int64_t *rows,
-                      int64_t count, const fm_targets *t, fm_step_stats *stats);
+                      int64_t count, const fm_targets *t, const fm_objective *obj,
+                      fm_step_stats *stats);
 
 /* Gradients of the mean batch loss into net->grads, without dropout and
  * without an update (for gradient checks); same arguments. */
 int fm_net_gradients(fm_net *net, const void *x, int64_t ldx, const int64_t *rows,
-                     int64_t count, const fm_targets *t, fm_step_stats *stats);
+                     int64_t count, const fm_targets *t, const fm_objective *obj,
+                     fm_step_stats *stats);
 
 /* Inference on `count` contiguous rows of x into out (count × last n_out).
  * scratch holds fm_net_scratch_size(net, count) elements; nothing else is
@@ -168,7 +192,8 @@ int fm_net_predict(const fm_net *net, const void *x, int64_t ldx, int64_t count,
 /* Loss and metric sums (no dropout, no gradients) of `count` contiguous rows
  * of x against targets rows 0..count); scratch as for fm_net_predict. */
 int fm_net_evaluate(const fm_net *net, const void *x, int64_t ldx, int64_t count,
-                    const fm_targets *t, void *scratch, fm_step_stats *stats);
+                    const fm_targets *t, const fm_objective *obj, void *scratch,
+                    fm_step_stats *stats);
 
 int64_t fm_net_scratch_size(const fm_net *net, int64_t count);
 

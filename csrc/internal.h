@@ -14,9 +14,10 @@ void *fm_pack_buffer(size_t bytes);   /* per calling thread, grows on demand */
 #define FM_DECLARE_TYPED(REAL, SFX)                                                          \
     void fm_act_backward_##SFX(int act, int64_t rows, int64_t cols, const REAL *y, REAL *g,  \
                                int64_t ld);                                                  \
-    void fm_loss_##SFX(int loss, int metric, int act, int fused, int64_t rows, int64_t cols, \
+    void fm_loss_##SFX(const fm_objective *obj, int act, int fused, int64_t rows, int64_t cols, \
                        const REAL *out, const fm_targets *t, REAL *grad, fm_step_stats *st); \
-    void fm_optimizer_step_##SFX(fm_optimizer *opt, int64_t n, REAL *w, const REAL *g);     \
+    int64_t fm_optimizer_step_##SFX(fm_optimizer *opt, int64_t n, REAL *w, const REAL *g);  \
+    int fm_all_finite_threaded_##SFX(const REAL *x, int64_t n);                              \
     void fm_dropout_##SFX(uint64_t seed, int64_t step, int layer, double rate, int64_t rows, \
                           int64_t cols, const REAL *in, int64_t ldi, REAL *out, int64_t ldo);  \
     double fm_l2_gradient_##SFX(int64_t n, const REAL *w, REAL *g, REAL coef);               \
@@ -25,6 +26,10 @@ void *fm_pack_buffer(size_t bytes);   /* per calling thread, grows on demand */
 FM_DECLARE_TYPED(float, f32)
 FM_DECLARE_TYPED(double, f64)
 #undef FM_DECLARE_TYPED
+
+/* FM_OK when the targets can be read for objective `obj` on `count` rows
+ * (labels inside [0, n_out) for a sparse loss or metric), else FM_ETARGETS. */
+int fm_check_targets(const fm_objective *obj, const fm_targets *t, int64_t count, int64_t n_out);
 
 /* Philox4x32-10 (Salmon et al., SC'11): four 32-bit outputs for a 128-bit
  * counter under a 64-bit key. */

@@ -78,10 +78,12 @@ typedef struct {
     double learning_rate, momentum, rho, one_minus_rho, epsilon;
     double alpha, one_minus_beta_1, one_minus_beta_2; /* Adam */
 } fm_update_coeffs;
-typedef void (*fm_update_f32)(const fm_update_coeffs *k, int64_t n, float *w, const float *g,
-                              float *s1, float *s2);
-typedef void (*fm_update_f64)(const fm_update_coeffs *k, int64_t n, double *w, const double *g,
-                              double *s1, double *s2);
+/* Returns how many parameters it left unchanged because their update was
+ * not finite. */
+typedef int64_t (*fm_update_f32)(const fm_update_coeffs *k, int64_t n, float *w, const float *g,
+                                 float *s1, float *s2);
+typedef int64_t (*fm_update_f64)(const fm_update_coeffs *k, int64_t n, double *w,
+                                 const double *g, double *s1, double *s2);
 
 /* A dropout mask's key (rng.c): Philox key, counter words, 16-bit threshold. */
 typedef struct {
@@ -128,6 +130,17 @@ extern const fm_isa_table fm_isa_avx512;
 extern const fm_skinny_kernels fm_skinny_avx512;
 #endif
 
+/* A calling thread's Ctrl-C watch (interrupt.c), copied into work shared with
+ * other threads: tripped once a SIGINT arrived after `since` while armed. */
+#include <signal.h>
+typedef struct {
+    int armed;
+    sig_atomic_t since;
+} fm_watch;
+fm_watch fm_watch_snapshot(void);
+int fm_watch_tripped(const fm_watch *w);
+int fm_interrupted(void); /* the calling thread's watch has tripped */
+
 /* The table in use; fm_init() sets it. */
 const fm_isa_table *fm_isa(void);
 
@@ -141,10 +154,10 @@ void fm_transpose_avx512_f32(const float *src, int64_t lds, int64_t rows, int64_
 #endif
 
 #define FM_DECLARE_ELEMENTWISE(ISA)                                                           \
-    void fm_update_range##ISA##_f32(const fm_update_coeffs *k, int64_t n, float *w,            \
-                                    const float *g, float *s1, float *s2);                     \
-    void fm_update_range##ISA##_f64(const fm_update_coeffs *k, int64_t n, double *w,           \
-                                    const double *g, double *s1, double *s2);                  \
+    int64_t fm_update_range##ISA##_f32(const fm_update_coeffs *k, int64_t n, float *w,         \
+                                       const float *g, float *s1, float *s2);                  \
+    int64_t fm_update_range##ISA##_f64(const fm_update_coeffs *k, int64_t n, double *w,        \
+                                       const double *g, double *s1, double *s2);               \
     void fm_dropout_rows##ISA##_f32(const fm_dropout_key *k, int64_t r0, int64_t r1,           \
                                     int64_t cols, const float *in, int64_t ldi, float *out,    \
                                     int64_t ldo);                                              \

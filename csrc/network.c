@@ -15,12 +15,12 @@
 #include "internal.h"
 
 /* Softmax + (sparse) categorical cross-entropy, sigmoid + binary cross-entropy. */
-static int fused_output(const fm_net *net)
+static int fused_output(const fm_net *net, const fm_objective *obj)
 {
     const fm_layer *last = &net->layers[net->n_layers - 1];
     if (last->kind != FM_LAYER_DENSE) return 0;
-    if (last->act == FM_ACT_SOFTMAX) return net->loss == FM_LOSS_CCE || net->loss == FM_LOSS_SPARSE_CCE;
-    if (last->act == FM_ACT_SIGMOID) return net->loss == FM_LOSS_BCE || net->loss == FM_LOSS_BCE_SUM;
+    if (last->act == FM_ACT_SOFTMAX) return obj->loss == FM_LOSS_CCE || obj->loss == FM_LOSS_SPARSE_CCE;
+    if (last->act == FM_ACT_SIGMOID) return obj->loss == FM_LOSS_BCE || obj->loss == FM_LOSS_BCE_SUM;
     return 0;
 }
 
@@ -44,20 +44,26 @@ int64_t fm_net_scratch_size(const fm_net *net, int64_t count)
 #define FM_TYPED_SOURCE "network.inc"
 #include "typed.h"
 
-int fm_net_train_step(fm_net *net, const void *x, int64_t ldx, const int64_t *rows, int64_t count,
-                      const fm_targets *t, fm_step_stats *stats)
+static int run_step(fm_net *net, const void *x, int64_t ldx, const int64_t *rows, int64_t count,
+                    const fm_targets *t, const fm_objective *obj, fm_step_stats *stats, int training)
 {
     if (count <= 0 || count > net->batch_cap) return FM_EINVAL;
-    return net->dtype == FM_F64 ? train_step_f64(net, x, ldx, rows, count, t, stats, 1)
-                                : train_step_f32(net, x, ldx, rows, count, t, stats, 1);
+    const int rc = fm_check_targets(obj, t, count, output_width(net));
+    if (rc) return rc;
+    return net->dtype == FM_F64 ? train_step_f64(net, x, ldx, rows, count, t, obj, stats, training)
+                                : train_step_f32(net, x, ldx, rows, count, t, obj, stats, training);
+}
+
+int fm_net_train_step(fm_net *net, const void *x, int64_t ldx, const int64_t *rows, int64_t count,
+                      const fm_targets *t, const fm_objective *obj, fm_step_stats *stats)
+{
+    return run_step(net, x, ldx, rows, count, t, obj, stats, 1);
 }
 
 int fm_net_gradients(fm_net *net, const void *x, int64_t ldx, const int64_t *rows, int64_t count,
-                     const fm_targets *t, fm_step_stats *stats)
+                     const fm_targets *t, const fm_objective *obj, fm_step_stats *stats)
 {
-    if (count <= 0 || count > net->batch_cap) return FM_EINVAL;
-    return net->dtype == FM_F64 ? train_step_f64(net, x, ldx, rows, count, t, stats, 0)
-                                : train_step_f32(net, x, ldx, rows, count, t, stats, 0);
+    return run_step(net, x, ldx, rows, count, t, obj, stats, 0);
 }
 
 int fm_net_predict(const fm_net *net, const void *x, int64_t ldx, int64_t count, void *out,
@@ -69,9 +75,12 @@ int fm_net_predict(const fm_net *net, const void *x, int64_t ldx, int64_t count,
 }
 
 int fm_net_evaluate(const fm_net *net, const void *x, int64_t ldx, int64_t count,
-                    const fm_targets *t, void *scratch, fm_step_stats *stats)
+                    const fm_targets *t, const fm_objective *obj, void *scratch,
+                    fm_step_stats *stats)
 {
     if (count <= 0) return FM_EINVAL;
-    return net->dtype == FM_F64 ? evaluate_f64(net, x, ldx, count, t, scratch, stats)
-                                : evaluate_f32(net, x, ldx, count, t, scratch, stats);
+    const int rc = fm_check_targets(obj, t, count, output_width(net));
+    if (rc) return rc;
+    return net->dtype == FM_F64 ? evaluate_f64(net, x, ldx, count, t, obj, scratch, stats)
+                                : evaluate_f32(net, x, ldx, count, t, obj, scratch, stats);
 }

@@ -42,22 +42,41 @@ static fm_update_coeffs coefficients(const fm_optimizer *opt)
 #undef FM_TYPED_SOURCE
 
 #define DEFINE_STEP(REAL, SFX)                                                                 \
-    void fm_optimizer_step_##SFX(fm_optimizer *opt, int64_t n, REAL *w, const REAL *g)         \
+    int64_t fm_optimizer_step_##SFX(fm_optimizer *opt, int64_t n, REAL *w, const REAL *g)      \
     {                                                                                          \
         const fm_update_coeffs k = coefficients(opt);                                          \
         const fm_update_##SFX update = fm_isa()->update_##SFX;                                 \
         REAL *s1 = (REAL *)opt->slot1, *s2 = (REAL *)opt->slot2;                               \
         const int nt = fm_threads_for(8.0 * (double)n);                                        \
+        int64_t rejected = 0;                                                                  \
         (void)nt;                                                                              \
-        _Pragma("omp parallel num_threads(nt) if (nt > 1)")                                    \
+        _Pragma("omp parallel num_threads(nt) if (nt > 1) reduction(+ : rejected)")            \
         {                                                                                      \
             int tid = 0, nth = 1;                                                              \
             FM_TEAM(tid, nth);                                                                 \
             int64_t i0, i1;                                                                    \
             fm_share(n, 64, tid, nth, &i0, &i1);                                               \
-            if (i1 > i0) update(&k, i1 - i0, w + i0, g + i0, s1 + i0, s2 + i0);                \
+            if (i1 > i0) rejected += update(&k, i1 - i0, w + i0, g + i0, s1 + i0, s2 + i0);    \
         }                                                                                      \
         opt->iterations++;                                                                     \
+        return rejected;                                                                       \
+    }                                                                                          \
+                                                                                               \
+    /* Whether x[0..n) is all finite, the threads each scanning a share. */                    \
+    int fm_all_finite_threaded_##SFX(const REAL *x, int64_t n)                                 \
+    {                                                                                          \
+        const int nt = fm_threads_for(2.0 * (double)n);                                        \
+        int bad = 0;                                                                           \
+        (void)nt;                                                                              \
+        _Pragma("omp parallel num_threads(nt) if (nt > 1) reduction(| : bad)")                 \
+        {                                                                                      \
+            int tid = 0, nth = 1;                                                              \
+            FM_TEAM(tid, nth);                                                                 \
+            int64_t i0, i1;                                                                    \
+            fm_share(n, 64, tid, nth, &i0, &i1);                                               \
+            if (i1 > i0) bad |= !fm_all_finite_##SFX(x + i0, i1 - i0);                         \
+        }                                                                                      \
+        return !bad;                                                                           \
     }
 DEFINE_STEP(float, f32)
 DEFINE_STEP(double, f64)

@@ -5,9 +5,12 @@ optimizer state, activations) and runs its steps in C with the GIL released.
 Callers (fastmlp.models, fastmlp.ops) validate and convert every argument
 first: arrays arrive in the model's dtype, 2-D, with unit stride along rows.
 """
+import threading
+
 import numpy as np
 
 cimport numpy as cnp
+from cpython.exc cimport PyErr_CheckSignals
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free
 
@@ -22,8 +25,34 @@ ISA_INIT_STATUS = fm_init()
 cdef _check(int rc, str what):
     if rc == FM_ENOMEM:
         raise MemoryError(f"fastmlp ran out of memory in {what}")
+    if rc == FM_ETARGETS:
+        raise ValueError(f"the targets do not fit the loss in {what}: a label is outside the "
+                         f"output layer's range, or labels were given where the loss needs "
+                         f"values (or the reverse); were they changed during the call?")
     if rc != FM_OK:
         raise RuntimeError(f"fastmlp internal error {rc} in {what}; please report it")
+
+
+# Calls of at least this much work (flops) from the main thread answer Ctrl-C
+# while they run; shorter ones return within milliseconds anyway.
+cdef double WATCH_FLOPS = 2e7
+
+
+cdef bint _watch(double flops) except -1:
+    """Arm the engine's Ctrl-C watch for a call of `flops` (main thread only:
+    Python acts on signals there). Pair with fm_unwatch_interrupts()."""
+    if flops < WATCH_FLOPS or threading.get_ident() != threading.main_thread().ident:
+        return False
+    fm_watch_interrupts()
+    return True
+
+
+cdef int _interrupted() except -1:
+    """After FM_EINTR: run Python's signal handlers (KeyboardInterrupt raises
+    here); if none raised, the interrupted piece of work is redone."""
+    PyErr_CheckSignals()
+    fm_interrupt_acknowledge()
+    return 0
 
 
 cdef inline char *_ptr(cnp.ndarray a):
@@ -90,15 +119,24 @@ def gemm(cnp.ndarray a, bint trans_a, cnp.ndarray b, bint trans_b, cnp.ndarray c
     cdef char *pb = _ptr(b)
     cdef char *pc = _ptr(c)
     cdef char *pbias = _ptr(bias) if bias is not None else NULL
-    cdef int rc
-    if c.dtype == np.float64:
-        with nogil:
-            rc = fm_gemm_f64(trans_a, trans_b, m, n, k, <double *>pa, lda, <double *>pb, ldb,
-                             <double *>pc, ldc, <double *>pbias, act, accumulate)
-    else:
-        with nogil:
-            rc = fm_gemm_f32(trans_a, trans_b, m, n, k, <float *>pa, lda, <float *>pb, ldb,
-                             <float *>pc, ldc, <float *>pbias, act, accumulate)
+    cdef int rc = FM_EINTR
+    # an accumulating product cannot be redone after an interrupt, so it is not watched
+    cdef bint watched = not accumulate and _watch(2.0 * m * n * k)
+    try:
+        while rc == FM_EINTR:
+            if c.dtype == np.float64:
+                with nogil:
+                    rc = fm_gemm_f64(trans_a, trans_b, m, n, k, <double *>pa, lda, <double *>pb,
+                                     ldb, <double *>pc, ldc, <double *>pbias, act, accumulate)
+            else:
+                with nogil:
+                    rc = fm_gemm_f32(trans_a, trans_b, m, n, k, <float *>pa, lda, <float *>pb,
+                                     ldb, <float *>pc, ldc, <float *>pbias, act, accumulate)
+            if rc == FM_EINTR:
+                _interrupted()
+    finally:
+        if watched:
+            fm_unwatch_interrupts()
     _check(rc, "matmul")
 
 
@@ -226,6 +264,40 @@ DENSE = FM_LAYER_DENSE
 DROPOUT = FM_LAYER_DROPOUT
 
 
+cdef class Objective:
+    """What a training or evaluation call is scored against: loss and metric
+    codes (csrc/fastmlp.h FM_LOSS_*, FM_METRIC_*) and the L2 penalty α on the
+    kernels. Immutable: compiling again makes a new one, so a call in progress
+    keeps the objective it started with."""
+    cdef fm_objective c
+
+    def __init__(self, int loss, int metric, double l2=0.0):
+        if not FM_LOSS_MSE <= loss <= FM_LOSS_BCE_SUM:
+            raise ValueError(f"unknown loss code {loss}")
+        if not FM_METRIC_NONE <= metric <= FM_METRIC_SPARSE_ACC:
+            raise ValueError(f"unknown metric code {metric}")
+        if not l2 >= 0:
+            raise ValueError(f"the L2 penalty must be >= 0; got {l2}")
+        self.c.loss = loss
+        self.c.metric = metric
+        self.c.l2 = l2
+
+    @property
+    def loss(self):
+        return self.c.loss
+
+    @property
+    def metric(self):
+        return self.c.metric
+
+    @property
+    def l2(self):
+        return self.c.l2
+
+    def __reduce__(self):
+        return (Objective, (self.c.loss, self.c.metric, self.c.l2))
+
+
 cdef class Network:
     """A network's buffers and its C plan.
 
@@ -245,10 +317,15 @@ cdef class Network:
     cdef object slot1, slot2
     cdef list output_arrays
     cdef object x_batch, grad_a, grad_b
+    # A training call (train_batch, compute_gradients) in progress: it uses the
+    # training buffers and the optimizer state, so nothing may replace them and
+    # no second one may start (changed only with the GIL held).
+    cdef int training
 
     def __cinit__(self):
         self.layers = NULL
         self.outputs = NULL
+        self.training = 0
 
     def __init__(self, dtype, specs, uint64_t dropout_seed):
         self.dtype = np.dtype(dtype)
@@ -364,15 +441,19 @@ cdef class Network:
     def iterations(self, int64_t value):
         self.net.opt.iterations = value
 
-    def set_loss(self, int loss, int metric, double l2=0.0):
-        """Loss and metric codes (csrc/fastmlp.h) and the kernels' L2 penalty α."""
-        self.net.loss = loss
-        self.net.metric = metric
-        self.net.l2 = l2
+    cdef _require_idle(self, str what):
+        if self.training:
+            raise RuntimeError(f"cannot {what} while this network is training (a fit in "
+                               f"progress, in this thread or another)")
+
+    cdef _begin_training(self):
+        self._require_idle("start training")
+        self.training = 1
 
     def set_optimizer(self, int kind, double learning_rate, double momentum, double rho,
                       double beta_1, double beta_2, double epsilon, bint nesterov):
         """Set the update rule; its state starts from zero (as a new Keras optimizer)."""
+        self._require_idle("change the optimizer")
         self.net.opt.kind = kind
         self.set_hyperparameters(learning_rate, momentum, rho, beta_1, beta_2, epsilon, nesterov)
         self.net.opt.iterations = 0
@@ -401,6 +482,7 @@ cdef class Network:
         """Allocate the training buffers for batches of up to batch_cap rows."""
         if batch_cap <= self.net.batch_cap:
             return
+        self._require_idle("resize the training buffers")
         cdef int i
         arrays = []
         for i in range(self.net.n_layers):
@@ -420,6 +502,7 @@ cdef class Network:
 
     def release(self):
         """Free the training buffers."""
+        self._require_idle("free the training buffers")
         self.output_arrays = []
         self.x_batch = self.grad_a = self.grad_b = None
         self.net.batch_cap = 0
@@ -439,14 +522,19 @@ cdef class Network:
             t.y = cnp.PyArray_DATA(y)
             t.ldy = y.shape[1]
 
+    cdef double _flops_per_row(self):
+        """Forward and backward flops per row, roughly (for the Ctrl-C watch)."""
+        return 6.0 * self.net.n_params
+
     def train_batch(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels,
-                    cnp.ndarray rows, int64_t start, int64_t count, cnp.ndarray weights=None):
+                    cnp.ndarray rows, int64_t start, int64_t count, cnp.ndarray weights,
+                    Objective objective not None):
         """One training step on rows[start:start+count] of x and the targets
-        (y, or integer labels; float64 sample weights optional). Returns
-        (loss sum, metric sum, weight sum, L2 penalty, finite)."""
+        (y, or integer labels; float64 sample weights optional), scored by
+        `objective`. Returns the step's fm_step_stats as a dict."""
         cdef fm_targets t
         cdef fm_step_stats st
-        cdef int rc
+        cdef int rc = FM_EINTR
         self._check_rows(x, "x")
         self._check_targets(x.shape[0], y, labels, weights)
         if (rows.ndim != 1 or rows.dtype != np.int64 or not rows.flags.c_contiguous
@@ -463,16 +551,27 @@ cdef class Network:
         t.rows = batch_rows
         cdef const void *px = cnp.PyArray_DATA(x)
         cdef int64_t ldx = x.shape[1]
-        with nogil:
-            rc = fm_net_train_step(&self.net, px, ldx, t.rows, count, &t, &st)
+        cdef const fm_objective *obj = &objective.c
+        self._begin_training()
+        cdef bint watched = _watch(self._flops_per_row() * count)
+        try:
+            while rc == FM_EINTR:
+                with nogil:
+                    rc = fm_net_train_step(&self.net, px, ldx, t.rows, count, &t, obj, &st)
+                if rc == FM_EINTR:
+                    _interrupted()
+        finally:
+            self.training = 0
+            if watched:
+                fm_unwatch_interrupts()
         _check(rc, "a training step")
-        return st.loss_sum, st.metric_sum, st.weight_sum, st.penalty, bool(st.finite)
+        return st
 
     def compute_gradients(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels,
-                          cnp.ndarray weights=None):
+                          cnp.ndarray weights, Objective objective not None):
         """Gradients of the batch loss over all rows of x (with the L2 penalty
-        when set), without dropout or update, into `grads`; returns
-        (loss sum, weight sum, penalty)."""
+        when set), without dropout or update, into `grads`; returns the
+        step's fm_step_stats as a dict."""
         cdef int64_t n = x.shape[0]
         self._check_rows(x, "x")
         self._check_targets(n, y, labels, weights)
@@ -480,15 +579,26 @@ cdef class Network:
         self.reserve(n)
         cdef fm_targets t
         cdef fm_step_stats st
-        cdef int rc
+        cdef int rc = FM_EINTR
         self._targets(&t, y, labels, weights)
         t.rows = <const int64_t *>cnp.PyArray_DATA(rows)
         cdef const void *px = cnp.PyArray_DATA(x)
         cdef int64_t ldx = x.shape[1]
-        with nogil:
-            rc = fm_net_gradients(&self.net, px, ldx, t.rows, n, &t, &st)
+        cdef const fm_objective *obj = &objective.c
+        self._begin_training()
+        cdef bint watched = _watch(self._flops_per_row() * n)
+        try:
+            while rc == FM_EINTR:
+                with nogil:
+                    rc = fm_net_gradients(&self.net, px, ldx, t.rows, n, &t, obj, &st)
+                if rc == FM_EINTR:
+                    _interrupted()
+        finally:
+            self.training = 0
+            if watched:
+                fm_unwatch_interrupts()
         _check(rc, "computing gradients")
-        return st.loss_sum, st.weight_sum, st.penalty
+        return st
 
     def predict(self, cnp.ndarray x, cnp.ndarray out, int64_t chunk):
         """out = the network's output for x, computed `chunk` rows at a time."""
@@ -505,18 +615,28 @@ cdef class Network:
         cdef char *px = _ptr(x)
         cdef char *po = _ptr(out)
         cdef void *ps = cnp.PyArray_DATA(scratch)
-        cdef int64_t item = self.dtype.itemsize, s, count
-        cdef int rc = FM_OK
-        with nogil:
-            s = 0
-            while s < n and rc == FM_OK:
-                count = min(chunk, n - s)
-                rc = fm_net_predict(&self.net, px + s * ldx * item, ldx, count,
-                                    po + s * width * item, ps)
-                s += count
+        cdef int64_t item = self.dtype.itemsize, s = 0, count
+        cdef int rc = FM_EINTR
+        cdef bint watched = _watch(2.0 * self.net.n_params * n)
+        try:
+            while rc == FM_EINTR:
+                rc = FM_OK
+                with nogil:
+                    while s < n and rc == FM_OK:
+                        count = min(chunk, n - s)
+                        rc = fm_net_predict(&self.net, px + s * ldx * item, ldx, count,
+                                            po + s * width * item, ps)
+                        if rc == FM_OK:
+                            s += count
+                if rc == FM_EINTR:
+                    _interrupted()
+        finally:
+            if watched:
+                fm_unwatch_interrupts()
         _check(rc, "predict")
 
-    def evaluate(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels, int64_t chunk):
+    def evaluate(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels, int64_t chunk,
+                 Objective objective not None):
         """(loss sum, metric sum) over all rows of x, `chunk` rows at a time."""
         self._check_rows(x, "x")
         self._check_targets(x.shape[0], y, labels, None)
@@ -532,20 +652,31 @@ cdef class Network:
         cdef const char *py = <const char *>t.y
         cdef const int64_t *pl = t.labels
         cdef void *ps = cnp.PyArray_DATA(scratch)
-        cdef int64_t item = self.dtype.itemsize, s, count
+        cdef int64_t item = self.dtype.itemsize, s = 0, count
         cdef double loss_sum = 0, metric_sum = 0
-        cdef int rc = FM_OK
-        with nogil:
-            s = 0
-            while s < n and rc == FM_OK:
-                count = min(chunk, n - s)
-                if pl != NULL:
-                    t.labels = pl + s
-                else:
-                    t.y = py + s * t.ldy * item
-                rc = fm_net_evaluate(&self.net, px + s * ldx * item, ldx, count, &t, ps, &st)
-                loss_sum += st.loss_sum
-                metric_sum += st.metric_sum
-                s += count
+        cdef const fm_objective *obj = &objective.c
+        cdef int rc = FM_EINTR
+        cdef bint watched = _watch(2.0 * self.net.n_params * n)
+        try:
+            while rc == FM_EINTR:
+                rc = FM_OK
+                with nogil:
+                    while s < n and rc == FM_OK:
+                        count = min(chunk, n - s)
+                        if pl != NULL:
+                            t.labels = pl + s
+                        else:
+                            t.y = py + s * t.ldy * item
+                        rc = fm_net_evaluate(&self.net, px + s * ldx * item, ldx, count, &t, obj,
+                                             ps, &st)
+                        if rc == FM_OK:
+                            loss_sum += st.loss_sum
+                            metric_sum += st.metric_sum
+                            s += count
+                if rc == FM_EINTR:
+                    _interrupted()
+        finally:
+            if watched:
+                fm_unwatch_interrupts()
         _check(rc, "evaluate")
         return loss_sum, metric_sum

@@ -3,9 +3,11 @@ from libc.stdint cimport int64_t, uint64_t, uint32_t
 
 cdef extern from "fastmlp.h" nogil:
     enum:
-        FM_OK, FM_ENOMEM, FM_EINVAL
+        FM_OK, FM_ENOMEM, FM_EINVAL, FM_EINTR, FM_ETARGETS
         FM_F32, FM_F64
         FM_LAYER_DENSE, FM_LAYER_DROPOUT
+        FM_LOSS_MSE, FM_LOSS_BCE_SUM
+        FM_METRIC_NONE, FM_METRIC_SPARSE_ACC
 
     int fm_init()
     const char *fm_isa_name()
@@ -20,6 +22,9 @@ cdef extern from "fastmlp.h" nogil:
     int fm_num_procs()
     int fm_forked_single_threaded()
     double fm_peak_gflops(int threads, double seconds)
+    int fm_watch_interrupts()
+    void fm_unwatch_interrupts()
+    void fm_interrupt_acknowledge()
 
     int fm_gemm_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                     const float *a, int64_t lda, const float *b, int64_t ldb,
@@ -64,13 +69,15 @@ cdef extern from "fastmlp.h" nogil:
         void **outputs
         void *grad_a
         void *grad_b
-        int loss, metric
-        double l2
         int64_t n_params
         void *params
         void *grads
         fm_optimizer opt
         uint64_t dropout_seed
+
+    ctypedef struct fm_objective:
+        int loss, metric
+        double l2
 
     ctypedef struct fm_step_stats:
         double loss_sum
@@ -78,6 +85,9 @@ cdef extern from "fastmlp.h" nogil:
         double weight_sum
         double penalty
         int finite
+        int gradients_finite
+        int applied
+        int64_t rejected
 
     ctypedef struct fm_targets:
         const void *y
@@ -87,13 +97,16 @@ cdef extern from "fastmlp.h" nogil:
         const double *weights
 
     int fm_net_train_step(fm_net *net, const void *x, int64_t ldx, const int64_t *rows,
-                          int64_t count, const fm_targets *t, fm_step_stats *stats)
+                          int64_t count, const fm_targets *t, const fm_objective *obj,
+                          fm_step_stats *stats)
     int fm_net_gradients(fm_net *net, const void *x, int64_t ldx, const int64_t *rows,
-                         int64_t count, const fm_targets *t, fm_step_stats *stats)
+                         int64_t count, const fm_targets *t, const fm_objective *obj,
+                         fm_step_stats *stats)
     int fm_net_predict(const fm_net *net, const void *x, int64_t ldx, int64_t count,
                        void *out, void *scratch)
     int fm_net_evaluate(const fm_net *net, const void *x, int64_t ldx, int64_t count,
-                        const fm_targets *t, void *scratch, fm_step_stats *stats)
+                        const fm_targets *t, const fm_objective *obj, void *scratch,
+                        fm_step_stats *stats)
     int64_t fm_net_scratch_size(const fm_net *net, int64_t count)
 
 cdef extern from "internal.h" nogil:

@@ -112,7 +112,7 @@ def test_the_gil_is_released_during_predict_and_training_steps(threads):
     rows = np.arange(len(x), dtype=np.int64)
     labels = y.astype(np.int64)
     assert not finishes_before_python_work(
-        lambda: engine.train_batch(x, None, labels, rows, 0, len(x)))
+        lambda: engine.train_batch(x, None, labels, rows, 0, len(x), None, model._objective()))
 
 
 FORK_SCRIPT = textwrap.dedent("""

@@ -6,7 +6,7 @@ import pytest
 
 import fastmlp as fm
 from conftest import numeric_gradients
-from fastmlp import losses
+from fastmlp import _engine, losses
 from fastmlp.losses import BCE_SUM, HALF_SQUARED_SUM
 
 SPARSE_CCE = losses.CODES["sparse_categorical_crossentropy"]
@@ -19,17 +19,18 @@ def network(output, n_out):
     return model
 
 
-def objective(model, x, y, labels, weights):
+def objective(model, x, y, labels, weights, scored):
     """(loss sum + penalty) / weight sum, the batch objective, and its gradients."""
-    loss_sum, weight_sum, penalty = model._engine.compute_gradients(x, y, labels, weights)
+    stats = model._engine.compute_gradients(x, y, labels, weights, scored)
+    loss_sum, weight_sum, penalty = stats["loss_sum"], stats["weight_sum"], stats["penalty"]
     grads = [g.copy() for dw, db in model._engine.gradients_views if dw is not None
              for g in (dw, db)]
     return (loss_sum + penalty) / weight_sum, grads
 
 
-def check(model, x, y, labels, weights):
-    _, analytic = objective(model, x, y, labels, weights)
-    numeric = numeric_gradients(model, lambda: objective(model, x, y, labels, weights)[0])
+def check(model, x, y, labels, weights, scored):
+    _, analytic = objective(model, x, y, labels, weights, scored)
+    numeric = numeric_gradients(model, lambda: objective(model, x, y, labels, weights, scored)[0])
     for a, n in zip(analytic, numeric):
         np.testing.assert_allclose(a, n, rtol=1e-5, atol=1e-8)
 
@@ -55,8 +56,7 @@ def test_gradients_of_weighted_penalised_objectives(name, output, loss, l2, weig
     weights = rng.uniform(0.2, 3.0, 7) if weighted else None
     model = network(output, n_out)
     model._engine.reserve(7)
-    model._engine.set_loss(loss, 0, l2)
-    check(model, x, y, labels, weights)
+    check(model, x, y, labels, weights, _engine.Objective(loss, 0, l2))
 
 
 def test_integer_weights_equal_repeated_rows():
@@ -67,9 +67,9 @@ def test_integer_weights_equal_repeated_rows():
     repeat = np.repeat(np.arange(6), weights.astype(int))
     model = network("linear", 2)
     model._engine.reserve(len(repeat))
-    model._engine.set_loss(HALF_SQUARED_SUM, 0, 0.1)
-    weighted = objective(model, x, y, None, weights)
-    repeated = objective(model, x[repeat], y[repeat], None, None)
+    scored = _engine.Objective(HALF_SQUARED_SUM, 0, 0.1)
+    weighted = objective(model, x, y, None, weights, scored)
+    repeated = objective(model, x[repeat], y[repeat], None, None, scored)
     assert weighted[0] == pytest.approx(repeated[0], rel=1e-12)
     for a, b in zip(weighted[1], repeated[1]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
@@ -78,9 +78,9 @@ def test_integer_weights_equal_repeated_rows():
 def test_penalty_is_half_alpha_sum_of_squared_kernels_only():
     model = network("linear", 2)
     model._engine.reserve(4)
-    model._engine.set_loss(HALF_SQUARED_SUM, 0, 0.5)
     x, y = np.ones((4, 3)), np.zeros((4, 2))
-    _, _, penalty = model._engine.compute_gradients(x, y, None, None)
+    penalty = model._engine.compute_gradients(x, y, None, None,
+                                              _engine.Objective(HALF_SQUARED_SUM, 0, 0.5))["penalty"]
     kernels = model.get_weights()[::2]
     assert penalty == pytest.approx(0.25 * sum((k ** 2).sum() for k in kernels), rel=1e-12)
 
@@ -88,8 +88,9 @@ def test_penalty_is_half_alpha_sum_of_squared_kernels_only():
 def test_sklearn_losses_keep_the_sum_over_outputs():
     model = network("linear", 3)
     model._engine.reserve(2)
-    model._engine.set_loss(HALF_SQUARED_SUM, 0, 0.0)
     model.set_weights([np.zeros((3, 5)), np.zeros(5), np.zeros((5, 3)), np.zeros(3)])
     y = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 2.0]])
-    loss_sum, weight_sum, _ = model._engine.compute_gradients(np.ones((2, 3)), y, None, None)
+    stats = model._engine.compute_gradients(np.ones((2, 3)), y, None, None,
+                                            _engine.Objective(HALF_SQUARED_SUM, 0, 0.0))
+    loss_sum, weight_sum = stats["loss_sum"], stats["weight_sum"]
     assert loss_sum / weight_sum == pytest.approx(0.5 * (1 + 4 + 9 + 4) / 2)

@@ -132,11 +132,12 @@ def test_divergence_stops_training_with_a_warning():
     with pytest.warns(RuntimeWarning, match="training stopped"):
         history = model.fit(x, y, batch_size=16, epochs=50, verbose=0, callbacks=[Weights()])
     assert 1 <= len(history.history["loss"]) < 50
-    assert not np.isfinite(history.history["loss"][-1])
     assert len(after_batch) >= 2
-    # the batch whose loss was not finite changed nothing
+    # the batch whose loss or gradients were not finite changed nothing, and
+    # no weight ever became NaN or infinite
     for a, b in zip(after_batch[-1], after_batch[-2]):
         np.testing.assert_array_equal(a, b)
+    assert all(np.isfinite(w).all() for w in model.get_weights())
 
 
 def test_history_and_validation_split():
@@ -275,11 +276,11 @@ def test_learning_rate_scheduler():
 
 
 def test_terminate_on_nan():
-    x = np.ones((8, 2))
-    y = np.ones((8, 1)) * 1e30
+    x = np.full((8, 2), 2e38, np.float32)  # finite, but their sum overflows float32
+    y = np.ones((8, 1))
     model = fm.Sequential()
-    model.add(fm.Dense(1, input_dim=2))
-    model.compile(optimizer=fm.SGD(learning_rate=1e6), loss="mse")
+    model.add(fm.Dense(1, input_dim=2, kernel_initializer="ones"))
+    model.compile(optimizer=fm.SGD(learning_rate=0.1), loss="mse")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         history = model.fit(x, y, batch_size=4, epochs=30, verbose=0,
