@@ -24,7 +24,8 @@ from ._config import get_num_threads, set_num_threads, show_config
 from ._random import set_random_seed
 from .callbacks import Callback, EarlyStopping, History, LearningRateScheduler, TerminateOnNaN
 from .layers import Dense, Dropout
-from .models import Sequential, load_model
+from .models import Sequential
+from .saving import load_model
 from .optimizers import SGD, Adam, Optimizer, RMSprop
 
 if _engine.ISA_INIT_STATUS != 0:

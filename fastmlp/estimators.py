@@ -40,10 +40,11 @@ except ImportError as exc:  # validate_data is new in scikit-learn 1.6
                       f"{sklearn.__version__}: pip install -U 'fastmlp[sklearn]'") from exc
 
 from . import _engine, losses, metrics
-from ._config import thread_count
+from ._config import MAX_THREADS, thread_count
+from ._locks import lock_of
 from ._validation import cast, check_finite, check_int, describe
 from .layers import MAX_DROPOUT_RATE, Dense, Dropout
-from .models import Sequential
+from .models import Sequential, unapplied_step
 from .optimizers import SGD, Adam, RMSprop
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -60,6 +61,9 @@ _OUTPUTS = {"softmax": ("softmax", losses.CODES["sparse_categorical_crossentropy
 # RMSprop's decay of the squared-gradient average (Keras's default): scikit-learn
 # has no such parameter
 _RMSPROP_RHO = 0.9
+# scikit-learn's message, which code matches on
+_NON_FINITE = ("Solver produced non-finite parameter weights. The input data may contain large "
+               "values and need to be preprocessed.")
 # rows densified at a time when predicting from a sparse matrix
 _SPARSE_CHUNK = 1024
 
@@ -117,7 +121,7 @@ class _BaseMLP(BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "dropout": [Interval(Real, 0, MAX_DROPOUT_RATE, closed="both")],
-        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
+        "n_threads": [None, Interval(Integral, 1, MAX_THREADS, closed="both")],
     }
 
     def __init__(self, hidden_layer_sizes, activation, *, solver, alpha, batch_size,
@@ -175,6 +179,11 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------ fitted attributes
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_lock", None)  # a copy gets its own lock on first use
+        return state
+
     def __sklearn_is_fitted__(self):
         return "_model" in self.__dict__
 
@@ -208,6 +217,25 @@ class _BaseMLP(BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _fit(self, X, y, sample_weight, incremental):
+        # One fit at a time per estimator; everything is checked before the
+        # fitted state changes, so a refused call leaves the fitted model as it was.
+        with lock_of(self):
+            saved = dict(self.__dict__)
+            try:
+                prepared = self._prepare_fit(X, y, sample_weight, incremental)
+            except BaseException:
+                self.__dict__.clear()
+                self.__dict__.update(saved)
+                raise
+            with self._threads():
+                self._train(*prepared)
+            if not _engine.all_finite(self._model._engine.params):
+                raise ValueError(_NON_FINITE)
+        return self
+
+    def _prepare_fit(self, X, y, sample_weight, incremental):
+        """Validate and convert the arguments, then create or check the network:
+        the arguments of _train."""
         self._validate_params()
         hidden = _hidden_units(self.hidden_layer_sizes)
         if incremental and self.early_stopping:
@@ -217,23 +245,20 @@ class _BaseMLP(BaseEstimator):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         targets, labels, n_outputs = self._encode_targets(y, incremental)
-        self._random_state = check_random_state(self.random_state)
-        if first_pass:
-            self._initialize(X.shape[1], hidden, n_outputs, X.dtype)
-        else:
-            self._check_continuation(hidden, n_outputs)
-        dtype = np.dtype(self._model.dtype)
+        self._thread_count()
+        # the data in the network's dtype before any random draw or new network
+        dtype = np.dtype(X.dtype if first_pass else self._model.dtype)
         X = self._model_input(X, dtype)
         if targets is not None:
             targets = cast(np.asarray(targets), dtype, "y")
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(X.shape[1], hidden, n_outputs, dtype)
+        else:
+            self._check_continuation(hidden, n_outputs)
         # fit starts a new optimizer (as scikit-learn's does); partial_fit continues its state
         restart = first_pass or not incremental or "_learning_rate" not in self.__dict__
-        with self._threads():
-            self._train(X, y, targets, labels, sample_weight, restart, incremental)
-        if not _engine.all_finite(self._model._engine.params):
-            raise ValueError("Solver produced non-finite parameter weights. The input data may "
-                             "contain large values and need to be preprocessed.")
-        return self
+        return X, y, targets, labels, sample_weight, restart, incremental
 
     def _initialize(self, n_features, hidden, n_outputs, dtype):
         """Fresh network and training record (scikit-learn's _initialize)."""
@@ -305,11 +330,15 @@ class _BaseMLP(BaseEstimator):
             return X
         return cast(X, dtype, "X")
 
+    def _thread_count(self):
+        if self.n_threads is None:
+            return None
+        return check_int(self.n_threads, "n_threads", minimum=1, maximum=MAX_THREADS)
+
     def _threads(self):
         """fm.set_num_threads(n_threads) for the duration of a call."""
-        if self.n_threads is None:
-            return contextlib.nullcontext()
-        return thread_count(check_int(self.n_threads, "n_threads", minimum=1))
+        n = self._thread_count()
+        return contextlib.nullcontext() if n is None else thread_count(n)
 
     # ------------------------------------------------------------ the optimizer
 
@@ -332,7 +361,8 @@ class _BaseMLP(BaseEstimator):
         else:
             model.optimizer = optimizer
             model._engine.set_hyperparameters(*optimizer.engine_args()[1:])
-        model._engine.set_loss(_OUTPUTS[self.out_activation_][1], metrics.NONE, float(self.alpha))
+        self._objective = _engine.Objective(_OUTPUTS[self.out_activation_][1], metrics.NONE,
+                                            float(self.alpha))
 
     def _set_learning_rate(self, lr):
         self._learning_rate = lr
@@ -442,21 +472,21 @@ class _BaseMLP(BaseEstimator):
             # all-zero weights: nothing to learn, and α / Σweights would be infinite
             if batch_weight_sums is not None and batch_weight_sums[i] == 0:
                 continue
-            loss_sum, _, weight_sum, penalty, finite = self._step(
-                X, targets, labels, sample_weight, rows, start, count)
-            objective = (loss_sum / divisor + penalty) / weight_sum
-            if not finite:
-                raise ValueError(f"the training loss became {objective} in iteration "
-                                 f"{self.n_iter_ + 1}: the input data may contain large values "
-                                 f"and need to be preprocessed (e.g. StandardScaler), or "
-                                 f"learning_rate_init={self.learning_rate_init} is too large")
+            stats = self._step(X, targets, labels, sample_weight, rows, start, count)
+            objective = (stats["loss_sum"] / divisor + stats["penalty"]) / stats["weight_sum"]
+            problem = unapplied_step(stats)
+            if problem:
+                raise ValueError(f"{_NON_FINITE} In iteration {self.n_iter_ + 1}, {problem}; "
+                                 f"scale the inputs (e.g. StandardScaler) or lower "
+                                 f"learning_rate_init={self.learning_rate_init}.")
             total += objective * count
         return total
 
     def _step(self, X, targets, labels, sample_weight, rows, start, count):
-        engine = self._model._engine
+        engine, objective = self._model._engine, self._objective
         if not sp.issparse(X):
-            return engine.train_batch(X, targets, labels, rows, start, count, sample_weight)
+            return engine.train_batch(X, targets, labels, rows, start, count, sample_weight,
+                                      objective)
         # sparse input: the batch is densified, and its targets and weights gathered with it
         batch = rows[start:start + count]
 
@@ -464,7 +494,7 @@ class _BaseMLP(BaseEstimator):
             return None if a is None else np.ascontiguousarray(a[batch])
         return engine.train_batch(X[batch].toarray(), gather(targets), gather(labels),
                                   np.arange(count, dtype=np.int64), 0, count,
-                                  gather(sample_weight))
+                                  gather(sample_weight), objective)
 
     def _stall_message(self):
         if self.early_stopping:

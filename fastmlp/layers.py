@@ -4,10 +4,9 @@ A layer gets its parameters when its model is built: views into the
 engine's parameter arena, read and written through get_weights/set_weights."""
 import re
 
-import numpy as np
-
 from . import activations, initializers
-from ._validation import cast, check_bool, check_finite, check_float, check_int, describe
+from ._validation import (cast, check_bool, check_finite, check_float, check_int, describe,
+                          to_array)
 
 _name_counts = {}
 
@@ -35,6 +34,10 @@ class Layer:
 
     def output_width(self, n_in):
         return n_in
+
+    def weight_shapes(self, n_in):
+        """Shapes of get_weights()'s arrays when the layer is fed n_in features."""
+        return []
 
     def count_params(self):
         return 0
@@ -89,6 +92,9 @@ class Dense(Layer):
 
     def output_width(self, n_in):
         return self.units
+
+    def weight_shapes(self, n_in):
+        return [(n_in, self.units)] + ([(self.units,)] if self.use_bias else [])
 
     def count_params(self):
         if self._params is None:
@@ -165,10 +171,7 @@ def check_weight_list(weights, shapes, owner, dtype):
                          f"{', '.join(map(str, shapes))}; got {len(weights)}")
     arrays = []
     for i, (value, shape) in enumerate(zip(weights, shapes)):
-        try:
-            arr = np.asarray(value)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"weights[{i}] for {owner} is not an array of numbers ({exc})") from None
+        arr = to_array(value, f"weights[{i}] for {owner}")
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"weights[{i}] for {owner} must contain numbers; got dtype {arr.dtype}")
         if arr.shape != tuple(shape):

@@ -5,19 +5,18 @@ Python only validates, loops over batches and reports; the engine
 (fastmlp._engine) does each batch's arithmetic with the GIL released."""
 import json
 import math
-import os
 import threading
 import time
 import warnings
-import zipfile
 
 import numpy as np
 
 from . import _engine, _random, activations, losses, optimizers
+from ._locks import lock_of
 from . import metrics as metrics_module
 from .callbacks import CallbackList, History, ProgressBar, check_callbacks, format_logs
 from .initializers import initial_kernel
-from .layers import LAYER_CLASSES, Dense, Layer, check_weight_list
+from .layers import Dense, Layer, check_weight_list
 from ._validation import (as_matrix, as_targets, check_bool, check_dtype, check_float, check_int,
                           describe)
 
@@ -25,8 +24,6 @@ from ._validation import (as_matrix, as_targets, check_bool, check_dtype, check_
 # weights are read in place, measured ~6 % faster than 1024 on the seed network); the
 # results do not depend on it
 DEFAULT_INFERENCE_CHUNK = 256
-FILE_FORMAT = "fastmlp.sequential"
-FILE_VERSION = 1
 
 _model_count = [0]
 
@@ -66,7 +63,7 @@ class Sequential:
         self._metric_names = []
         self.stop_training = False
         self.history = None
-        self._lock = threading.RLock()
+        lock_of(self)
         for layer in layers or []:
             self.add(layer)
 
@@ -108,9 +105,15 @@ class Sequential:
                 return layer.units
         return None
 
+    def _refuse_in_own_fit(self, what):
+        if self._lock.in_own_fit():
+            raise RuntimeError(f"{what} cannot be called while this model's fit() is running "
+                               f"(from a callback); call it before or after fit()")
+
     def add(self, layer):
         """Append a layer; a built model is rebuilt, keeping the existing weights."""
         with self._lock:
+            self._refuse_in_own_fit("add()")
             if not isinstance(layer, Layer):
                 raise TypeError(f"add() expects a layer such as fm.Dense(...) or fm.Dropout(...); "
                                 f"got {describe(layer)}")
@@ -163,6 +166,7 @@ class Sequential:
             input_shape = input_shape[1]
         n_in = check_int(input_shape, "input_shape features", minimum=1)
         with self._lock:
+            self._refuse_in_own_fit("build()")
             if self._n_in is not None and n_in != self._n_in:
                 raise ValueError(f"the model is built for {self._n_in} features; got {n_in}")
             self._plan(n_in)
@@ -212,6 +216,7 @@ class Sequential:
         """Choose the optimizer (name or instance), loss and metrics. Compiling
         again starts the optimizer's state afresh."""
         with self._lock:
+            self._refuse_in_own_fit("compile()")
             opt = optimizers.get(optimizer)
             loss_name = losses.get(loss)
             metric_names = metrics_module.get_list(metrics)
@@ -228,9 +233,12 @@ class Sequential:
             return metrics_module.NONE
         return metrics_module.accuracy_code(self._loss, self._output_units())
 
+    def _objective(self):
+        """The compiled loss and metric as the engine reads them, fixed for one call."""
+        return _engine.Objective(losses.CODES[self._loss], self._metric_code())
+
     def _configure_engine(self, engine=None):
         engine = engine or self._engine
-        engine.set_loss(losses.CODES[self._loss], self._metric_code())
         engine.set_optimizer(*self.optimizer.engine_args())
 
     def _require_compiled(self, what):
@@ -259,6 +267,7 @@ class Sequential:
             validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0):
         """Train for `epochs` passes over (x, y) in batches; returns a History."""
         with self._lock:
+            self._refuse_in_own_fit("fit()")
             self._require_compiled("fit()")
             batch_size = 32 if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
             epochs = check_int(epochs, "epochs", minimum=0)
@@ -280,8 +289,12 @@ class Sequential:
 
             if self._engine is None:
                 self._build(x.shape[1])
-            return self._fit_loop(x, y, labels, batch_size, epochs, initial_epoch, verbose,
-                                  user_callbacks, validation, shuffle)
+            self._lock.fitting_thread = threading.get_ident()
+            try:
+                return self._fit_loop(x, y, labels, batch_size, epochs, initial_epoch, verbose,
+                                      user_callbacks, validation, shuffle)
+            finally:
+                self._lock.fitting_thread = None
 
     def _validation_arrays(self, validation_data, n_features):
         if not isinstance(validation_data, (tuple, list)):
@@ -313,6 +326,7 @@ class Sequential:
     def _fit_loop(self, x, y, labels, batch_size, epochs, initial_epoch, verbose, user_callbacks,
                   validation, shuffle):
         engine, n = self._engine, len(x)
+        objective = self._objective()
         steps = -(-n // batch_size)
         engine.reserve(min(batch_size, n))
         history = History()
@@ -336,16 +350,15 @@ class Sequential:
                 start = step * batch_size
                 count = min(batch_size, n - start)
                 cbs.on_train_batch_begin(step, {})
-                batch_loss, batch_metric, _, _, finite = engine.train_batch(x, y, labels, rows,
-                                                                            start, count)
-                loss_sum += batch_loss
-                metric_sum += batch_metric
+                stats = engine.train_batch(x, y, labels, rows, start, count, None, objective)
+                loss_sum += stats["loss_sum"]
+                metric_sum += stats["metric_sum"]
                 seen += count
                 logs = self._logs(loss_sum / seen, metric_sum / seen)
-                if not finite:
-                    warnings.warn(f"the loss became {batch_loss / count} at epoch {epoch + 1}, "
-                                  f"batch {step + 1}: training stopped (that batch's update was "
-                                  f"not applied)", RuntimeWarning, stacklevel=3)
+                problem = unapplied_step(stats)
+                if problem:
+                    warnings.warn(f"{problem} at epoch {epoch + 1}, batch {step + 1}: training "
+                                  f"stopped", RuntimeWarning, stacklevel=3)
                     self.stop_training = True
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
@@ -353,7 +366,7 @@ class Sequential:
             epoch_logs = dict(logs)
             if validation is not None:
                 val_loss, val_metric = self._evaluate_arrays(engine, *validation,
-                                                             DEFAULT_INFERENCE_CHUNK)
+                                                             DEFAULT_INFERENCE_CHUNK, objective)
                 epoch_logs.update(self._logs(val_loss, val_metric, prefix="val_"))
             cbs.on_epoch_end(epoch, epoch_logs)
             logs = epoch_logs
@@ -387,24 +400,26 @@ class Sequential:
             print(f"{steps}/{steps} - {time.perf_counter() - start:.3f}s")
         return out
 
-    def _evaluate_arrays(self, engine, x, y, labels, chunk):
-        loss_sum, metric_sum = engine.evaluate(x, y, labels, chunk)
+    @staticmethod
+    def _evaluate_arrays(engine, x, y, labels, chunk, objective):
+        loss_sum, metric_sum = engine.evaluate(x, y, labels, chunk, objective)
         return loss_sum / len(x), metric_sum / len(x)
 
     def evaluate(self, x, y, batch_size=None, verbose="auto", return_dict=False):
         """The loss, or [loss, *metrics], over (x, y); dropout inactive."""
-        self._require_compiled("evaluate()")
-        self._require_built("evaluate()")
-        engine = self._engine  # one engine throughout, even if add() rebuilds the model meanwhile
-        chunk = self._chunk(batch_size)
-        verbose = _check_verbose(verbose)
-        return_dict = check_bool(return_dict, "return_dict")
-        x = as_matrix(x, "x", engine.dtype, engine.n_in)
-        y, labels = as_targets(y, "y", self._loss, engine.n_out, len(x), engine.dtype)
-        chunk = min(chunk, len(x))  # batch_size may exceed the engine's int64
-        start = time.perf_counter()
-        loss, metric_value = self._evaluate_arrays(engine, x, y, labels, chunk)
-        logs = self._logs(loss, metric_value)
+        with self._lock:
+            self._require_compiled("evaluate()")
+            self._require_built("evaluate()")
+            engine, objective = self._engine, self._objective()
+            chunk = self._chunk(batch_size)
+            verbose = _check_verbose(verbose)
+            return_dict = check_bool(return_dict, "return_dict")
+            x = as_matrix(x, "x", engine.dtype, engine.n_in)
+            y, labels = as_targets(y, "y", self._loss, engine.n_out, len(x), engine.dtype)
+            chunk = min(chunk, len(x))  # batch_size may exceed the engine's int64
+            start = time.perf_counter()
+            loss, metric_value = self._evaluate_arrays(engine, x, y, labels, chunk, objective)
+            logs = self._logs(loss, metric_value)
         if verbose:
             steps = -(-len(x) // chunk)
             print(f"{steps}/{steps} - {time.perf_counter() - start:.3f}s - {format_logs(logs)}")
@@ -446,7 +461,8 @@ class Sequential:
         x = self._inputs(x)
         y, labels = self._targets(y, len(x))
         with self._lock:
-            loss_sum = self._engine.compute_gradients(x, y, labels)[0]
+            loss_sum = self._engine.compute_gradients(x, y, labels, None,
+                                                      self._objective())["loss_sum"]
             grads = [g.copy() for (dw, db) in self._engine.gradients_views if dw is not None
                      for g in ((dw, db) if db is not None else (dw,))]
         return loss_sum / len(x), grads
@@ -484,54 +500,29 @@ class Sequential:
 
     # ------------------------------------------------------------ files
 
-    def _state(self):
-        """The model as (JSON-able config, {name: array}): what save and pickle store."""
-        config = {
-            "format": FILE_FORMAT, "version": FILE_VERSION, "name": self.name, "dtype": self.dtype,
-            "input_dim": self._n_in,
-            "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                       for layer in self._layers],
-            "compile": None, "optimizer_iterations": None, "dropout_seed": None,
-        }
-        arrays = {}
-        if self._loss is not None:
-            config["compile"] = {"optimizer": {"class_name": type(self.optimizer).__name__,
-                                               "config": self.optimizer.get_config()},
-                                 "loss": self._loss, "metrics": list(self._metric_names)}
-        if self._engine is not None:
-            config["dropout_seed"] = int(self._engine.dropout_seed)
-            for i, w in enumerate(self.get_weights()):
-                arrays[f"weight_{i}"] = w
-            slots = self._engine.optimizer_slots()
-            if self._loss is not None and slots is not None:
-                config["optimizer_iterations"] = int(self._engine.iterations)
-                arrays["optimizer_slot_1"], arrays["optimizer_slot_2"] = (s.copy() for s in slots)
-        from . import __version__
-        config["fastmlp_version"] = __version__
-        return config, arrays
-
     def save(self, path):
         """Write the architecture, weights, compile settings and optimizer state
-        to `path` (a zip of .npy arrays plus JSON; no pickle inside)."""
-        path = os.fspath(path)
-        config, arrays = self._state()
-        arrays["config"] = np.array(json.dumps(config))
-        tmp = f"{path}.tmp-{os.getpid()}"
-        try:
-            with open(tmp, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        to `path` (a zip of .npy arrays plus JSON; no pickle inside), atomically:
+        an existing file is replaced whole or not at all."""
+        from .saving import save_model
+
+        with self._lock:
+            save_model(self, path)
 
     def __getstate__(self):
-        config, arrays = self._state()
+        from .saving import model_state
+
+        with self._lock:
+            config, arrays = model_state(self)
         return {"config": json.dumps(config), "arrays": arrays}
 
     def __setstate__(self, state):
-        restored = _restore(json.loads(state["config"]), state["arrays"], "pickled model")
+        from .saving import restore
+
+        restored = restore(json.loads(state["config"]), state["arrays"], "pickled model")
         self.__dict__.update(restored.__dict__)
+        del self.__dict__["_lock"]
+        lock_of(self)
         for layer in self._layers:
             layer._model = self
 
@@ -539,86 +530,16 @@ class Sequential:
         return f"<Sequential {self.name!r}: {len(self._layers)} layers, dtype={self.dtype}>"
 
 
-
-def load_model(path):
-    """Read a model written by Sequential.save."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no model file at {path!r}")
-    try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError("not a zip of arrays")
-        with data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path!r} is not a fastmlp model file ({exc})") from None
-    if "config" not in arrays:
-        raise ValueError(f"{path!r} is not a fastmlp model file (no config entry)")
-    try:
-        config = json.loads(str(arrays.pop("config")))
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path!r} is not a fastmlp model file (bad config: {exc})") from None
-    return _restore(config, arrays, repr(path))
-
-
-class _Invalid(Exception):
-    pass
-
-
-def _restore(config, arrays, source):
-    try:
-        return _restore_checked(config, arrays)
-    except (_Invalid, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(f"{source} is not a valid fastmlp model file: {exc}") from None
-
-
-def _restore_checked(config, arrays):
-    def need(condition, message):
-        if not condition:
-            raise _Invalid(message)
-
-    need(isinstance(config, dict), "the config is not an object")
-    need(config.get("format") == FILE_FORMAT, f"format is {config.get('format')!r}")
-    need(config.get("version") == FILE_VERSION,
-         f"file version {config.get('version')!r}, this fastmlp reads {FILE_VERSION}")
-    layers = []
-    need(isinstance(config.get("layers"), list) and config["layers"], "no layers")
-    for entry in config["layers"]:
-        need(isinstance(entry, dict) and entry.get("class_name") in LAYER_CLASSES,
-             f"unknown layer {entry!r}")
-        need(isinstance(entry.get("config"), dict), "a layer config is not an object")
-        layers.append(LAYER_CLASSES[entry["class_name"]].from_config(entry["config"]))
-    model = Sequential(dtype=config["dtype"], name=str(config["name"]))
-    names = [layer.name for layer in layers]
-    need(len(set(names)) == len(names), "duplicate layer names")
-    for layer in layers:
-        model._layers.append(layer)
-        layer._model = model
-    compile_cfg = config.get("compile")
-    if compile_cfg is not None:
-        opt_cfg = compile_cfg["optimizer"]
-        model.compile(optimizer=optimizers.from_config(opt_cfg["class_name"], opt_cfg["config"]),
-                      loss=compile_cfg["loss"], metrics=compile_cfg["metrics"])
-    n_in = config.get("input_dim")
-    if n_in is None:
-        need(not any(k.startswith("weight_") for k in arrays), "weights without an input size")
-        return model
-    n_in = check_int(n_in, "input_dim", minimum=1)
-    # the saved weights replace the initial ones, so the global random state is left alone
-    model._build(n_in, rng=np.random.default_rng(0),
-                 dropout_seed=check_int(config["dropout_seed"], "dropout_seed", minimum=0))
-    shapes = model._weight_shapes()
-    weights = [arrays.get(f"weight_{i}") for i in range(len(shapes))]
-    need(all(w is not None for w in weights), f"expected {len(shapes)} weight arrays")
-    model.set_weights(weights)
-    iterations = config.get("optimizer_iterations")
-    if compile_cfg is not None and iterations is not None:
-        slots = model._engine.optimizer_slots()
-        for slot, key in zip(slots, ("optimizer_slot_1", "optimizer_slot_2")):
-            saved = arrays[key]
-            need(saved.shape == slot.shape, f"{key} has shape {saved.shape}, expected {slot.shape}")
-            need(bool(np.isfinite(saved).all()), f"{key} is not finite")
-            slot[...] = saved
-        model._engine.iterations = check_int(iterations, "optimizer_iterations", minimum=0)
-    return model
+def unapplied_step(stats):
+    """Why a training step's update was not (wholly) applied, or None."""
+    if not stats["finite"]:
+        return f"the loss became {stats['loss_sum'] / max(stats['weight_sum'], 1e-300)!r} " \
+               f"(that batch's update was not applied)"
+    if not stats["gradients_finite"]:
+        return ("the gradients overflowed to NaN or infinity although the loss was finite "
+                "(that batch's update was not applied; the inputs may hold very large values: "
+                "scale them)")
+    if stats["rejected"]:
+        return (f"the update would have made {stats['rejected']} weights NaN or infinite "
+                f"(those kept their values)")
+    return None

@@ -1,0 +1,57 @@
+"""The model-level lock that every call reading or writing a model's state
+takes, in both dialects; reset in a forked child, whose copy of a lock held
+by another thread of the parent would otherwise never be released."""
+import os
+import threading
+import weakref
+
+_owners = weakref.WeakSet()
+_creation = threading.Lock()
+
+
+class ModelLock:
+    """A re-entrant lock plus the thread (if any) that is running its owner's
+    fit, so that the owner can refuse what a callback must not do mid-fit."""
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.fitting_thread = None
+
+    def __enter__(self):
+        self.lock.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        self.lock.release()
+
+    def __reduce__(self):  # a copy (pickle, deepcopy) gets a fresh, unheld lock
+        return (ModelLock, ())
+
+    def in_own_fit(self):
+        """Whether the calling thread is inside the owner's fit (a callback)."""
+        return self.fitting_thread == threading.get_ident()
+
+
+def lock_of(owner, attribute="_lock"):
+    """owner's ModelLock, created on first use (safely from several threads)."""
+    lock = owner.__dict__.get(attribute)
+    if lock is None:
+        with _creation:
+            lock = owner.__dict__.get(attribute)
+            if lock is None:
+                lock = owner.__dict__[attribute] = ModelLock()
+                _owners.add(owner)
+    return lock
+
+
+def _reset_in_child():
+    global _creation
+    _creation = threading.Lock()
+    for owner in list(_owners):
+        for key, value in list(owner.__dict__.items()):
+            if isinstance(value, ModelLock):
+                owner.__dict__[key] = ModelLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_in_child)
