@@ -98,17 +98,28 @@ def check_dtype(dtype, name="dtype"):
     return dt
 
 
+def to_array(data, name):
+    """np.asarray(data), with a ValueError or TypeError naming `name` when the
+    conversion fails (ragged lists; objects whose conversion raises, such as a
+    tensor that requires grad)."""
+    try:
+        return np.asarray(data)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name} must be a rectangular array of numbers; could not convert "
+                         f"it ({exc})") from None
+    except Exception as exc:
+        raise TypeError(f"{name} could not be converted to a numpy array: "
+                        f"{type(exc).__name__}: {exc} (convert it first, e.g. "
+                        f"tensor.detach().cpu().numpy())") from None
+
+
 def _as_numeric_array(data, name):
     if isinstance(data, np.ndarray):
         arr = data
     else:
         if data is None:
             raise TypeError(f"{name} must be an array of numbers; got None")
-        try:
-            arr = np.asarray(data)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"{name} must be a rectangular array of numbers; "
-                             f"could not convert it ({exc})") from None
+        arr = to_array(data, name)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must contain numbers (bool, integer or float); "
                         f"got {describe(arr) if arr.ndim else describe(data)}")

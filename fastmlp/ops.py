@@ -4,15 +4,12 @@ import numpy as np
 from . import _engine
 from ._config import MAX_THREADS
 from ._validation import _FAST_FLOATS as _FLOATS
-from ._validation import check_bool, check_float, check_int, describe
+from ._validation import check_bool, check_float, check_int, describe, to_array
 
 
 def _operand(x, name):
     if not isinstance(x, np.ndarray):
-        try:
-            x = np.asarray(x)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"{name} must be a 2-D array of numbers ({exc})") from None
+        x = to_array(x, name)
     if x.ndim != 2:
         raise ValueError(f"{name} must be 2-D; got shape {x.shape}")
     if x.dtype not in _FLOATS:

@@ -1036,7 +1036,7 @@ def test_matmul_requires_two_dimensional_float_arrays():
         fm.ops.matmul(A32, np.ones((5, 2), dtype=np.int32))
     with raises(TypeError, "float32 or float64", "bool"):
         fm.ops.matmul(A32 > 0, B32)
-    with raises(ValueError, "a must be a 2-D array of numbers"):
+    with raises(ValueError, "a must be a rectangular array of numbers"):
         fm.ops.matmul([[1.0, 2.0], [3.0]], B32)
     with raises(TypeError, "trans_a", "1"):
         fm.ops.matmul(A32, B32, trans_a=1)
@@ -1595,3 +1595,26 @@ def test_verbose_auto_and_single_callback_are_accepted(capsys):
     history = model.fit(X, Y_SPARSE, verbose="auto", callbacks=fm.TerminateOnNaN())
     assert len(history.history["loss"]) == 1
     assert "Epoch 1/1" in capsys.readouterr().out
+
+
+class _TensorLike:
+    """Converts like a torch tensor that requires grad: np.asarray raises RuntimeError."""
+
+    def __array__(self, dtype=None, copy=None):
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad.")
+
+    def __len__(self):
+        return 4
+
+
+def test_objects_whose_conversion_raises_are_refused_with_type_error():
+    model = fm.Sequential([fm.Dense(2, input_dim=3)])
+    model.compile(optimizer="sgd", loss="mse")
+    with raises(TypeError, "x could not be converted", "requires grad", "detach()"):
+        model.predict(_TensorLike())
+    with raises(TypeError, "y could not be converted"):
+        model.fit(np.ones((4, 3)), _TensorLike(), verbose=0)
+    with raises(TypeError, "weights[0]", "could not be converted"):
+        model.set_weights([_TensorLike(), np.zeros(2)])
+    with raises(TypeError, "a could not be converted"):
+        fm.ops.matmul(_TensorLike(), np.ones((3, 3), np.float32))
