@@ -131,7 +131,8 @@ RACE_ESTIMATOR_FITS = textwrap.dedent("""
         t.join()
     assert not errors, errors
     # the last fit is whole: its classes, its output layer, its predictions
-    assert clf.coefs_[-1].shape[1] == len(clf.classes_)
+    outputs = 1 if len(clf.classes_) == 2 else len(clf.classes_)
+    assert clf.coefs_[-1].shape[1] == clf.n_outputs_ == outputs
     assert set(clf.predict(xa[:50])) <= set(clf.classes_)
     print("ok", len(clf.classes_))
 """)
