@@ -112,16 +112,15 @@ def test_sdist_manifest_covers_every_kind_of_c_source():
 
 
 def _installed_distribution():
-    """The installed distribution whose files are the fastmlp under test, or None
-    (an in-place or editable build of a checkout)."""
-    try:
-        dist = importlib.metadata.distribution("fastmlp")
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    init = Path(dist.locate_file("fastmlp/__init__.py"))
-    if not init.is_file() or not os.path.samefile(init, fm.__file__):
-        return None
-    return dist
+    """The distribution installed from a wheel whose files are the fastmlp under
+    test, or None: an in-place or editable build of a checkout, whose
+    fastmlp.egg-info (left by setuptools) lists sources rather than installed files."""
+    for dist in importlib.metadata.distributions(name="fastmlp"):
+        init = Path(dist.locate_file("fastmlp/__init__.py"))
+        if (dist.read_text("WHEEL") is not None and init.is_file()
+                and os.path.samefile(init, fm.__file__)):
+            return dist
+    return None
 
 
 @pytest.fixture(scope="module")
