@@ -62,6 +62,8 @@ int fm_num_procs(void);
 void fm_config_init(void);              /* called by fm_init */
 int fm_forked_single_threaded(void);    /* 1 in a child forked after threads were used */
 int fm_threads_exactly(int wanted);     /* threads for a region of fixed size (see config.c) */
+int fm_contended(void);                 /* 1 while other processes were seen holding the cores */
+int64_t fm_contention_events(void);     /* times that was seen, since the engine loaded */
 
 /* ---- Ctrl-C (interrupt.c) ----
  * Called by the main thread around a long GIL-free call: while watched, a
@@ -196,6 +198,19 @@ int fm_net_evaluate(const fm_net *net, const void *x, int64_t ldx, int64_t count
                     fm_step_stats *stats);
 
 int64_t fm_net_scratch_size(const fm_net *net, int64_t count);
+
+/* Inference (or evaluation) of n contiguous rows, `chunk` rows per piece. With
+ * several pieces, up to max_threads threads take pieces as they come free,
+ * each running the whole network on its piece: no thread waits for another
+ * between layers, which keeps other processes' load from stalling the work.
+ * Results do not depend on chunk or threads. scratch holds
+ * max_threads × fm_net_scratch_size(net, chunk) elements. Evaluation checks
+ * the targets (rows must be NULL) and sums the pieces in order. */
+int fm_net_predict_rows(const fm_net *net, const void *x, int64_t ldx, int64_t n, void *out,
+                        int64_t chunk, void *scratch, int max_threads);
+int fm_net_evaluate_rows(const fm_net *net, const void *x, int64_t ldx, int64_t n,
+                         const fm_targets *t, const fm_objective *obj, int64_t chunk,
+                         void *scratch, int max_threads, fm_step_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -125,11 +125,15 @@ static int gemm_skinny_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64
     *rc = FM_OK;
     (void)nt;
 #ifdef _OPENMP
+    const int64_t start = nt > 1 ? fm_now_ns() : 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
         int tid = 0, nth = 1;
         FM_TEAM(tid, nth);
+#ifdef _OPENMP
+        if (tid == 1) fm_note_team_start(start);
+#endif
         int64_t i0, i1;
         if (!trans_a) {
             int64_t p0, p1;

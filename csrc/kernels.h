@@ -209,8 +209,11 @@ void fm_act_rows_scalar_f32(int act, int64_t rows, int64_t cols, float *y, int64
 void fm_act_rows_scalar_f64(int act, int64_t rows, int64_t cols, double *y, int64_t ldy);
 
 /* Threads that a piece of work of `flops` floating-point operations should
- * use: 1 below a size where fork/join costs more than it saves. */
+ * use: 1 below a size where fork/join costs more than it saves, and 1 for a
+ * while after team threads were seen starting late (config.c). */
 int fm_threads_for(double flops);
+int64_t fm_now_ns(void);                         /* monotonic clock */
+void fm_note_team_start(int64_t region_start_ns); /* by a team's first worker */
 
 /* What one element of a memory-bound pass (copy, derivative, sum) weighs in
  * GEMM flops when choosing threads: ~0.2 ns against ~0.01 ns per flop. */

@@ -9,6 +9,7 @@
  * needs it, dX = dZ·Wᵀ. When the last layer is Dense, the loss returns dL/dZ
  * directly (through the fused softmax/sigmoid, or by applying f′ itself). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -83,4 +84,29 @@ int fm_net_evaluate(const fm_net *net, const void *x, int64_t ldx, int64_t count
     if (rc) return rc;
     return net->dtype == FM_F64 ? evaluate_f64(net, x, ldx, count, t, obj, scratch, stats)
                                 : evaluate_f32(net, x, ldx, count, t, obj, scratch, stats);
+}
+
+int fm_net_predict_rows(const fm_net *net, const void *x, int64_t ldx, int64_t n, void *out,
+                        int64_t chunk, void *scratch, int max_threads)
+{
+    if (n <= 0 || chunk <= 0 || max_threads <= 0) return n == 0 ? FM_OK : FM_EINVAL;
+    return net->dtype == FM_F64
+               ? infer_pieces_f64(net, (const double *)x, ldx, n, (double *)out, NULL, NULL, chunk,
+                                  (double *)scratch, max_threads, NULL)
+               : infer_pieces_f32(net, (const float *)x, ldx, n, (float *)out, NULL, NULL, chunk,
+                                  (float *)scratch, max_threads, NULL);
+}
+
+int fm_net_evaluate_rows(const fm_net *net, const void *x, int64_t ldx, int64_t n,
+                         const fm_targets *t, const fm_objective *obj, int64_t chunk,
+                         void *scratch, int max_threads, fm_step_stats *stats)
+{
+    if (n <= 0 || chunk <= 0 || max_threads <= 0 || t->rows) return FM_EINVAL;
+    const int rc = fm_check_targets(obj, t, n, output_width(net));
+    if (rc) return rc;
+    return net->dtype == FM_F64
+               ? infer_pieces_f64(net, (const double *)x, ldx, n, NULL, t, obj, chunk,
+                                  (double *)scratch, max_threads, stats)
+               : infer_pieces_f32(net, (const float *)x, ldx, n, NULL, t, obj, chunk,
+                                  (float *)scratch, max_threads, stats);
 }

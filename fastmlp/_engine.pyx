@@ -79,6 +79,8 @@ def config():
         "num_threads": fm_get_num_threads(),
         "num_procs": fm_num_procs(),
         "forked_single_threaded": bool(fm_forked_single_threaded()),
+        "contended": bool(fm_contended()),
+        "contention_events": fm_contention_events(),
     }
 
 
@@ -600,34 +602,32 @@ cdef class Network:
         _check(rc, "computing gradients")
         return st
 
+    cdef _scratch(self, int64_t chunk, int threads):
+        return np.empty(threads * fm_net_scratch_size(&self.net, chunk), dtype=self.dtype)
+
     def predict(self, cnp.ndarray x, cnp.ndarray out, int64_t chunk):
-        """out = the network's output for x, computed `chunk` rows at a time."""
+        """out = the network's output for x, in pieces of `chunk` rows (see
+        fm_net_predict_rows: the values do not depend on chunk or threads)."""
         self._check_rows(x, "x")
         if (out.ndim != 2 or out.shape[0] != x.shape[0] or out.shape[1] != self.n_out
                 or out.dtype != self.dtype or not out.flags.c_contiguous):
             raise ValueError(f"out must be a C-contiguous ({x.shape[0]}, {self.n_out}) "
                              f"{self.dtype} array for this network")
-        cdef int64_t n = x.shape[0], ldx = x.shape[1], width = out.shape[1]
+        cdef int64_t n = x.shape[0], ldx = x.shape[1]
         if n == 0:
             return
         chunk = max(1, min(chunk, n))
-        scratch = np.empty(fm_net_scratch_size(&self.net, chunk), dtype=self.dtype)
-        cdef char *px = _ptr(x)
-        cdef char *po = _ptr(out)
+        cdef int threads = fm_get_num_threads() if n > chunk else 1
+        scratch = self._scratch(chunk, threads)
+        cdef void *px = cnp.PyArray_DATA(x)
+        cdef void *po = cnp.PyArray_DATA(out)
         cdef void *ps = cnp.PyArray_DATA(scratch)
-        cdef int64_t item = self.dtype.itemsize, s = 0, count
         cdef int rc = FM_EINTR
         cdef bint watched = _watch(2.0 * self.net.n_params * n)
         try:
             while rc == FM_EINTR:
-                rc = FM_OK
                 with nogil:
-                    while s < n and rc == FM_OK:
-                        count = min(chunk, n - s)
-                        rc = fm_net_predict(&self.net, px + s * ldx * item, ldx, count,
-                                            po + s * width * item, ps)
-                        if rc == FM_OK:
-                            s += count
+                    rc = fm_net_predict_rows(&self.net, px, ldx, n, po, chunk, ps, threads)
                 if rc == FM_EINTR:
                     _interrupted()
         finally:
@@ -637,46 +637,32 @@ cdef class Network:
 
     def evaluate(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels, int64_t chunk,
                  Objective objective not None):
-        """(loss sum, metric sum) over all rows of x, `chunk` rows at a time."""
+        """(loss sum, metric sum) over all rows of x, in pieces of `chunk` rows."""
         self._check_rows(x, "x")
         self._check_targets(x.shape[0], y, labels, None)
         cdef int64_t n = x.shape[0], ldx = x.shape[1]
         if n == 0:
             raise ValueError("evaluate needs at least one row")
         chunk = max(1, min(chunk, n))
-        scratch = np.empty(fm_net_scratch_size(&self.net, chunk), dtype=self.dtype)
+        cdef int threads = fm_get_num_threads() if n > chunk else 1
+        scratch = self._scratch(chunk, threads)
         cdef fm_targets t
         cdef fm_step_stats st
         self._targets(&t, y, labels, None)
-        cdef char *px = _ptr(x)
-        cdef const char *py = <const char *>t.y
-        cdef const int64_t *pl = t.labels
+        cdef void *px = cnp.PyArray_DATA(x)
         cdef void *ps = cnp.PyArray_DATA(scratch)
-        cdef int64_t item = self.dtype.itemsize, s = 0, count
-        cdef double loss_sum = 0, metric_sum = 0
         cdef const fm_objective *obj = &objective.c
         cdef int rc = FM_EINTR
         cdef bint watched = _watch(2.0 * self.net.n_params * n)
         try:
             while rc == FM_EINTR:
-                rc = FM_OK
                 with nogil:
-                    while s < n and rc == FM_OK:
-                        count = min(chunk, n - s)
-                        if pl != NULL:
-                            t.labels = pl + s
-                        else:
-                            t.y = py + s * t.ldy * item
-                        rc = fm_net_evaluate(&self.net, px + s * ldx * item, ldx, count, &t, obj,
-                                             ps, &st)
-                        if rc == FM_OK:
-                            loss_sum += st.loss_sum
-                            metric_sum += st.metric_sum
-                            s += count
+                    rc = fm_net_evaluate_rows(&self.net, px, ldx, n, &t, obj, chunk, ps, threads,
+                                              &st)
                 if rc == FM_EINTR:
                     _interrupted()
         finally:
             if watched:
                 fm_unwatch_interrupts()
         _check(rc, "evaluate")
-        return loss_sum, metric_sum
+        return st.loss_sum, st.metric_sum

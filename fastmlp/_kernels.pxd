@@ -21,6 +21,8 @@ cdef extern from "fastmlp.h" nogil:
     void fm_set_num_threads(int n)
     int fm_num_procs()
     int fm_forked_single_threaded()
+    int fm_contended()
+    int64_t fm_contention_events()
     double fm_peak_gflops(int threads, double seconds)
     int fm_watch_interrupts()
     void fm_unwatch_interrupts()
@@ -108,6 +110,11 @@ cdef extern from "fastmlp.h" nogil:
                         const fm_targets *t, const fm_objective *obj, void *scratch,
                         fm_step_stats *stats)
     int64_t fm_net_scratch_size(const fm_net *net, int64_t count)
+    int fm_net_predict_rows(const fm_net *net, const void *x, int64_t ldx, int64_t n, void *out,
+                            int64_t chunk, void *scratch, int max_threads)
+    int fm_net_evaluate_rows(const fm_net *net, const void *x, int64_t ldx, int64_t n,
+                             const fm_targets *t, const fm_objective *obj, int64_t chunk,
+                             void *scratch, int max_threads, fm_step_stats *stats)
 
 cdef extern from "internal.h" nogil:
     void fm_philox4x32(const uint32_t *counter, const uint32_t *key, uint32_t *out)

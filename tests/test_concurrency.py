@@ -1,6 +1,7 @@
 """fastmlp under concurrency: many Python threads predicting at once, a
 process forked after fastmlp used its threads, and the GIL released while the
 engine computes."""
+import subprocess
 import sys
 import textwrap
 import threading
@@ -188,3 +189,28 @@ def test_fork_after_the_peak_probe_stays_single_threaded(tmp_path):
     result = run_python(code, tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "child 0"
+
+
+def test_results_do_not_depend_on_other_processes_holding_the_cores(threads):
+    """Under contention the engine splits less work between threads (and
+    predicts in pieces, one per thread); the values must stay the same."""
+    threads(2)
+    x, y = data(3000)
+
+    def run():
+        model = classifier(seed=7, dropout=0.2)
+        model.fit(x, y, batch_size=64, epochs=2, verbose=0)
+        return model.get_weights(), model.predict(x), model.evaluate(x, y, verbose=0)
+
+    quiet = run()
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(3)]
+    try:
+        contended = run()
+    finally:
+        for p in busy:
+            p.kill()
+            p.wait()
+    for a, b in zip(quiet[0], contended[0]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(quiet[1], contended[1])
+    assert quiet[2] == contended[2]
