@@ -51,6 +51,17 @@ def config():
     return info
 
 
+def _contention(info):
+    events = info["contention_events"]
+    now = "other processes hold the cores now: only large work is split between threads"
+    if info["contended"]:
+        return now
+    if events:
+        return (f"seen {events} time{'s' if events != 1 else ''} so far (work was split less "
+                f"while it lasted); none now")
+    return "none seen (threads that start late make fastmlp split only large work)"
+
+
 def show_config(file=None):
     """Print the version, compiler, OpenMP, SIMD path chosen and threads."""
     info = config()
@@ -71,5 +82,6 @@ def show_config(file=None):
         f"  threads:     {info['num_threads']} of {info['num_procs']} processors"
         + (" (single-threaded: forked after the parent used threads)"
            if info["forked_single_threaded"] else ""),
+        f"  contention:  {_contention(info)}",
     ]
     print("\n".join(lines), file=file or sys.stdout)

@@ -56,14 +56,20 @@ def main(argv=None):
     fm.set_random_seed(args.seed)
     model = seed_network()
     model.summary()
+    busy_before = fm._engine.config()["contention_events"]
     start = time.perf_counter()
     model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, verbose=1,
               validation_data=(x_test, y_test))
     elapsed = time.perf_counter() - start
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     print(f"\ntest accuracy {accuracy:.4f}, test loss {loss:.4f}")
-    print(f"training: {elapsed:.1f} s for {args.epochs} epochs "
-          f"({elapsed / max(args.epochs, 1):.2f} s per epoch, {fm.get_num_threads()} threads)")
+    threads = fm.get_num_threads()
+    print(f"training: {elapsed:.1f} s for {args.epochs} epoch{'s' if args.epochs != 1 else ''} "
+          f"({elapsed / max(args.epochs, 1):.2f} s per epoch, {threads} "
+          f"thread{'s' if threads != 1 else ''})")
+    if fm._engine.config()["contention_events"] > busy_before:
+        print("note: other processes were using the cores during training, so fastmlp split "
+              "less work between threads for a while (see 'Threads' in the README)")
 
 
 if __name__ == "__main__":
