@@ -4,9 +4,11 @@ Same parameter names, defaults, attributes and training procedure as
 sklearn.neural_network (scikit-learn 1.9): the weights are initialised, the
 data shuffled and the early-stopping split drawn from `random_state` exactly as
 scikit-learn draws them, the losses, the L2 penalty (alpha) and the sample
-weights are scikit-learn's, and so are the stopping rules and learning-rate
-schedules. Each network is a fastmlp Sequential whose engine runs every batch
-(forward, loss, backward, update) in compiled code.
+weights are scikit-learn's, and so are the stopping rules, the learning-rate
+schedules and the L-BFGS solver (scipy's L-BFGS-B with scikit-learn's
+options). Each network is a fastmlp Sequential whose engine runs every batch
+(forward, loss, backward, update), or each whole-set evaluation for L-BFGS,
+in compiled code.
 
 scikit-learn is an optional extra: pip install 'fastmlp[sklearn]'.
 """
@@ -30,7 +32,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.optimize import _check_optimize_result
 
 try:
     from sklearn.utils.validation import (_check_sample_weight, check_is_fitted, column_or_1d,
@@ -39,7 +43,7 @@ except ImportError as exc:  # validate_data is new in scikit-learn 1.6
     raise ImportError(f"fastmlp's estimators need scikit-learn >= 1.6; found "
                       f"{sklearn.__version__}: pip install -U 'fastmlp[sklearn]'") from exc
 
-from . import _engine, losses, metrics
+from . import _engine, _lbfgs, losses, metrics
 from ._config import MAX_THREADS, thread_count
 from ._locks import lock_of
 from ._validation import cast, check_finite, check_int, describe
@@ -66,6 +70,13 @@ _NON_FINITE = ("Solver produced non-finite parameter weights. The input data may
                "values and need to be preprocessed.")
 # rows densified at a time when predicting from a sparse matrix
 _SPARSE_CHUNK = 1024
+# the assignable weight lists, and where the list handed out for each is kept
+# (with the views it held when handed out, to tell the user's edits apart)
+_WEIGHT_LISTS = ("coefs_", "intercepts_")
+_HANDED = "_handed_"
+# early stopping's best weights when scikit-learn's would be NaN (its best
+# score came after its weights diverged)
+_DIVERGED = "diverged"
 
 
 def _hidden_units(hidden_layer_sizes):
@@ -79,6 +90,36 @@ def _hidden_units(hidden_layer_sizes):
             raise ValueError(f"hidden_layer_sizes must hold positive integers; got "
                              f"{hidden_layer_sizes!r} (element {describe(size)})")
     return [int(size) for size in sizes]
+
+
+def _units_of(coefs, intercepts):
+    """Layer sizes [n_features, ..., n_outputs] of assigned coefs_/intercepts_,
+    checked to chain: coefs_[i] is (units[i], units[i+1]), intercepts_[i] is
+    (units[i+1],)."""
+    if len(coefs) == 0 or len(coefs) != len(intercepts):
+        raise ValueError(f"coefs_ and intercepts_ must hold one array per layer; got "
+                         f"{len(coefs)} and {len(intercepts)}")
+    units = []
+    for i, (coef, intercept) in enumerate(zip(coefs, intercepts)):
+        if coef.ndim != 2 or min(coef.shape) < 1:
+            raise ValueError(f"coefs_[{i}] must be a non-empty 2-D array; got shape {coef.shape}")
+        if units and coef.shape[0] != units[-1]:
+            raise ValueError(f"coefs_[{i}] has {coef.shape[0]} rows but coefs_[{i - 1}] has "
+                             f"{units[-1]} columns")
+        if not units:
+            units.append(coef.shape[0])
+        if intercept.shape != (coef.shape[1],):
+            raise ValueError(f"intercepts_[{i}] must have shape ({coef.shape[1]},) to match "
+                             f"coefs_[{i}]; got {intercept.shape}")
+        units.append(coef.shape[1])
+    return units
+
+
+def _assigned_dtype(parts):
+    """The precision of a network built from assigned weights: float32 when
+    they all are, else float64."""
+    arrays = [a for name in _WEIGHT_LISTS for a in parts[name]]
+    return np.float32 if all(a.dtype == np.float32 for a in arrays) else np.float64
 
 
 def _initial_weights(units, activation, random_state):
@@ -100,7 +141,7 @@ class _BaseMLP(BaseEstimator):
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(_HIDDEN_ACTIVATIONS))],
-        "solver": [StrOptions({"sgd", "adam", "rmsprop"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam", "rmsprop"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
@@ -120,6 +161,7 @@ class _BaseMLP(BaseEstimator):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, MAX_DROPOUT_RATE, closed="both")],
         "n_threads": [None, Interval(Integral, 1, MAX_THREADS, closed="both")],
     }
@@ -127,8 +169,8 @@ class _BaseMLP(BaseEstimator):
     def __init__(self, hidden_layer_sizes, activation, *, solver, alpha, batch_size,
                  learning_rate, learning_rate_init, power_t, max_iter, shuffle, random_state,
                  tol, verbose, warm_start, momentum, nesterovs_momentum, early_stopping,
-                 validation_fraction, beta_1, beta_2, epsilon, n_iter_no_change, dropout,
-                 n_threads):
+                 validation_fraction, beta_1, beta_2, epsilon, n_iter_no_change, max_fun,
+                 dropout, n_threads):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -151,6 +193,7 @@ class _BaseMLP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.dropout = dropout
         self.n_threads = n_threads
 
@@ -171,21 +214,25 @@ class _BaseMLP(BaseEstimator):
         """What scikit-learn divides the engine's per-row loss by when it reports it."""
         return 1.0
 
-    def _predict_validated(self, X):
+    def _predictions(self, outputs):
+        """What predict returns for the network's outputs (n, n_outputs_)."""
         raise NotImplementedError
 
-    def _score_validated(self, X, y, sample_weight):
-        raise NotImplementedError
+    # the score() of the estimator (accuracy or R²), also early stopping's
+    _score_function = None
 
     # ------------------------------------------------------------ fitted attributes
 
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_lock", None)  # a copy gets its own lock on first use
+        for name in _WEIGHT_LISTS:  # views of the network: the copy makes its own
+            if not self._assigned(name):
+                state.pop(_HANDED + name, None)
         return state
 
     def __sklearn_is_fitted__(self):
-        return "_model" in self.__dict__
+        return "_model" in self.__dict__ or self._assigned_weights_pending()
 
     def _fitted_model(self, name):
         model = self.__dict__.get("_model")
@@ -197,17 +244,111 @@ class _BaseMLP(BaseEstimator):
     def coefs_(self):
         """The kernels, [(n_features, units_1), ...]: live views of the
         network's weights (in-place edits change the model; training updates
-        them in place, as scikit-learn's optimizers do)."""
-        model = self._fitted_model("coefs_")
-        return [w for w, _ in model._engine.weights if w is not None]
+        them in place, as scikit-learn's optimizers do). Assignable, as in
+        scikit-learn: a new list, or new arrays put into this list, are what
+        the next fit (warm_start), partial_fit or predict uses."""
+        return self._weight_list("coefs_")
+
+    @coefs_.setter
+    def coefs_(self, value):
+        self.__dict__[_HANDED + "coefs_"] = (value, None)
 
     @property
     def intercepts_(self):
-        """The biases, [(units_1,), ...]: live views like coefs_."""
-        model = self._fitted_model("intercepts_")
-        return [b for w, b in model._engine.weights if w is not None]
+        """The biases, [(units_1,), ...]: live views like coefs_, and assignable
+        like it."""
+        return self._weight_list("intercepts_")
+
+    @intercepts_.setter
+    def intercepts_(self, value):
+        self.__dict__[_HANDED + "intercepts_"] = (value, None)
+
+    def _live_weights(self, name):
+        """Views of the network's kernels (coefs_) or biases (intercepts_)."""
+        part = 0 if name == "coefs_" else 1
+        return [pair[part] for pair in self._fitted_model(name)._engine.weights
+                if pair[0] is not None]
+
+    def _weight_list(self, name):
+        """The list coefs_/intercepts_ hand out: the same list object each
+        time (scikit-learn's is a plain attribute, so code assigns into it),
+        refreshed with the network's live views unless the user put
+        something else in it."""
+        if self._assigned(name):
+            return self.__dict__[_HANDED + name][0]
+        return self._hand_out(name)
+
+    def _hand_out(self, name):
+        """The handed-out list (or a new one), now holding the network's views."""
+        live = self._live_weights(name)
+        value = (self.__dict__.get(_HANDED + name) or (None, None))[0]
+        if isinstance(value, list):
+            value[:] = live
+        else:
+            value = live
+        self.__dict__[_HANDED + name] = (value, tuple(live))
+        return value
+
+    def _assigned(self, name):
+        """Whether the user assigned coefs_/intercepts_ (or put arrays into the
+        list they hand out) since the network last took them."""
+        handed = self.__dict__.get(_HANDED + name)
+        if handed is None:
+            return False
+        value, issued = handed
+        return (issued is None or not isinstance(value, list) or len(value) != len(issued)
+                or any(a is not b for a, b in zip(value, issued)))
+
+    def _assigned_weights_pending(self):
+        return any(self._assigned(name) for name in _WEIGHT_LISTS)
+
+    def _take_assigned_weights(self):
+        """Put user-assigned coefs_/intercepts_ into the network, building one
+        from their shapes when there is none or the shapes changed (as
+        scikit-learn's estimators simply use whatever these attributes hold)."""
+        if not self._assigned_weights_pending():
+            return
+        model = self.__dict__.get("_model")
+        parts = {}
+        for name in _WEIGHT_LISTS:
+            live = self._live_weights(name) if model is not None else None
+            value, issued = self.__dict__.get(_HANDED + name) or (live, None)
+            if value is None:
+                raise AttributeError(f"{name} must be set as well to use assigned weights")
+            # entries the user left alone stand for the network's current values
+            parts[name] = [live[i] if issued is not None and live is not None and i < len(live)
+                           and i < len(issued) and item is issued[i] else np.asarray(item)
+                           for i, item in enumerate(value)]
+        units = _units_of(parts["coefs_"], parts["intercepts_"])
+        shapes = [c.shape for c in parts["coefs_"]]
+        if model is None or [c.shape for c in self._live_weights("coefs_")] != shapes:
+            dtype = model.dtype if model is not None else _assigned_dtype(parts)
+            self.n_outputs_, self.n_layers_ = units[-1], len(units)
+            self._model = self._network(units, dtype)
+            self.__dict__.pop("_learning_rate", None)  # the new network's optimizer starts afresh
+        self._model.set_weights([a for pair in zip(parts["coefs_"], parts["intercepts_"])
+                                 for a in pair])
+        for name in _WEIGHT_LISTS:
+            self._hand_out(name)  # the same list, now holding the network's views
+
+    @property
+    def _optimizer(self):
+        """The optimizer of the last stochastic fit (fastmlp's SGD, Adam or
+        RMSprop), where scikit-learn keeps its own: code reads its
+        learning_rate, which the 'invscaling' and 'adaptive' schedules set."""
+        model = self.__dict__.get("_model")
+        if model is None or model.optimizer is None:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '_optimizer'")
+        return model.optimizer
 
     # ------------------------------------------------------------ fit
+
+    def _check_solver(self):
+        """partial_fit's availability: stochastic solvers only."""
+        if self.solver == "lbfgs":
+            raise AttributeError("partial_fit is only available for stochastic optimizers. "
+                                 "lbfgs is not stochastic.")
+        return True
 
     def fit(self, X, y, sample_weight=None):
         """Train on (X, y) for up to max_iter epochs; returns self.
@@ -228,9 +369,9 @@ class _BaseMLP(BaseEstimator):
                 self.__dict__.update(saved)
                 raise
             with self._threads():
-                self._train(*prepared)
-            if not _engine.all_finite(self._model._engine.params):
-                raise ValueError(_NON_FINITE)
+                failure = self._train(*prepared)
+            if failure or not _engine.all_finite(self._model._engine.params):
+                raise ValueError(_NON_FINITE + (f" {failure}" if failure else ""))
         return self
 
     def _prepare_fit(self, X, y, sample_weight, incremental):
@@ -240,8 +381,23 @@ class _BaseMLP(BaseEstimator):
         hidden = _hidden_units(self.hidden_layer_sizes)
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
-        first_pass = "_model" not in self.__dict__ or not (self.warm_start or incremental)
+        if self.solver == "lbfgs" and self.dropout > 0:
+            raise ValueError(f"dropout={self.dropout!r} cannot be used with solver='lbfgs', "
+                             f"which needs a deterministic objective; use dropout=0.0 or a "
+                             f"stochastic solver")
+        # scikit-learn's first_pass: continue from coefs_ (fitted or assigned) only
+        # with warm_start or partial_fit
+        continuing = self.warm_start or incremental
+        first_pass = not (continuing and self.__sklearn_is_fitted__())
+        if first_pass:
+            for name in _WEIGHT_LISTS:  # to be replaced by new initial weights
+                self.__dict__.pop(_HANDED + name, None)
+        else:
+            self._take_assigned_weights()
         X, y = self._validate_input(X, y, reset=first_pass)
+        if not first_pass and X.shape[1] != self._model._engine.n_in:
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                             f"expecting {self._model._engine.n_in} features as input.")
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         targets, labels, n_outputs = self._encode_targets(y, incremental)
@@ -272,6 +428,11 @@ class _BaseMLP(BaseEstimator):
         self._model = self._network(units, dtype)
         self._model.set_weights(weights)
         self._best_weights = self._model.get_weights()
+        if self.solver != "lbfgs":  # as in scikit-learn, lbfgs keeps no training record
+            self._start_record()
+
+    def _start_record(self):
+        """The stochastic solvers' training record, empty."""
         self.loss_curve_ = []
         self._no_improvement_count = 0
         if self.early_stopping:
@@ -342,7 +503,7 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------ the optimizer
 
-    def _optimizer(self):
+    def _make_optimizer(self):
         lr = self._learning_rate
         if self.solver == "sgd":
             return SGD(learning_rate=lr, momentum=self.momentum, nesterov=self.nesterovs_momentum)
@@ -355,14 +516,18 @@ class _BaseMLP(BaseEstimator):
         """Optimizer (fresh state when `restart`), scikit-learn's loss and alpha."""
         if restart:
             self._learning_rate = float(self.learning_rate_init)
-        model, optimizer = self._model, self._optimizer()
+        model, optimizer = self._model, self._make_optimizer()
         if restart or type(model.optimizer) is not type(optimizer):
             model.compile(optimizer=optimizer, loss="mse")
         else:
             model.optimizer = optimizer
             model._engine.set_hyperparameters(*optimizer.engine_args()[1:])
-        self._objective = _engine.Objective(_OUTPUTS[self.out_activation_][1], metrics.NONE,
-                                            float(self.alpha))
+        self._objective = self._engine_objective()
+
+    def _engine_objective(self):
+        """scikit-learn's loss for the output activation, and alpha."""
+        return _engine.Objective(_OUTPUTS[self.out_activation_][1], metrics.NONE,
+                                 float(self.alpha))
 
     def _set_learning_rate(self, lr):
         self._learning_rate = lr
@@ -405,7 +570,9 @@ class _BaseMLP(BaseEstimator):
 
     def _split(self, X, y, targets, sample_weight):
         """scikit-learn's early-stopping split: (training rows, (X, y, weights) to score)."""
-        stratify = targets if is_classifier(self) and self.n_outputs_ == 1 else None
+        stratify = None
+        if is_classifier(self) and self.n_outputs_ == 1:
+            stratify = np.asarray(targets) != 0  # scikit-learn's binarised y, as bool
         train, val = train_test_split(np.arange(X.shape[0]), random_state=self._random_state,
                                       test_size=self.validation_fraction, stratify=stratify)
         if len(val) < 2:
@@ -415,7 +582,64 @@ class _BaseMLP(BaseEstimator):
         return np.asarray(train, dtype=np.int64), (X[val], y[val], weights)
 
     def _train(self, X, y, targets, labels, sample_weight, restart, incremental):
+        """Run the solver; returns why scikit-learn's weights would now be
+        non-finite (the fit then fails with its error), or None."""
+        if self.solver == "lbfgs":
+            return self._train_lbfgs(X, targets, labels, sample_weight)
+        return self._train_stochastic(X, y, targets, labels, sample_weight, restart, incremental)
+
+    def _train_lbfgs(self, X, targets, labels, sample_weight):
+        """scikit-learn's _fit_lbfgs: scipy's L-BFGS-B over the whole training
+        set, each evaluation one engine call."""
+        if sp.issparse(X):
+            X = np.ascontiguousarray(X.toarray())  # the engine reads dense rows
+        engine = self._model._engine
+        objective = _lbfgs.FullBatchObjective(engine, X, targets, labels, sample_weight,
+                                              self._engine_objective(), self._loss_divisor())
+        start = objective.packed_parameters()
+        try:
+            result = _lbfgs.minimize(objective, self.max_iter, self.max_fun, self.tol,
+                                     self.verbose)
+        finally:
+            engine.release()  # the whole-set buffers
+        self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
+        self.loss_ = result.fun
+        if not np.isfinite(result.x).all():
+            objective.set_parameters(start)  # no weight of the network becomes NaN or inf
+            return "L-BFGS-B ended at non-finite parameters; the weights are those it started from."
+        objective.set_parameters(result.x)
+        return None
+
+    def _loss_grad_lbfgs(self, packed_coef_inter, X, y, sample_weight, *work_arrays):
+        """scikit-learn's private L-BFGS objective, kept for code written
+        against it: sets the network's parameters to the packed vector
+        [W0.ravel(), W1.ravel(), ..., b0, b1, ...] and returns (loss, packed
+        gradient) on (X, y), y as the network's outputs (scikit-learn's
+        binarised classes, or the regression targets). scikit-learn's work
+        arrays (the remaining arguments) are not needed."""
+        check_is_fitted(self)
+        with lock_of(self):
+            self._take_assigned_weights()
+            model = self._model
+            X = cast(np.asarray(X.toarray() if sp.issparse(X) else X), model.dtype, "X")
+            y = np.asarray(y).reshape(X.shape[0], -1)
+            targets = labels = None
+            if self.out_activation_ == "softmax":
+                labels = np.ascontiguousarray(np.argmax(y, axis=1), dtype=np.int64)
+            else:
+                targets = cast(y, model.dtype, "y")
+            if sample_weight is not None:
+                sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
+            objective = _lbfgs.FullBatchObjective(model._engine, X, targets, labels,
+                                                  sample_weight, self._engine_objective(),
+                                                  self._loss_divisor())
+            with self._threads():
+                return objective(np.asarray(packed_coef_inter))
+
+    def _train_stochastic(self, X, y, targets, labels, sample_weight, restart, incremental):
         """scikit-learn's _fit_stochastic on the engine."""
+        if "loss_curve_" not in self.__dict__:  # continuing an lbfgs fit
+            self._start_record()
         self._configure_engine(restart)
         validation = None
         if self.early_stopping:
@@ -429,6 +653,7 @@ class _BaseMLP(BaseEstimator):
             engine.dropout_seed = int(self._random_state.randint(0, 2**63 - 1, dtype=np.int64))
         engine.reserve(batch_size)
         self.n_iter_ = 0
+        self._divergence = None
         try:
             for _ in range(self.max_iter):
                 if self.shuffle:
@@ -451,15 +676,39 @@ class _BaseMLP(BaseEstimator):
                 if self.n_iter_ == self.max_iter:
                     warnings.warn("Stochastic Optimizer: Maximum iterations (%d) reached and the "
                                   "optimization hasn't converged yet." % self.max_iter,
-                                  ConvergenceWarning, stacklevel=4)
+                                  ConvergenceWarning, stacklevel=5)
         except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=4)
-        if self.early_stopping:
-            self._model.set_weights(self._best_weights)
+            warnings.warn("Training interrupted by user.", stacklevel=5)
+        divergence = self.__dict__.pop("_divergence")
+        restored_finite = self.early_stopping and self._restore_best_weights(divergence)
+        if divergence is None or restored_finite:
+            return None
+        epoch, problem = divergence
+        return (f"In iteration {epoch}, {problem}; scale the inputs (e.g. StandardScaler) or "
+                f"lower learning_rate_init={self.learning_rate_init}.")
+
+    def _restore_best_weights(self, divergence):
+        """Early stopping's end: back to the best-scoring weights. Returns
+        whether those are finite in scikit-learn: they are not when the best
+        score came after a divergence, or when no better score came in this
+        fit and the weights it continued from have diverged since."""
+        best, self._best_weights = self._best_weights, None
+        if best is _DIVERGED or (best is None and divergence is not None):
+            return False
+        if best is not None:
+            self._model.set_weights(best)
+        # From here on scikit-learn's coefs_ *are* its best weights (the same
+        # arrays): a warm start that finds no better score keeps its last weights.
+        return True
 
     def _epoch(self, X, targets, labels, sample_weight, rows, batch_size):
         """One pass over `rows` in batches; returns Σ batch objective × batch rows,
-        the objective being scikit-learn's: weighted mean loss + ½·α·Σw² / Σweights."""
+        the objective being scikit-learn's: weighted mean loss + ½·α·Σw² / Σweights.
+
+        The engine applies no update that would make a weight NaN or infinite;
+        scikit-learn applies it, and its weights, losses and scores are NaN
+        from there on. So after the first such step the fit records that,
+        skips the rest of the work, and reports NaN as scikit-learn would."""
         n = len(rows)
         starts = range(0, n, batch_size)
         batch_weight_sums = None
@@ -468,18 +717,17 @@ class _BaseMLP(BaseEstimator):
         divisor = self._loss_divisor()
         total = 0.0
         for i, start in enumerate(starts):
+            if self._divergence is not None:
+                return math.nan
             count = min(batch_size, n - start)
             # all-zero weights: nothing to learn, and α / Σweights would be infinite
             if batch_weight_sums is not None and batch_weight_sums[i] == 0:
                 continue
             stats = self._step(X, targets, labels, sample_weight, rows, start, count)
-            objective = (stats["loss_sum"] / divisor + stats["penalty"]) / stats["weight_sum"]
             problem = unapplied_step(stats)
             if problem:
-                raise ValueError(f"{_NON_FINITE} In iteration {self.n_iter_ + 1}, {problem}; "
-                                 f"scale the inputs (e.g. StandardScaler) or lower "
-                                 f"learning_rate_init={self.learning_rate_init}.")
-            total += objective * count
+                self._divergence = (self.n_iter_ + 1, problem)
+            total += (stats["loss_sum"] / divisor + stats["penalty"]) / stats["weight_sum"] * count
         return total
 
     def _step(self, X, targets, labels, sample_weight, rows, start, count):
@@ -511,7 +759,12 @@ class _BaseMLP(BaseEstimator):
                 self._no_improvement_count = 0
             self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
             return
-        score = self._score_validated(*validation)
+        X_val, y_val, weights_val = validation
+        diverged = self._divergence is not None
+        # scikit-learn's NaN weights give NaN outputs: scored as it scores them
+        outputs = (np.full((X_val.shape[0], self.n_outputs_), np.nan) if diverged
+                   else self._forward(X_val))
+        score = self._score_outputs(outputs, y_val, weights_val)
         self.validation_scores_.append(score)
         if self.verbose:
             print("Validation score: %f" % score)
@@ -521,12 +774,15 @@ class _BaseMLP(BaseEstimator):
             self._no_improvement_count = 0
         if score > self.best_validation_score_:
             self.best_validation_score_ = score
-            self._best_weights = self._model.get_weights()
+            self._best_weights = _DIVERGED if diverged else self._model.get_weights()
 
     # ------------------------------------------------------------ inference
 
     def _validate_for_predict(self, X):
         check_is_fitted(self)
+        if self._assigned_weights_pending():
+            with lock_of(self):
+                self._take_assigned_weights()
         return validate_data(self, X, accept_sparse=["csr", "csc"],
                              dtype=(np.float64, np.float32), reset=False)
 
@@ -543,12 +799,13 @@ class _BaseMLP(BaseEstimator):
                 out[start:stop] = model.predict(X[start:stop].toarray())
             return out
 
-    def _score_with(self, score_function, X, y, sample_weight):
-        """score_function on predictions for validated X; NaN if they are not finite."""
-        prediction = self._predict_validated(X)
+    def _score_outputs(self, outputs, y, sample_weight):
+        """scikit-learn's score of the predictions for network outputs; NaN
+        when the predictions are floating-point and not all finite."""
+        prediction = self._predictions(outputs)
         if np.issubdtype(prediction.dtype, np.floating) and not np.isfinite(prediction).all():
             return np.nan
-        return score_function(y, prediction, sample_weight=sample_weight)
+        return self._score_function(y, prediction, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -579,10 +836,15 @@ _COMMON_DOC = """
         Units of each hidden layer; () gives a network without hidden layers.
     activation : {{'identity', 'logistic', 'tanh', 'relu'}}, default='relu'
         Activation of the hidden layers.
-    solver : {{'adam', 'sgd', 'rmsprop'}}, default='adam'
-        'sgd' uses momentum and nesterovs_momentum; 'adam' beta_1, beta_2 and
-        epsilon; 'rmsprop' (not in scikit-learn) is Keras's RMSprop with
-        rho=0.9 and epsilon. scikit-learn's 'lbfgs' is not offered.
+    solver : {{'lbfgs', 'sgd', 'adam', 'rmsprop'}}, default='adam'
+        'lbfgs' is scipy's L-BFGS-B over all the weights, each evaluation of
+        the loss and its gradients one engine call over the whole training
+        set (scikit-learn's iterations: same objective, same parameter
+        order, same options); it ignores the batch, schedule, momentum and
+        early-stopping parameters, as scikit-learn's does, and refuses
+        dropout. 'sgd' uses momentum and nesterovs_momentum; 'adam' beta_1,
+        beta_2 and epsilon; 'rmsprop' (not in scikit-learn) is Keras's
+        RMSprop with rho=0.9 and epsilon.
     alpha : float, default=0.0001
         L2 penalty on the kernels (not the biases): ½·alpha·Σw² divided by the
         batch's size (or sum of sample weights), added to the loss.
@@ -595,13 +857,16 @@ _COMMON_DOC = """
     learning_rate_init : float, default=0.001
     power_t : float, default=0.5
     max_iter : int, default=200
-        Epochs (passes over the data).
+        Epochs (passes over the data); with 'lbfgs', L-BFGS iterations.
     shuffle : bool, default=True
         Shuffle the samples before each epoch.
     random_state : int, RandomState instance or None, default=None
         Initial weights, shuffling, the early-stopping split and the dropout
         masks' seed. fastmlp's global seed (fm.set_random_seed) is not used.
     tol : float, default=1e-4
+        Stochastic solvers: the improvement of the loss (or validation score)
+        that counts; 'lbfgs': the largest gradient component at which it has
+        converged (scipy's gtol).
     verbose : bool, default=False
         Print the loss after each epoch.
     warm_start : bool, default=False
@@ -618,6 +883,9 @@ _COMMON_DOC = """
     beta_2 : float, default=0.999
     epsilon : float, default=1e-8
     n_iter_no_change : int, default=10
+    max_fun : int, default=15000
+        'lbfgs' only: the most evaluations of the loss; L-BFGS-B stops at the
+        end of the iteration that exceeds it.
     dropout : float in [0, 1), default=0.0
         fastmlp's addition: inverted dropout after each hidden layer while
         training.
@@ -631,12 +899,19 @@ _COMMON_DOC = """
     ----------
     coefs_, intercepts_ : lists of arrays
         Kernels (n_in, n_out) and biases per layer, in the network's dtype;
-        live views of the network's weights.
+        live views of the network's weights. Assignable as in scikit-learn:
+        a new list, or new arrays put into the list, are what the next
+        predict, partial_fit or warm-started fit uses (a network of their
+        shapes is built if needed).
     loss_ : float
-        Last epoch's loss (mean of the batch objectives weighted by batch size).
+        Last epoch's loss (mean of the batch objectives weighted by batch size);
+        with 'lbfgs', the objective at the final weights.
     best_loss_ : float or None
-        Lowest loss_ seen (None with early_stopping).
+        Lowest loss_ seen (None with early_stopping). Not set by 'lbfgs', nor
+        are loss_curve_, validation_scores_ and best_validation_score_.
     loss_curve_ : list of float
+        NaN from the epoch after a step that scikit-learn would have turned
+        into NaN weights (the engine does not apply it: see Notes).
     validation_scores_ : list of float or None
         score() on the held-out split after each epoch (early_stopping only).
     best_validation_score_ : float or None
@@ -650,7 +925,20 @@ _COMMON_DOC = """
     n_layers_ : int
     n_outputs_ : int
     out_activation_ : str
-{last_attributes}"""
+{last_attributes}
+    Notes
+    -----
+    Training that diverges: fastmlp's engine never applies an update that
+    would make a weight NaN or infinite, where scikit-learn applies it and
+    goes on with NaN weights. The estimators reproduce what scikit-learn
+    then reports: the rest of the fit counts its epochs with NaN losses
+    (and, with early_stopping, the validation scores of NaN outputs),
+    without computing them; with early_stopping the best weights come back
+    and the fit succeeds; otherwise it raises scikit-learn's ValueError
+    ("Solver produced non-finite parameter weights. ...", then what went
+    wrong first), and the network keeps its last finite weights where
+    scikit-learn's would be NaN.
+"""
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
@@ -669,8 +957,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dropout=0.0,
-                 n_threads=None):
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 dropout=0.0, n_threads=None):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
             learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
@@ -678,13 +966,14 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             verbose=verbose, warm_start=warm_start, momentum=momentum,
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, dropout=dropout,
-            n_threads=n_threads)
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            dropout=dropout, n_threads=n_threads)
 
+    @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over (X, y), continuing from the current state; returns
         self. `classes` (every class that will ever be seen) is required on
-        the first call."""
+        the first call. Stochastic solvers only (as in scikit-learn)."""
         if self._first_partial_fit_call(classes):
             binarizer = LabelBinarizer()
             binarizer.fit(y if type_of_target(y).startswith("multilabel") else classes)
@@ -738,18 +1027,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _out_activation(self):
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
 
-    def _predict_validated(self, X):
-        scores = self._forward(X)
+    def _predictions(self, outputs):
         if self.n_outputs_ == 1:
-            scores = scores.ravel()
-        return self._label_binarizer.inverse_transform(scores)
+            outputs = outputs.ravel()
+        return self._label_binarizer.inverse_transform(outputs)
 
-    def _score_validated(self, X, y, sample_weight):
-        return self._score_with(accuracy_score, X, y, sample_weight)
+    _score_function = staticmethod(accuracy_score)
 
     def predict(self, X):
         """Class labels (an indicator matrix for multi-label targets)."""
-        return self._predict_validated(self._validate_for_predict(X))
+        return self._predictions(self._forward(self._validate_for_predict(X)))
 
     def predict_proba(self, X):
         """Class probabilities, (n_samples, n_classes), columns in classes_ order."""
@@ -790,8 +1077,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dropout=0.0,
-                 n_threads=None):
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 dropout=0.0, n_threads=None):
         self.loss = loss
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
@@ -800,11 +1087,15 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             verbose=verbose, warm_start=warm_start, momentum=momentum,
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, dropout=dropout,
-            n_threads=n_threads)
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            dropout=dropout, n_threads=n_threads)
 
     def partial_fit(self, X, y, sample_weight=None):
-        """One epoch over (X, y), continuing from the current state; returns self."""
+        """One epoch over (X, y), continuing from the current state; returns self.
+
+        With solver='lbfgs', a whole L-BFGS fit from the current weights: what
+        scikit-learn's MLPRegressor.partial_fit does (its classifier hides
+        partial_fit for lbfgs)."""
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _validate_input(self, X, y, reset):
@@ -826,16 +1117,14 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         # its gradient (and the engine's) is that of the sum over them
         return float(self.n_outputs_)
 
-    def _predict_validated(self, X):
-        prediction = self._forward(X)
-        return prediction.ravel() if prediction.shape[1] == 1 else prediction
+    def _predictions(self, outputs):
+        return outputs.ravel() if outputs.shape[1] == 1 else outputs
 
-    def _score_validated(self, X, y, sample_weight):
-        return self._score_with(r2_score, X, y, sample_weight)
+    _score_function = staticmethod(r2_score)
 
     def predict(self, X):
         """Predicted values, (n_samples,) or (n_samples, n_outputs)."""
-        return self._predict_validated(self._validate_for_predict(X))
+        return self._predictions(self._forward(self._validate_for_predict(X)))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -2,6 +2,7 @@
 with scikit-learn's own MLP (same random stream, so float64 runs agree to
 rounding), accuracy on scikit-learn's datasets, and the features around fit."""
 import pickle
+import re
 import sys
 import warnings
 
@@ -18,11 +19,14 @@ from sklearn.datasets import (load_breast_cancer, load_digits, load_iris,  # noq
 from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
 from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.preprocessing import MinMaxScaler, StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import fastmlp as fm  # noqa: E402
 from conftest import run_python  # noqa: E402
+
+NON_FINITE = ("Solver produced non-finite parameter weights. The input data may contain large "
+              "values and need to be preprocessed.")
 
 # ---------------------------------------------------------------- estimator checks
 
@@ -42,7 +46,8 @@ def expected_failures(estimator):
 
 
 CHECKED = [cls(max_iter=50, **params)
-           for params in ({}, {"solver": "sgd"}, {"solver": "rmsprop"}, {"dropout": 0.2})
+           for params in ({}, {"solver": "sgd"}, {"solver": "rmsprop"}, {"dropout": 0.2},
+                          {"solver": "lbfgs"})
            for cls in (fm.MLPClassifier, fm.MLPRegressor)]
 
 
@@ -120,8 +125,8 @@ def test_adaptive_learning_rate_is_divided_by_five_like_scikit_learn(digits):
                         random_state=0)
     ours.fit(X, y)
     theirs.fit(X, y)
-    assert ours._learning_rate == pytest.approx(theirs._optimizer.learning_rate)
-    assert ours._learning_rate < 0.05
+    assert ours._optimizer.learning_rate == pytest.approx(theirs._optimizer.learning_rate)
+    assert ours._optimizer.learning_rate < 0.05
 
 
 def test_invscaling_learning_rate_follows_samples_seen(digits):
@@ -206,6 +211,330 @@ def test_warm_start_continues_like_scikit_learn(digits):
         theirs.fit(X, y)
     assert_same_weights(ours, theirs)
     assert len(ours.loss_curve_) == 6 and ours.n_iter_ == 3 and ours.t_ == 6 * len(X)
+
+
+def test_warm_start_after_early_stopping_continues_like_scikit_learn(digits):
+    """scikit-learn's coefs_ *are* its best weights after early stopping, so a
+    warm start that finds no better score keeps its own last weights."""
+    X, _, y, _ = digits
+    ours, theirs = both("MLPClassifier", hidden_layer_sizes=(20,), early_stopping=True,
+                        warm_start=True, n_iter_no_change=2, tol=0.01, max_iter=40,
+                        random_state=0)
+    for _ in range(3):
+        ours.fit(X, y)
+        theirs.fit(X, y)
+        assert ours.n_iter_ == theirs.n_iter_
+        assert_same_weights(ours, theirs)
+    assert ours.n_iter_ == 1 and len(ours.validation_scores_) == len(theirs.validation_scores_)
+
+
+def test_optimizer_learning_rate_reads_like_scikit_learns(digits):
+    X, _, y, _ = digits
+    ours, theirs = both("MLPClassifier", **PARITY_CASES["sgd-invscaling"], max_iter=2,
+                        warm_start=True, random_state=0)
+    for _ in range(2):
+        ours.fit(X, y)
+        theirs.fit(X, y)
+        assert ours._optimizer.learning_rate == theirs._optimizer.learning_rate
+    assert not hasattr(fm.MLPClassifier(), "_optimizer")
+
+
+# ---------------------------------------------------------------- solver="lbfgs"
+
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+
+
+def test_mlp_digits(n_class):
+    """scikit-learn's test_mlp.py data: 200 digits of n_class classes, MinMax-scaled."""
+    X, y = load_digits(n_class=n_class, return_X_y=True)
+    return MinMaxScaler().fit_transform(X[:200]), y[:200]
+
+
+test_mlp_digits.__test__ = False  # a data helper, not a test
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("n_class", [2, 3])
+def test_lbfgs_follows_scikit_learn(n_class, activation):
+    """scikit-learn's test_lbfgs_classification settings: the same iterations,
+    loss_ and weights (to rounding)."""
+    X, y = test_mlp_digits(n_class)
+    ours, theirs = both("MLPClassifier", solver="lbfgs", hidden_layer_sizes=50, max_iter=150,
+                        random_state=1, activation=activation)
+    ours.fit(X[:150], y[:150])
+    theirs.fit(X[:150], y[:150])
+    assert ours.n_iter_ == theirs.n_iter_ < 150
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    assert_same_weights(ours, theirs, rtol=1e-9, atol=1e-11)
+    np.testing.assert_array_equal(ours.predict(X[150:]), theirs.predict(X[150:]))
+
+
+LBFGS_REGRESSION_CASES = {
+    "identity": dict(activation="identity"),
+    "max_fun": dict(activation="tanh", max_fun=10, tol=0.0),
+    "weighted-3-outputs": dict(activation="relu", max_iter=30, n_targets=3, weighted=True),
+    "two-layers-alpha": dict(activation="logistic", hidden_layer_sizes=(20, 10), alpha=0.1,
+                             max_iter=40),
+}
+
+
+@pytest.mark.parametrize("case", LBFGS_REGRESSION_CASES.values(),
+                         ids=LBFGS_REGRESSION_CASES.keys())
+def test_lbfgs_regression_follows_scikit_learn(case):
+    case = dict(case)
+    n_targets, weighted = case.pop("n_targets", 1), case.pop("weighted", False)
+    X, y = make_regression(200, 10, n_targets=n_targets, bias=20.0, noise=100.0, random_state=7)
+    y = (y - y.mean(axis=0)) / y.std(axis=0)
+    weights = np.random.RandomState(0).uniform(0.5, 2.0, len(X)) if weighted else None
+    params = {**dict(solver="lbfgs", hidden_layer_sizes=50, max_iter=200, random_state=1), **case}
+    ours, theirs = both("MLPRegressor", **params)
+    with warnings.catch_warnings(record=True) as ours_warned:
+        warnings.simplefilter("always", ConvergenceWarning)
+        ours.fit(X, y, sample_weight=weights)
+    with warnings.catch_warnings(record=True) as theirs_warned:
+        warnings.simplefilter("always", ConvergenceWarning)
+        theirs.fit(X, y, sample_weight=weights)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    assert_same_weights(ours, theirs, rtol=1e-7, atol=1e-10)
+    assert [str(w.message) for w in ours_warned] == [str(w.message) for w in theirs_warned]
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel", "weighted-regression"])
+def test_lbfgs_objective_and_gradient_equal_scikit_learns(target):
+    """scikit-learn's private _loss_grad_lbfgs at the same packed parameters."""
+    rng = np.random.RandomState(0)
+    X, weights = rng.uniform(size=(40, 6)), None
+    kind, Y = "MLPClassifier", None
+    if target == "binary":
+        y = rng.randint(0, 2, 40)
+    elif target == "multiclass":
+        y = rng.randint(0, 4, 40)
+    elif target == "multilabel":
+        y = rng.randint(0, 2, (40, 3))
+    else:
+        kind, y, weights = "MLPRegressor", rng.normal(size=(40, 3)), rng.uniform(0.5, 2, 40)
+    ours, theirs = both(kind, solver="lbfgs", hidden_layer_sizes=(7, 5), activation="tanh",
+                        alpha=0.1, max_iter=3, random_state=0)
+    ours.fit(X, y, sample_weight=weights)
+    theirs.fit(X, y, sample_weight=weights)
+    theta = np.hstack([a.ravel() for a in theirs.coefs_ + theirs.intercepts_])
+    Y = theirs._label_binarizer.transform(y) if kind == "MLPClassifier" else y
+    units = [6, 7, 5, Y.shape[1]]
+    buffers = ([X] + [None] * 3, [None] * 3,
+               [np.empty((a, b)) for a, b in zip(units[:-1], units[1:])],
+               [np.empty(b) for b in units[1:]])
+    value, gradient = ours._loss_grad_lbfgs(theta, X, Y, weights, *buffers)
+    expected_value, expected_gradient = theirs._loss_grad_lbfgs(theta, X, Y, weights, *buffers)
+    assert value == pytest.approx(expected_value, rel=1e-12)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-10, atol=1e-15)
+    assert_same_weights(ours, theirs, rtol=0, atol=0)  # θ was written into the network
+
+
+def test_lbfgs_warm_start_and_max_iter_warning_follow_scikit_learn():
+    X, y = make_regression(100, 5, noise=1.0, random_state=0)
+    ours, theirs = both("MLPRegressor", solver="lbfgs", hidden_layer_sizes=(16,), max_iter=10,
+                        warm_start=True, random_state=0)
+    for max_iter in (10, 20):
+        ours.set_params(max_iter=max_iter)
+        theirs.set_params(max_iter=max_iter)
+        with pytest.warns(ConvergenceWarning) as ours_warned:
+            ours.fit(X, y)
+        with pytest.warns(ConvergenceWarning) as theirs_warned:
+            theirs.fit(X, y)
+        assert [str(w.message) for w in ours_warned] == [str(w.message) for w in theirs_warned]
+        assert "Increase the number of iterations" in str(ours_warned[0].message)
+        assert ours.n_iter_ == theirs.n_iter_ == max_iter
+        assert_same_weights(ours, theirs, rtol=1e-7, atol=1e-10)
+
+
+def test_lbfgs_keeps_scikit_learns_attributes(digits):
+    """No training record (loss_curve_, ...) and t_ == 0, as in scikit-learn;
+    early_stopping and the stochastic solvers' parameters are ignored."""
+    X, _, y, _ = digits
+    params = dict(solver="lbfgs", hidden_layer_sizes=(10,), max_iter=5, random_state=0)
+    ours = fm.MLPClassifier(**params).fit(X, y)
+    theirs = neural_network.MLPClassifier(**params).fit(X, y)
+    for name in ("loss_curve_", "best_loss_", "validation_scores_", "best_validation_score_",
+                 "_optimizer"):
+        assert hasattr(ours, name) == hasattr(theirs, name) == False, name  # noqa: E712
+    assert ours.t_ == theirs.t_ == 0 and ours.n_layers_ == 3 and ours.loss_ > 0
+    other = fm.MLPClassifier(**params, early_stopping=True, batch_size=7, shuffle=False,
+                             learning_rate_init=0.5, momentum=0.1).fit(X, y)
+    assert_same_weights(ours, other, rtol=0, atol=0)
+    assert not hasattr(other, "validation_scores_")
+
+
+def test_lbfgs_trains_float32_input_in_float32(digits):
+    """scikit-learn's evaluations run in float32 too (scipy casts each point to
+    x0's dtype); its stored weights come back float64, fastmlp's stay float32."""
+    X, X_test, y, y_test = digits
+    model = fm.MLPClassifier(solver="lbfgs", hidden_layer_sizes=(32,), max_iter=50,
+                             random_state=0).fit(X.astype(np.float32), y)
+    assert all(a.dtype == np.float32 for a in model.coefs_ + model.intercepts_)
+    assert model.predict_proba(X_test[:3].astype(np.float32)).dtype == np.float32
+    assert model.score(X_test, y_test) > 0.9
+
+
+def test_lbfgs_refuses_dropout(digits):
+    X, _, y, _ = digits
+    with pytest.raises(ValueError, match="dropout=0.2 cannot be used with solver='lbfgs'"):
+        fm.MLPClassifier(solver="lbfgs", dropout=0.2).fit(X, y)
+
+
+def test_partial_fit_with_lbfgs_is_scikit_learns(digits):
+    """MLPClassifier hides partial_fit for lbfgs; scikit-learn's MLPRegressor
+    offers it and runs a whole L-BFGS fit from the current weights."""
+    X, _, y, _ = digits
+    assert not hasattr(fm.MLPClassifier(solver="lbfgs"), "partial_fit")
+    assert hasattr(fm.MLPClassifier(solver="sgd"), "partial_fit")
+    ours, theirs = both("MLPRegressor", solver="lbfgs", hidden_layer_sizes=(10,), max_iter=5,
+                        random_state=0)
+    for _ in range(2):
+        ours.partial_fit(X, y.astype(float))
+        theirs.partial_fit(X, y.astype(float))
+    assert ours.n_iter_ == theirs.n_iter_ == 5
+    assert_same_weights(ours, theirs, rtol=1e-7, atol=1e-10)
+
+
+def test_lbfgs_sparse_input_trains_like_dense(digits):
+    X, _, y, _ = digits
+    X = np.where(np.abs(X) > 1, X, 0.0)
+    params = dict(solver="lbfgs", hidden_layer_sizes=(16,), max_iter=10, random_state=0)
+    dense = fm.MLPClassifier(**params).fit(X, y)
+    sparse = fm.MLPClassifier(**params).fit(sp.csr_matrix(X), y)
+    assert_same_weights(dense, sparse, rtol=0, atol=0)
+
+
+# ---------------------------------------------------------------- scikit-learn's parameters and attributes
+
+SKLEARN_CONFIGURATIONS = [
+    ("MLPClassifier", {}),
+    ("MLPClassifier", dict(solver="lbfgs", max_fun=500, alpha=0.1, activation="tanh")),
+    ("MLPClassifier", dict(solver="sgd", learning_rate="adaptive", momentum=0.5,
+                           nesterovs_momentum=False, early_stopping=True, power_t=0.3)),
+    ("MLPRegressor", dict(hidden_layer_sizes=(5, 4), batch_size=16, beta_1=0.8, beta_2=0.99,
+                          epsilon=1e-7, n_iter_no_change=3, validation_fraction=0.2)),
+    ("MLPRegressor", dict(solver="lbfgs", tol=1e-6, warm_start=True, verbose=False)),
+]
+
+
+@pytest.mark.parametrize("kind, params", SKLEARN_CONFIGURATIONS)
+def test_any_scikit_learn_mlps_parameters_make_a_fastmlp_estimator(kind, params):
+    theirs = getattr(neural_network, kind)(**params)
+    ours = getattr(fm, kind)(**theirs.get_params())
+    ours_params = ours.get_params()
+    assert {k: ours_params[k] for k in theirs.get_params()} == theirs.get_params()
+    assert set(ours_params) - set(theirs.get_params()) == {"dropout", "n_threads"}
+    X, y = make_classification(60, 4, random_state=0)
+    ours.set_params(max_iter=3).fit(X, y)
+    assert ours.predict(X).shape == (60,)
+
+
+def test_assigned_weights_are_used_like_scikit_learns(digits):
+    """coefs_/intercepts_ are plain attributes in scikit-learn: assigning a
+    list, or arrays into the list, changes what predict and partial_fit use."""
+    X, _, y, _ = digits
+    ours, theirs = both("MLPClassifier", solver="sgd", hidden_layer_sizes=(8,), max_iter=2,
+                        random_state=0)
+    ours.fit(X, y)
+    theirs.fit(X, y)
+    rng = np.random.RandomState(1)
+    new = [rng.normal(size=(64, 8)), rng.normal(size=(8, 10))]
+    for model in (ours, theirs):
+        model.coefs_ = [a.copy() for a in new]
+        model.intercepts_[1] = np.linspace(-1, 1, 10)  # into the list handed out
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-10)
+    ours.partial_fit(X, y)
+    theirs.partial_fit(X, y)
+    assert_same_weights(ours, theirs)
+    # the list handed out stays the same object and holds the live weights again
+    handed = ours.coefs_
+    ours.partial_fit(X, y)
+    assert ours.coefs_ is handed and np.shares_memory(handed[0], ours._model._engine.params)
+    # a plain fit starts afresh, as scikit-learn's does
+    ours.coefs_[0] = np.zeros((64, 8))
+    ours.fit(X, y)
+    assert np.abs(ours.coefs_[0]).sum() > 0
+
+
+def test_assigned_weights_of_another_shape_build_a_new_network(digits):
+    X, _, y, _ = digits
+    model = fm.MLPRegressor(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    model.fit(X, y.astype(float))
+    model.coefs_ = [np.full((64, 3), 0.1), np.ones((3, 1))]
+    model.intercepts_ = [np.zeros(3), np.array([0.5])]
+    expected = np.maximum(X @ np.full((64, 3), 0.1), 0).sum(axis=1) + 0.5
+    np.testing.assert_allclose(model.predict(X), expected, rtol=1e-12)
+    assert model.n_layers_ == 3 and [c.shape for c in model.coefs_] == [(64, 3), (3, 1)]
+    model.coefs_ = [np.ones((64, 3)), np.ones((4, 1))]
+    with pytest.raises(ValueError, match=r"coefs_\[1\] has 4 rows but coefs_\[0\] has 3 columns"):
+        model.predict(X)
+    model.coefs_ = [np.ones((64, 3)), np.ones((3, 1))]
+    model.intercepts_ = [np.zeros(2), np.zeros(1)]
+    with pytest.raises(ValueError, match=r"intercepts_\[0\] must have shape \(3,\)"):
+        model.predict(X)
+
+
+# ---------------------------------------------------------------- training that diverges
+
+IRIS_DIVERGING = dict(hidden_layer_sizes=100, activation="identity", solver="sgd",
+                      learning_rate_init=1, max_iter=20, n_iter_no_change=10, random_state=0)
+
+
+def same_with_nans(ours, theirs, rtol=1e-9):
+    ours, theirs = np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float)
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+    finite = np.isfinite(ours) & np.isfinite(theirs)
+    np.testing.assert_allclose(ours[finite], theirs[finite], rtol=rtol)
+
+
+def test_divergence_under_early_stopping_follows_scikit_learn():
+    """scikit-learn's issue 29504: NaN validation scores are recorded,
+    training goes on, and the best weights come back (no error)."""
+    X, y = load_iris(return_X_y=True)
+    ours, theirs = both("MLPRegressor", early_stopping=True, **IRIS_DIVERGING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ours.fit(X, y)
+        theirs.fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 20
+    same_with_nans(ours.validation_scores_, theirs.validation_scores_)
+    assert np.isnan(ours.validation_scores_[-1]) and isinstance(ours.validation_scores_[-1], float)
+    assert ours.best_validation_score_ == pytest.approx(theirs.best_validation_score_)
+    assert_same_weights(ours, theirs)
+
+
+def test_diverging_classifier_scores_its_nan_outputs_like_scikit_learn():
+    """A classifier's NaN outputs still predict a class (the first), so its
+    validation score stays finite in scikit-learn too."""
+    X, y = load_iris(return_X_y=True)
+    ours, theirs = both("MLPClassifier", hidden_layer_sizes=50, activation="identity",
+                        solver="sgd", learning_rate_init=50, max_iter=15, early_stopping=True,
+                        validation_fraction=0.3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ours.fit(X * 1e3, y)
+        theirs.fit(X * 1e3, y)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.validation_scores_ == theirs.validation_scores_
+    assert_same_weights(ours, theirs)
+
+
+def test_divergence_without_early_stopping_raises_scikit_learns_error():
+    X, y = load_iris(return_X_y=True)
+    ours, theirs = both("MLPRegressor", **IRIS_DIVERGING)
+    message = "^" + re.escape(NON_FINITE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ValueError, match=message + r" In iteration 6, the loss became inf"):
+            ours.fit(X, y)
+        with pytest.raises(ValueError, match=message):
+            theirs.fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 20  # the epochs went on, as scikit-learn's do
+    np.testing.assert_allclose(ours.loss_curve_[:5], theirs.loss_curve_[:5], rtol=1e-9)
+    assert np.isnan(ours.loss_curve_[6:]).all() and np.isnan(theirs.loss_curve_[6:]).all()
+    assert all(np.isfinite(w).all() for w in ours.coefs_ + ours.intercepts_)
 
 
 # ---------------------------------------------------------------- accuracy on scikit-learn's sets
@@ -369,7 +698,8 @@ def test_coefs_are_live_views_of_the_network(digits):
 
 def test_parameters_are_checked_at_fit_with_their_names(digits):
     X, _, y, _ = digits
-    cases = [({"alpha": -1.0}, "'alpha' parameter"), ({"solver": "lbfgs"}, "'solver' parameter"),
+    cases = [({"alpha": -1.0}, "'alpha' parameter"), ({"solver": "newton"}, "'solver' parameter"),
+             ({"max_fun": 0}, "'max_fun' parameter"),
              ({"dropout": 1.0}, "'dropout' parameter"), ({"n_threads": 0}, "'n_threads'"),
              ({"hidden_layer_sizes": (5, 0)}, "hidden_layer_sizes must hold positive integers"),
              ({"activation": "softmax"}, "'activation' parameter")]
@@ -395,7 +725,8 @@ def test_unfitted_and_wrong_width_inputs(digits):
 def test_diverging_training_raises_with_advice():
     X, y = make_regression(50, 4, random_state=0)
     model = fm.MLPRegressor(solver="sgd", learning_rate_init=10.0, max_iter=50, random_state=0)
-    with pytest.raises(ValueError, match="(loss became|non-finite)"):
+    with pytest.raises(ValueError, match="^" + re.escape(NON_FINITE) + " In iteration .*scale the "
+                                         "inputs"):
         model.fit(X * 1e3, y * 1e6)
 
 
