@@ -473,7 +473,7 @@ class _BaseMLP(BaseEstimator):
             if batch_weight_sums is not None and batch_weight_sums[i] == 0:
                 continue
             stats = self._step(X, targets, labels, sample_weight, rows, start, count)
-            objective = (stats["loss_sum"] / divisor + stats["penalty"]) / stats["weight_sum"]
+            objective = stats["loss_sum"] / divisor / stats["weight_sum"] + stats["penalty"]
             problem = unapplied_step(stats)
             if problem:
                 raise ValueError(f"{_NON_FINITE} In iteration {self.n_iter_ + 1}, {problem}; "
