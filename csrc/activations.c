@@ -1,6 +1,7 @@
 /* Activations applied in place over row-major blocks, and their derivatives
  * taken from the stored outputs. */
 #include <math.h>
+#include <string.h>
 
 #include "kernels.h"
 #include "internal.h"

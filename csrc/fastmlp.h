@@ -20,27 +20,84 @@ enum { FM_OK = 0, FM_ENOMEM = 1, FM_EINVAL = 2, FM_EINTR = 3, FM_ETARGETS = 4 };
 
 enum { FM_F32 = 0, FM_F64 = 1 };
 
+/* Activations. The first six are applied inside the GEMM's epilogue (leaky
+ * ReLU there with slope 0.2); the others, and ReLU or leaky ReLU with other
+ * parameters (fm_act), in a pass of their own after it. Every code's name in
+ * fastmlp/activations.py is checked against this list by the tests. */
 enum {
     FM_ACT_LINEAR = 0,
-    FM_ACT_RELU = 1,
-    FM_ACT_LEAKY_RELU = 2, /* slope 0.2 for x < 0, as Keras's LeakyReLU layer */
+    FM_ACT_RELU = 1,       /* with fm_act: negative_slope (alpha), max_value, threshold */
+    FM_ACT_LEAKY_RELU = 2, /* slope alpha (0.2 in the epilogue) for x < 0 */
     FM_ACT_SIGMOID = 3,
     FM_ACT_TANH = 4,
-    FM_ACT_SOFTMAX = 5 /* over each row */
+    FM_ACT_SOFTMAX = 5,    /* over each row */
+    FM_ACT_EXPONENTIAL = 6,
+    FM_ACT_ELU = 7,        /* alpha */
+    FM_ACT_SELU = 8,
+    FM_ACT_SOFTPLUS = 9,
+    FM_ACT_SOFTSIGN = 10,
+    FM_ACT_SWISH = 11,     /* x·sigmoid(x), also called silu */
+    FM_ACT_GELU = 12,      /* exact: x·Φ(x) */
+    FM_ACT_GELU_TANH = 13, /* the tanh approximation */
+    FM_ACT_HARD_SIGMOID = 14, /* relu6(x + 3) / 6 */
+    FM_ACT_RELU6 = 15,
+    FM_ACT_MISH = 16,
+    FM_ACT_COUNT = 17
 };
 
-/* The last two are scikit-learn's MLP losses: ½·Σ_outputs (y − t)² and binary
- * log-loss summed (not averaged) over the outputs. */
+/* An activation with its parameters (Keras's ReLU, LeakyReLU and ELU layers). */
+typedef struct {
+    int code;           /* FM_ACT_* */
+    double alpha;       /* leaky ReLU slope, ELU alpha, ReLU negative slope */
+    double max_value;   /* ReLU: cap, or +inf */
+    double threshold;   /* ReLU: values below it are (slope ×) their distance to it */
+} fm_act;
+
+/* Losses. MSE, BCE and CCE (and the Keras ones after them) are the mean over
+ * a row's outputs, as in Keras; the scikit-learn ones (HALF_SQUARED_SUM:
+ * ½·Σ (y − t)², BCE_SUM: binary log-loss summed over the outputs,
+ * HALF_POISSON: Σ [t·log(t/y) − t + y] with y = exp(z)) are sums over them. */
 enum {
     FM_LOSS_MSE = 0, FM_LOSS_BCE = 1, FM_LOSS_CCE = 2, FM_LOSS_SPARSE_CCE = 3,
-    FM_LOSS_HALF_SQUARED_SUM = 4, FM_LOSS_BCE_SUM = 5
+    FM_LOSS_HALF_SQUARED_SUM = 4, FM_LOSS_BCE_SUM = 5, FM_LOSS_HALF_POISSON = 6,
+    FM_LOSS_MAE = 7, FM_LOSS_HUBER = 8, FM_LOSS_LOG_COSH = 9, FM_LOSS_POISSON = 10,
+    FM_LOSS_KLD = 11, FM_LOSS_HINGE = 12, FM_LOSS_SQUARED_HINGE = 13, FM_LOSS_MAPE = 14,
+    FM_LOSS_MSLE = 15, FM_LOSS_COUNT = 16
 };
 
-enum { FM_METRIC_NONE = 0, FM_METRIC_BINARY_ACC = 1, FM_METRIC_CATEGORICAL_ACC = 2, FM_METRIC_SPARSE_ACC = 3 };
+/* How a batch's weighted row losses become its loss: divided by the row count
+ * (Keras's "sum_over_batch_size") or by the sum of the weights (scikit-learn). */
+enum { FM_MEAN_OVER_ROWS = 0, FM_MEAN_OVER_WEIGHTS = 1 };
+
+/* Metrics, accumulated into arrays the caller owns (and zeroes to reset):
+ * the mean kinds add [Σ w·value, Σ w]; CONFUSION adds [tp, fp, tn, fn] per
+ * threshold; AUC adds the weights of positives, then of negatives, per bucket
+ * of k thresholds (Keras's: −ε, 1/(k−1), …, 1+ε). Predictions are
+ * probabilities: logits are mapped through the output's sigmoid or softmax. */
+enum {
+    FM_METRIC_BINARY_ACC = 1, FM_METRIC_CATEGORICAL_ACC = 2, FM_METRIC_SPARSE_ACC = 3,
+    FM_METRIC_TOP_K = 4, FM_METRIC_SPARSE_TOP_K = 5, FM_METRIC_MAE = 6, FM_METRIC_MSE = 7,
+    FM_METRIC_CONFUSION = 8, FM_METRIC_AUC = 9, FM_METRIC_COUNT = 10
+};
+
+typedef struct {
+    int kind;              /* FM_METRIC_* */
+    int weighted;          /* the rows' weights count (Keras's weighted_metrics) */
+    int k;                 /* top-k: k; AUC: thresholds */
+    int class_id;          /* confusion: one output column, or -1 for all of them */
+    int n_thresholds;      /* confusion */
+    const double *thresholds; /* confusion; binary accuracy uses thresholds[0] */
+    double *acc;           /* fm_metric_size() values */
+} fm_metric;
+
+int64_t fm_metric_size(const fm_metric *m);
 
 enum { FM_OPT_SGD = 0, FM_OPT_RMSPROP = 1, FM_OPT_ADAM = 2 };
 
-enum { FM_LAYER_DENSE = 0, FM_LAYER_DROPOUT = 1 };
+enum {
+    FM_LAYER_DENSE = 0, FM_LAYER_DROPOUT = 1, FM_LAYER_BATCHNORM = 2, FM_LAYER_ACTIVATION = 3,
+    FM_LAYER_NOISE = 4, FM_LAYER_COUNT = 5
+};
 
 /* ---- run-time configuration (cpu.c) ---- */
 
@@ -99,23 +156,47 @@ int fm_all_finite_f64(const double *x, int64_t n);
 void fm_activation_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
 void fm_activation_f64(int act, int64_t rows, int64_t cols, double *y, int64_t ldy);
 void fm_exp_f32(const float *x, float *y, int64_t n); /* the exp inside softmax */
+/* y = f(z) and g = g ⊙ f'(z) (given z and y = f(z); softmax needs only y), any
+ * fm_act, rows × cols with row stride ld (y may be z). */
+void fm_act_forward_f32(const fm_act *a, int64_t rows, int64_t cols, const float *z, float *y,
+                        int64_t ld);
+void fm_act_forward_f64(const fm_act *a, int64_t rows, int64_t cols, const double *z, double *y,
+                        int64_t ld);
+void fm_act_gradient_f32(const fm_act *a, int64_t rows, int64_t cols, const float *z,
+                         const float *y, float *g, int64_t ld);
+void fm_act_gradient_f64(const fm_act *a, int64_t rows, int64_t cols, const double *z,
+                         const double *y, double *g, int64_t ld);
 
 /* ---- the network (network.c) ----
  * The engine allocates every buffer and fills these structs; the C side only
- * reads and writes through the pointers. */
+ * reads and writes through the pointers. A layer kind is a forward/backward
+ * pair (layer_<kind>.c) plus its parameters and state. */
 typedef struct {
     int kind;          /* FM_LAYER_* */
     int64_t n_in, n_out;
-    int act;           /* dense: FM_ACT_* */
-    int use_bias;      /* dense */
-    double rate;       /* dropout */
-    void *w, *b;       /* dense parameters: w is n_in × n_out (Keras layout), b has n_out */
+    fm_act act;        /* dense, activation */
+    int use_bias;      /* dense: a bias; batchnorm: beta (center) */
+    int use_scale;     /* batchnorm: gamma (scale) */
+    int trainable;     /* 0: parameters frozen; batchnorm then runs in inference mode */
+    double rate;       /* dropout rate; noise standard deviation */
+    double momentum, epsilon;         /* batchnorm */
+    double kernel_l1, kernel_l2;      /* regularizers: l1·Σ|w| + l2·Σw² on the kernel (gamma) */
+    double bias_l1, bias_l2;          /* ... on the bias (beta) */
+    double activity_l1, activity_l2;  /* ... on the outputs, divided by the batch's rows */
+    uint64_t seed;     /* dropout/noise: mixed into the network's seed (0: none) */
+    void *w, *b;       /* dense kernel (n_in × n_out, Keras layout) and bias; batchnorm gamma, beta */
     void *dw, *db;     /* their gradients */
+    int64_t offset, count; /* the layer's range in the parameter arena */
+    void *moving_mean, *moving_var; /* batchnorm state (non-trainable) */
+    void *batch_stats; /* batchnorm, per training step: batch mean, then 1/sqrt(var + epsilon) */
+    void *pre;         /* per training step: pre-activation, when the activation needs it */
+    void *fold_w, *fold_b; /* inference: this dense layer with batchnorm folded in (or NULL) */
 } fm_layer;
 
 typedef struct {
     int kind;          /* FM_OPT_* */
     double learning_rate, momentum, rho, beta_1, beta_2, epsilon;
+    double weight_decay; /* decoupled: w ← w·(1 − lr·weight_decay) before the rule (Keras) */
     int nesterov;
     int64_t iterations;   /* steps taken so far */
     void *slot1, *slot2;  /* optimizer state, n_params each (momentum / velocity / m, v) */
@@ -135,32 +216,39 @@ typedef struct {
     void *params, *grads; /* the arenas that the layers' w, b, dw, db point into */
     fm_optimizer opt;
     uint64_t dropout_seed;
+    int64_t version;      /* changes whenever a parameter or state may have changed */
+    int64_t folded_version; /* version the fold_w/fold_b copies were made from (−1: none) */
 } fm_net;
 
-/* What a call is scored against, fixed for its duration: FM_LOSS_*, FM_METRIC_*
- * and the L2 penalty α on the kernels (not biases): + ½·α·Σw² / Σ(weights). */
+/* What a call is scored against, fixed for its duration. */
 typedef struct {
-    int loss, metric;
-    double l2;
+    int loss;             /* FM_LOSS_* */
+    int from_logits;      /* BCE, CCE, sparse CCE: the outputs are logits */
+    double loss_param;    /* Huber: delta; BCE, CCE: label smoothing */
+    int reduction;        /* FM_MEAN_OVER_ROWS or FM_MEAN_OVER_WEIGHTS */
+    double normalizer;    /* > 0: the divisor instead (gradients over several batches) */
+    double l2;            /* scikit-learn's alpha: + ½·α·Σ kernel² / Σ weights */
+    int n_metrics;
+    const fm_metric *metrics;
 } fm_objective;
 
 /* What a training or evaluation step reports. */
 typedef struct {
     double loss_sum;      /* sum over rows of the per-row loss (times the row's weight) */
-    double metric_sum;    /* sum over rows of the per-row metric (accuracy in [0, 1]) */
     double weight_sum;    /* sum of the rows' weights (the row count without weights) */
-    double penalty;       /* ½·α·Σw² over the kernels, before the update (0 without l2) */
-    int finite;           /* 0 when the loss or the L2 penalty is NaN or inf */
+    double divisor;       /* what the loss sum was divided by (rows, weights or normalizer) */
+    double penalty;       /* regularization added to the batch loss (weights and activities) */
+    int finite;           /* 0 when the loss or the penalty is NaN or inf */
     int gradients_finite; /* 0 when some gradient is NaN or inf */
     int applied;          /* 1 when the optimizer update was applied */
     int64_t rejected;     /* parameters whose update would have been NaN or inf: kept as they were */
 } fm_step_stats;
 
-/* Targets: for FM_LOSS_SPARSE_CCE, `labels` (int64, one per row); otherwise
- * `y` (model dtype, row stride ldy, last layer's n_out columns). `weights`,
- * when not NULL, weighs each row's loss; the batch's gradient is then
- * normalised by the sum of its weights instead of its row count. Row r of a
- * batch reads target (and weight) row rows[r], or row r when `rows` is NULL. */
+/* Targets: for sparse labels (FM_LOSS_SPARSE_CCE, sparse metrics), `labels`
+ * (int64, one per row); otherwise `y` (model dtype, row stride ldy, last
+ * layer's n_out columns). `weights`, when not NULL, weighs each row's loss
+ * (and the weighted metrics). Row r of a batch reads target (and weight) row
+ * rows[r], or row r when `rows` is NULL. */
 typedef struct {
     const void *y;
     int64_t ldy;
@@ -169,33 +257,30 @@ typedef struct {
     const double *weights;
 } fm_targets;
 
-/* One training step on rows `rows[0..count)` of x (row stride ldx) and of the
- * targets: forward with dropout, loss, backward, optimizer update. The update
- * is skipped when the loss or a gradient is not finite or the batch's weights
- * sum to zero, and any parameter it would make non-finite keeps its value.
- * count <= batch_cap. The targets are checked against the objective first
- * (FM_ETARGETS, nothing computed). */
+/* One training step on rows `rows[0..count)` of x (row stride ldx; rows NULL:
+ * the first count rows) and of the targets: forward (dropout, noise, batch
+ * statistics), loss, backward, regularization, optimizer update of the
+ * trainable layers. The update is skipped when the loss or a gradient is not
+ * finite or the batch's weights sum to zero, and any parameter it would make
+ * non-finite keeps its value. count <= batch_cap. The targets are checked
+ * against the objective first (FM_ETARGETS, nothing computed). */
 int fm_net_train_step(fm_net *net, const void *x, int64_t ldx, const int64_t *rows,
                       int64_t count, const fm_targets *t, const fm_objective *obj,
                       fm_step_stats *stats);
 
-/* Gradients of the mean batch loss into net->grads, without dropout and
- * without an update (for gradient checks); same arguments. */
-int fm_net_gradients(fm_net *net, const void *x, int64_t ldx, const int64_t *rows,
-                     int64_t count, const fm_targets *t, const fm_objective *obj,
-                     fm_step_stats *stats);
+/* Gradients of the loss over n rows into net->grads, computed batch_cap rows
+ * at a time (no dropout or noise, batch statistics per piece, moving
+ * statistics untouched), normalised over all n rows, regularization added
+ * once; no update. */
+int fm_net_gradients(fm_net *net, const void *x, int64_t ldx, int64_t n, const fm_targets *t,
+                     const fm_objective *obj, fm_step_stats *stats);
 
 /* Inference on `count` contiguous rows of x into out (count × last n_out).
  * scratch holds fm_net_scratch_size(net, count) elements; nothing else is
- * written, so concurrent calls with their own scratch are safe. */
+ * written, so concurrent calls with their own scratch are safe. The network's
+ * inference copies must be current (fm_net_fold). */
 int fm_net_predict(const fm_net *net, const void *x, int64_t ldx, int64_t count,
                    void *out, void *scratch);
-
-/* Loss and metric sums (no dropout, no gradients) of `count` contiguous rows
- * of x against targets rows 0..count); scratch as for fm_net_predict. */
-int fm_net_evaluate(const fm_net *net, const void *x, int64_t ldx, int64_t count,
-                    const fm_targets *t, const fm_objective *obj, void *scratch,
-                    fm_step_stats *stats);
 
 int64_t fm_net_scratch_size(const fm_net *net, int64_t count);
 
@@ -205,12 +290,30 @@ int64_t fm_net_scratch_size(const fm_net *net, int64_t count);
  * between layers, which keeps other processes' load from stalling the work.
  * Results do not depend on chunk or threads. scratch holds
  * max_threads × fm_net_scratch_size(net, chunk) elements. Evaluation checks
- * the targets (rows must be NULL) and sums the pieces in order. */
+ * the targets (rows must be NULL), sums the pieces in order and adds the
+ * metrics into their accumulators. */
 int fm_net_predict_rows(const fm_net *net, const void *x, int64_t ldx, int64_t n, void *out,
                         int64_t chunk, void *scratch, int max_threads);
 int fm_net_evaluate_rows(const fm_net *net, const void *x, int64_t ldx, int64_t n,
                          const fm_targets *t, const fm_objective *obj, int64_t chunk,
                          void *scratch, int max_threads, fm_step_stats *stats);
+
+/* Brings the inference copies up to date: each batch normalization whose
+ * neighbouring dense layer can absorb it (a dense layer with a linear
+ * activation before it, or one after it) is folded into that layer's
+ * fold_w/fold_b (which the engine allocated), so inference costs what it
+ * would without it. Call after the parameters or moving statistics changed
+ * (net->version) and before inference. */
+int fm_net_fold(fm_net *net);
+
+/* How layer l takes part in inference after folding: FM_INFER_RUN (computed),
+ * FM_INFER_SKIP (identity, or folded into a dense layer). */
+enum { FM_INFER_RUN = 0, FM_INFER_SKIP = 1 };
+int fm_net_infer_role(const fm_net *net, int l);
+/* Which dense layers hold folded copies: 1 when layer l needs fold_w/fold_b. */
+int fm_net_needs_fold(const fm_net *net, int l);
+/* Whether layer l's activation needs its pre-activation kept in training. */
+int fm_net_needs_pre(const fm_net *net, int l);
 
 #ifdef __cplusplus
 }

@@ -14,15 +14,53 @@ void *fm_pack_buffer(size_t bytes);   /* per calling thread, grows on demand */
 #define FM_DECLARE_TYPED(REAL, SFX)                                                          \
     void fm_act_backward_##SFX(int act, int64_t rows, int64_t cols, const REAL *y, REAL *g,  \
                                int64_t ld);                                                  \
-    void fm_loss_##SFX(const fm_objective *obj, int act, int fused, int64_t rows, int64_t cols, \
-                       const REAL *out, const fm_targets *t, REAL *grad, fm_step_stats *st); \
-    int64_t fm_optimizer_step_##SFX(fm_optimizer *opt, int64_t n, REAL *w, const REAL *g);  \
+    int fm_loss_##SFX(const fm_objective *obj, int logits, int64_t rows, int64_t cols,       \
+                      const REAL *out, const fm_targets *t, REAL *grad, fm_step_stats *st);  \
+    int fm_accumulate_metrics_##SFX(const fm_objective *obj, int logits, int64_t rows,        \
+                                    int64_t cols, const REAL *out, const fm_targets *t);     \
+    int64_t fm_optimizer_apply_##SFX(const fm_optimizer *opt, int64_t start, int64_t n,      \
+                                     REAL *w, const REAL *g);                                \
+    void fm_batchnorm_affine_##SFX(const fm_layer *L, int64_t j0, int64_t n, REAL *scale,    \
+                                   REAL *shift);                                            \
+    void fm_act_forward_##SFX(const fm_act *a, int64_t rows, int64_t cols, const REAL *z,    \
+                              REAL *y, int64_t ld);                                         \
+    void fm_act_gradient_##SFX(const fm_act *a, int64_t rows, int64_t cols, const REAL *z,   \
+                               const REAL *y, REAL *g, int64_t ld);                         \
     int fm_all_finite_threaded_##SFX(const REAL *x, int64_t n);                              \
     void fm_dropout_##SFX(uint64_t seed, int64_t step, int layer, double rate, int64_t rows, \
                           int64_t cols, const REAL *in, int64_t ldi, REAL *out, int64_t ldo);  \
-    double fm_l2_gradient_##SFX(int64_t n, const REAL *w, REAL *g, REAL coef);               \
+    double fm_penalty_##SFX(int64_t n, const REAL *w, REAL *g, double l1, double l2);         \
     void fm_dz_and_bias_grad_##SFX(int act, int64_t rows, int64_t cols, const REAL *y, REAL *g, \
-                                   int64_t ld, REAL *db);
+                                   int64_t ld, REAL *db, int accumulate);                   \
+    int fm_act_in_epilogue_##SFX(const fm_act *a);                                           \
+    void fm_gaussian_noise_##SFX(uint64_t seed, int64_t step, int layer, double stddev,      \
+                                 int64_t rows, int64_t cols, const REAL *in, REAL *out);     \
+    /* the layer kinds (layers.c): forward, then backward (g: dL/d output, turned into    \
+     * dL/d input in g_in, or in place when g_in == g; parameter gradients added to with \
+     * `accumulate`); `training` selects batch statistics, dropout and noise */           \
+    int fm_dense_forward_##SFX(const fm_layer *L, int64_t count, const REAL *in, REAL *out,  \
+                               int logits);                                                 \
+    int fm_dense_backward_##SFX(const fm_layer *L, int64_t count, const REAL *in,             \
+                                const REAL *out, REAL *g, REAL *g_in, int dz_given,          \
+                                int accumulate);                                            \
+    void fm_batchnorm_forward_##SFX(const fm_layer *L, int64_t count, const REAL *in,         \
+                                    REAL *out, int training, int update_moving);             \
+    void fm_batchnorm_backward_##SFX(const fm_layer *L, int64_t count, const REAL *in,        \
+                                     REAL *g, REAL *g_in, int training, int accumulate);     \
+    void fm_batchnorm_infer_##SFX(const fm_layer *L, int64_t count, const REAL *in,           \
+                                  int64_t ld_in, REAL *out);                                \
+    void fm_activation_layer_forward_##SFX(const fm_layer *L, int64_t count, const REAL *in,  \
+                                           REAL *out);                                      \
+    void fm_activation_layer_backward_##SFX(const fm_layer *L, int64_t count, const REAL *in, \
+                                            const REAL *out, REAL *g);                      \
+    void fm_dropout_layer_forward_##SFX(const fm_layer *L, uint64_t seed, int64_t step,       \
+                                        int index, int64_t count, const REAL *in, REAL *out, \
+                                        int training);                                      \
+    void fm_dropout_layer_backward_##SFX(const fm_layer *L, uint64_t seed, int64_t step,      \
+                                         int index, int64_t count, REAL *g, int training);   \
+    void fm_noise_layer_forward_##SFX(const fm_layer *L, uint64_t seed, int64_t step,         \
+                                      int index, int64_t count, const REAL *in, REAL *out,   \
+                                      int training);
 FM_DECLARE_TYPED(float, f32)
 FM_DECLARE_TYPED(double, f64)
 #undef FM_DECLARE_TYPED

@@ -75,6 +75,7 @@ enum {
 };
 typedef struct {
     int rule;
+    double decay; /* 1 − lr·weight_decay: w is scaled by it before the rule */
     double learning_rate, momentum, rho, one_minus_rho, epsilon;
     double alpha, one_minus_beta_1, one_minus_beta_2; /* Adam */
 } fm_update_coeffs;

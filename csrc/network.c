@@ -1,13 +1,8 @@
-/* The network's steps: a training step (gather, forward, loss, backward,
- * optimizer update), gradients alone, predict and evaluate. The engine owns
- * every buffer; these functions only compute through fm_net's pointers.
- *
- * Layer l reads the output of layer l−1 (layer 0 reads the gathered batch).
- * A Dense layer's forward is one GEMM with bias and activation fused; its
- * backward turns dL/dY into dL/dZ with the activation's derivative taken from
- * Y, then dW = Xᵀ·dZ, db = column sums of dZ and, when an earlier Dense layer
- * needs it, dX = dZ·Wᵀ. When the last layer is Dense, the loss returns dL/dZ
- * directly (through the fused softmax/sigmoid, or by applying f′ itself). */
+/* The network's calls: a training step, gradients over many rows, inference
+ * and evaluation, and the inference copies with batch normalization folded
+ * into dense layers. The engine owns every buffer; these functions only
+ * compute through fm_net's pointers. Layer l reads the output of layer l−1
+ * (layer 0 reads the gathered batch). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,28 +10,125 @@
 #include "kernels.h"
 #include "internal.h"
 
-/* Softmax + (sparse) categorical cross-entropy, sigmoid + binary cross-entropy. */
-static int fused_output(const fm_net *net, const fm_objective *obj)
+static int64_t output_width(const fm_net *net) { return net->layers[net->n_layers - 1].n_out; }
+
+static int is_identity_at_inference(const fm_layer *L)
 {
-    const fm_layer *last = &net->layers[net->n_layers - 1];
-    if (last->kind != FM_LAYER_DENSE) return 0;
-    if (last->act == FM_ACT_SOFTMAX) return obj->loss == FM_LOSS_CCE || obj->loss == FM_LOSS_SPARSE_CCE;
-    if (last->act == FM_ACT_SIGMOID) return obj->loss == FM_LOSS_BCE || obj->loss == FM_LOSS_BCE_SUM;
+    return L->kind == FM_LAYER_DROPOUT || L->kind == FM_LAYER_NOISE;
+}
+
+static int is_plain_linear(const fm_act *a) { return a->code == FM_ACT_LINEAR; }
+
+/* The layer computing before l (skipping inference identities), or −1. */
+static int previous_computing(const fm_net *net, int l)
+{
+    for (int i = l - 1; i >= 0; i--)
+        if (!is_identity_at_inference(&net->layers[i])) return i;
+    return -1;
+}
+
+static int next_computing(const fm_net *net, int l)
+{
+    for (int i = l + 1; i < net->n_layers; i++)
+        if (!is_identity_at_inference(&net->layers[i])) return i;
+    return -1;
+}
+
+/* Folding at inference: a batch normalization goes into the dense layer
+ * before it when that one has a linear activation (its output is then the
+ * affine map the normalization continues), else into the dense layer after it. */
+static int folds_back(const fm_net *net, int l)
+{
+    const int p = previous_computing(net, l);
+    return p >= 0 && net->layers[p].kind == FM_LAYER_DENSE && is_plain_linear(&net->layers[p].act);
+}
+
+static int fold_target(const fm_net *net, int l)
+{
+    if (net->layers[l].kind != FM_LAYER_BATCHNORM) return -1;
+    if (folds_back(net, l)) return previous_computing(net, l);
+    const int q = next_computing(net, l);
+    return q >= 0 && net->layers[q].kind == FM_LAYER_DENSE ? q : -1;
+}
+
+/* An epilogue activation layer right after a dense layer with a linear
+ * activation (folded normalizations in between) runs in that layer's GEMM. */
+static int fused_into(const fm_net *net, int l)
+{
+    const fm_layer *L = &net->layers[l];
+    if (L->kind != FM_LAYER_ACTIVATION || !fm_act_in_epilogue_f32(&L->act)) return -1;
+    int p = previous_computing(net, l);
+    while (p >= 0 && fold_target(net, p) >= 0 && fold_target(net, p) < p) p = previous_computing(net, p);
+    return p >= 0 && net->layers[p].kind == FM_LAYER_DENSE && is_plain_linear(&net->layers[p].act) ? p : -1;
+}
+
+int fm_net_infer_role(const fm_net *net, int l)
+{
+    const fm_layer *L = &net->layers[l];
+    if (is_identity_at_inference(L)) return FM_INFER_SKIP;
+    if (L->kind == FM_LAYER_BATCHNORM && fold_target(net, l) >= 0) return FM_INFER_SKIP;
+    if (L->kind == FM_LAYER_ACTIVATION && fused_into(net, l) >= 0) return FM_INFER_SKIP;
+    return FM_INFER_RUN;
+}
+
+int fm_net_needs_fold(const fm_net *net, int l)
+{
+    for (int i = 0; i < net->n_layers; i++)
+        if (fold_target(net, i) == l) return 1;
     return 0;
 }
 
-static int last_dense(const fm_net *net)
+int fm_net_needs_pre(const fm_net *net, int l)
+{
+    const fm_layer *L = &net->layers[l];
+    return L->kind == FM_LAYER_DENSE && !fm_act_in_epilogue_f32(&L->act);
+}
+
+/* The activation dense layer l applies at inference (its own, or a fused layer's). */
+static fm_act inference_act(const fm_net *net, int l)
+{
+    for (int i = l + 1; i < net->n_layers; i++)
+        if (fused_into(net, i) == l) return net->layers[i].act;
+    return net->layers[l].act;
+}
+
+/* The layer whose output is the network's at inference (a fused activation
+ * layer's output is its dense layer's). */
+static int final_running(const fm_net *net)
 {
     int l = net->n_layers - 1;
-    while (l > 0 && net->layers[l].kind != FM_LAYER_DENSE) l--;
+    while (l > 0 && fm_net_infer_role(net, l) == FM_INFER_SKIP) {
+        const int target = net->layers[l].kind == FM_LAYER_ACTIVATION ? fused_into(net, l) : -1;
+        if (target >= 0) return target;
+        l--;
+    }
     return l;
 }
 
-static int64_t output_width(const fm_net *net) { return net->layers[net->n_layers - 1].n_out; }
+/* Softmax + (sparse) categorical cross-entropy, sigmoid + binary cross-entropy,
+ * exponential + half Poisson deviance: the loss takes the last layer's
+ * pre-activation (a dense layer's, or a standalone activation's input). */
+static int fused_output(const fm_net *net, const fm_objective *obj)
+{
+    const fm_layer *last = &net->layers[net->n_layers - 1];
+    if (obj->from_logits) return 0;
+    if (last->kind != FM_LAYER_DENSE && last->kind != FM_LAYER_ACTIVATION) return 0;
+    if (last->activity_l1 != 0 || last->activity_l2 != 0) return 0;
+    switch (last->act.code) {
+    case FM_ACT_SOFTMAX:
+        return obj->loss == FM_LOSS_CCE || obj->loss == FM_LOSS_SPARSE_CCE;
+    case FM_ACT_SIGMOID:
+        return obj->loss == FM_LOSS_BCE || obj->loss == FM_LOSS_BCE_SUM;
+    case FM_ACT_EXPONENTIAL:
+        return obj->loss == FM_LOSS_HALF_POISSON;
+    default:
+        return 0;
+    }
+}
 
 int64_t fm_net_scratch_size(const fm_net *net, int64_t count)
 {
-    int64_t widest = 1;
+    int64_t widest = net->n_in;
     for (int l = 0; l < net->n_layers; l++)
         if (net->layers[l].n_out > widest) widest = net->layers[l].n_out;
     return count * (2 * widest + output_width(net));
@@ -45,26 +137,24 @@ int64_t fm_net_scratch_size(const fm_net *net, int64_t count)
 #define FM_TYPED_SOURCE "network.inc"
 #include "typed.h"
 
-static int run_step(fm_net *net, const void *x, int64_t ldx, const int64_t *rows, int64_t count,
-                    const fm_targets *t, const fm_objective *obj, fm_step_stats *stats, int training)
+int fm_net_train_step(fm_net *net, const void *x, int64_t ldx, const int64_t *rows, int64_t count,
+                      const fm_targets *t, const fm_objective *obj, fm_step_stats *stats)
 {
     if (count <= 0 || count > net->batch_cap) return FM_EINVAL;
     const int rc = fm_check_targets(obj, t, count, output_width(net));
     if (rc) return rc;
-    return net->dtype == FM_F64 ? train_step_f64(net, x, ldx, rows, count, t, obj, stats, training)
-                                : train_step_f32(net, x, ldx, rows, count, t, obj, stats, training);
+    return net->dtype == FM_F64 ? train_step_f64(net, x, ldx, rows, count, t, obj, stats)
+                                : train_step_f32(net, x, ldx, rows, count, t, obj, stats);
 }
 
-int fm_net_train_step(fm_net *net, const void *x, int64_t ldx, const int64_t *rows, int64_t count,
-                      const fm_targets *t, const fm_objective *obj, fm_step_stats *stats)
+int fm_net_gradients(fm_net *net, const void *x, int64_t ldx, int64_t n, const fm_targets *t,
+                     const fm_objective *obj, fm_step_stats *stats)
 {
-    return run_step(net, x, ldx, rows, count, t, obj, stats, 1);
-}
-
-int fm_net_gradients(fm_net *net, const void *x, int64_t ldx, const int64_t *rows, int64_t count,
-                     const fm_targets *t, const fm_objective *obj, fm_step_stats *stats)
-{
-    return run_step(net, x, ldx, rows, count, t, obj, stats, 0);
+    if (n <= 0 || net->batch_cap <= 0 || t->rows) return FM_EINVAL;
+    const int rc = fm_check_targets(obj, t, n, output_width(net));
+    if (rc) return rc;
+    return net->dtype == FM_F64 ? gradients_f64(net, x, ldx, n, t, obj, stats)
+                                : gradients_f32(net, x, ldx, n, t, obj, stats);
 }
 
 int fm_net_predict(const fm_net *net, const void *x, int64_t ldx, int64_t count, void *out,
@@ -73,17 +163,6 @@ int fm_net_predict(const fm_net *net, const void *x, int64_t ldx, int64_t count,
     if (count <= 0) return count == 0 ? FM_OK : FM_EINVAL;
     return net->dtype == FM_F64 ? forward_f64(net, x, ldx, count, out, scratch, 0)
                                 : forward_f32(net, x, ldx, count, out, scratch, 0);
-}
-
-int fm_net_evaluate(const fm_net *net, const void *x, int64_t ldx, int64_t count,
-                    const fm_targets *t, const fm_objective *obj, void *scratch,
-                    fm_step_stats *stats)
-{
-    if (count <= 0) return FM_EINVAL;
-    const int rc = fm_check_targets(obj, t, count, output_width(net));
-    if (rc) return rc;
-    return net->dtype == FM_F64 ? evaluate_f64(net, x, ldx, count, t, obj, scratch, stats)
-                                : evaluate_f32(net, x, ldx, count, t, obj, scratch, stats);
 }
 
 int fm_net_predict_rows(const fm_net *net, const void *x, int64_t ldx, int64_t n, void *out,
@@ -109,4 +188,12 @@ int fm_net_evaluate_rows(const fm_net *net, const void *x, int64_t ldx, int64_t 
                                   (double *)scratch, max_threads, stats)
                : infer_pieces_f32(net, (const float *)x, ldx, n, NULL, t, obj, chunk,
                                   (float *)scratch, max_threads, stats);
+}
+
+int fm_net_fold(fm_net *net)
+{
+    if (net->folded_version == net->version) return FM_OK;
+    const int rc = net->dtype == FM_F64 ? fold_f64(net) : fold_f32(net);
+    if (rc == FM_OK) net->folded_version = net->version;
+    return rc;
 }

@@ -13,6 +13,7 @@ static fm_update_coeffs coefficients(const fm_optimizer *opt)
 {
     fm_update_coeffs k = {0};
     k.learning_rate = opt->learning_rate;
+    k.decay = 1 - opt->learning_rate * opt->weight_decay; /* Keras: w ← w·(1 − lr·wd) first */
     k.momentum = opt->momentum;
     k.rho = opt->rho;
     k.one_minus_rho = 1 - opt->rho;
@@ -42,11 +43,16 @@ static fm_update_coeffs coefficients(const fm_optimizer *opt)
 #undef FM_TYPED_SOURCE
 
 #define DEFINE_STEP(REAL, SFX)                                                                 \
-    int64_t fm_optimizer_step_##SFX(fm_optimizer *opt, int64_t n, REAL *w, const REAL *g)      \
+    /* One step of the rule over parameters start .. start+n of the arena (and of     \
+     * the optimizer's slots); the caller counts the step in opt->iterations. */      \
+    int64_t fm_optimizer_apply_##SFX(const fm_optimizer *opt, int64_t start, int64_t n,       \
+                                     REAL *w, const REAL *g)                                   \
     {                                                                                          \
         const fm_update_coeffs k = coefficients(opt);                                          \
         const fm_update_##SFX update = fm_isa()->update_##SFX;                                 \
-        REAL *s1 = (REAL *)opt->slot1, *s2 = (REAL *)opt->slot2;                               \
+        REAL *s1 = (REAL *)opt->slot1 + start, *s2 = (REAL *)opt->slot2 + start;               \
+        w += start;                                                                            \
+        g += start;                                                                            \
         const int nt = fm_threads_for(8.0 * (double)n);                                        \
         int64_t rejected = 0;                                                                  \
         (void)nt;                                                                              \
@@ -58,7 +64,6 @@ static fm_update_coeffs coefficients(const fm_optimizer *opt)
             fm_share(n, 64, tid, nth, &i0, &i1);                                               \
             if (i1 > i0) rejected += update(&k, i1 - i0, w + i0, g + i0, s1 + i0, s2 + i0);    \
         }                                                                                      \
-        opt->iterations++;                                                                     \
         return rejected;                                                                       \
     }                                                                                          \
                                                                                                \

@@ -262,51 +262,168 @@ def dropout(uint64_t seed, int64_t step, int layer, double rate, cnp.ndarray x):
 
 # ---------------------------------------------------------------- the network
 
+from libc.math cimport INFINITY
+
+# the codes of csrc/fastmlp.h, for fastmlp's Python modules (tests check that
+# every code has a name there)
+LAYER_KINDS = {"dense": FM_LAYER_DENSE, "dropout": FM_LAYER_DROPOUT,
+               "batch_normalization": FM_LAYER_BATCHNORM, "activation": FM_LAYER_ACTIVATION,
+               "gaussian_noise": FM_LAYER_NOISE}
+ACTIVATIONS = {"linear": FM_ACT_LINEAR, "relu": FM_ACT_RELU, "leaky_relu": FM_ACT_LEAKY_RELU,
+               "sigmoid": FM_ACT_SIGMOID, "tanh": FM_ACT_TANH, "softmax": FM_ACT_SOFTMAX,
+               "exponential": FM_ACT_EXPONENTIAL, "elu": FM_ACT_ELU, "selu": FM_ACT_SELU,
+               "softplus": FM_ACT_SOFTPLUS, "softsign": FM_ACT_SOFTSIGN, "swish": FM_ACT_SWISH,
+               "gelu": FM_ACT_GELU, "gelu_tanh": FM_ACT_GELU_TANH,
+               "hard_sigmoid": FM_ACT_HARD_SIGMOID, "relu6": FM_ACT_RELU6, "mish": FM_ACT_MISH}
+ACTIVATION_COUNT = FM_ACT_COUNT
+LOSSES = {"mse": FM_LOSS_MSE, "binary_crossentropy": FM_LOSS_BCE,
+          "categorical_crossentropy": FM_LOSS_CCE,
+          "sparse_categorical_crossentropy": FM_LOSS_SPARSE_CCE,
+          "half_squared_sum": FM_LOSS_HALF_SQUARED_SUM, "binary_crossentropy_sum": FM_LOSS_BCE_SUM,
+          "half_poisson": FM_LOSS_HALF_POISSON, "mae": FM_LOSS_MAE, "huber": FM_LOSS_HUBER,
+          "log_cosh": FM_LOSS_LOG_COSH, "poisson": FM_LOSS_POISSON, "kl_divergence": FM_LOSS_KLD,
+          "hinge": FM_LOSS_HINGE, "squared_hinge": FM_LOSS_SQUARED_HINGE,
+          "mape": FM_LOSS_MAPE, "msle": FM_LOSS_MSLE}
+LOSS_COUNT = FM_LOSS_COUNT
+METRICS = {"binary_accuracy": FM_METRIC_BINARY_ACC,
+           "categorical_accuracy": FM_METRIC_CATEGORICAL_ACC,
+           "sparse_categorical_accuracy": FM_METRIC_SPARSE_ACC, "top_k": FM_METRIC_TOP_K,
+           "sparse_top_k": FM_METRIC_SPARSE_TOP_K, "mae": FM_METRIC_MAE, "mse": FM_METRIC_MSE,
+           "confusion": FM_METRIC_CONFUSION, "auc": FM_METRIC_AUC}
+METRIC_COUNT = FM_METRIC_COUNT
+MEAN_OVER_ROWS = FM_MEAN_OVER_ROWS
+MEAN_OVER_WEIGHTS = FM_MEAN_OVER_WEIGHTS
+INFER_SKIP = FM_INFER_SKIP
+
+# kept for the callers of the first engine
 DENSE = FM_LAYER_DENSE
 DROPOUT = FM_LAYER_DROPOUT
 
 
-cdef class Objective:
-    """What a training or evaluation call is scored against: loss and metric
-    codes (csrc/fastmlp.h FM_LOSS_*, FM_METRIC_*) and the L2 penalty α on the
-    kernels. Immutable: compiling again makes a new one, so a call in progress
-    keeps the objective it started with."""
-    cdef fm_objective c
+def metric_size(int kind, int k=0, int n_thresholds=0):
+    """Accumulator length of a metric (fm_metric_size)."""
+    cdef fm_metric m
+    m.kind = kind
+    m.k = k
+    m.n_thresholds = n_thresholds
+    return fm_metric_size(&m)
 
-    def __init__(self, int loss, int metric, double l2=0.0):
-        if not FM_LOSS_MSE <= loss <= FM_LOSS_BCE_SUM:
+
+cdef class Objective:
+    """What a training or evaluation call is scored against (fm_objective):
+    the loss code and its options, scikit-learn's L2 penalty α on the
+    kernels, and the metrics, each (kind, weighted, k, class_id, thresholds,
+    accumulator): the accumulator is a float64 array the caller owns and the
+    engine adds to (zero it to reset). Immutable otherwise: compiling again
+    makes a new one, so a call in progress keeps the objective it started with.
+
+    metric (old form): 0 for no metric."""
+    cdef fm_objective c
+    cdef fm_metric *metric_structs
+    cdef readonly tuple metrics
+    cdef list _keep
+
+    def __cinit__(self):
+        self.metric_structs = NULL
+
+    def __init__(self, int loss, metrics=None, double l2=0.0, *, bint from_logits=False,
+                 double loss_param=0.0, int reduction=FM_MEAN_OVER_WEIGHTS):
+        if not 0 <= loss < FM_LOSS_COUNT:
             raise ValueError(f"unknown loss code {loss}")
-        if not FM_METRIC_NONE <= metric <= FM_METRIC_SPARSE_ACC:
-            raise ValueError(f"unknown metric code {metric}")
         if not l2 >= 0:
             raise ValueError(f"the L2 penalty must be >= 0; got {l2}")
+        if reduction not in (FM_MEAN_OVER_ROWS, FM_MEAN_OVER_WEIGHTS):
+            raise ValueError(f"unknown reduction {reduction}")
+        if metrics is None or (isinstance(metrics, int) and metrics == 0):
+            metrics = ()
+        metrics = tuple(metrics)
+        self.metric_structs = <fm_metric *>calloc(max(1, len(metrics)), sizeof(fm_metric))
+        if self.metric_structs == NULL:
+            raise MemoryError("fastmlp ran out of memory building an objective")
+        self._keep = []
+        cdef fm_metric *m
+        for i, (kind, weighted, k, class_id, thresholds, acc) in enumerate(metrics):
+            if not 0 < kind < FM_METRIC_COUNT:
+                raise ValueError(f"unknown metric code {kind}")
+            m = &self.metric_structs[i]
+            m.kind = kind
+            m.weighted = bool(weighted)
+            m.k = k
+            m.class_id = class_id
+            if thresholds is not None:
+                thresholds = np.ascontiguousarray(thresholds, dtype=np.float64)
+                m.thresholds = <const double *>cnp.PyArray_DATA(thresholds)
+                m.n_thresholds = len(thresholds)
+            if (not isinstance(acc, np.ndarray) or acc.dtype != np.float64
+                    or not acc.flags.c_contiguous or not acc.flags.writeable
+                    or acc.size != fm_metric_size(m)):
+                raise ValueError(f"metric {i}'s accumulator must be a writable C-contiguous "
+                                 f"float64 array of {fm_metric_size(m)} values")
+            m.acc = <double *>cnp.PyArray_DATA(acc)
+            self._keep += [thresholds, acc]
+        self.metrics = metrics
         self.c.loss = loss
-        self.c.metric = metric
+        self.c.from_logits = from_logits
+        self.c.loss_param = loss_param
+        self.c.reduction = reduction
+        self.c.normalizer = 0
         self.c.l2 = l2
+        self.c.n_metrics = len(metrics)
+        self.c.metrics = self.metric_structs
+
+    def __dealloc__(self):
+        free(self.metric_structs)
 
     @property
     def loss(self):
         return self.c.loss
 
     @property
-    def metric(self):
-        return self.c.metric
-
-    @property
     def l2(self):
         return self.c.l2
 
+    @property
+    def from_logits(self):
+        return bool(self.c.from_logits)
+
+    @property
+    def reduction(self):
+        return self.c.reduction
+
     def __reduce__(self):
-        return (Objective, (self.c.loss, self.c.metric, self.c.l2))
+        return (_objective, (self.c.loss, self.metrics, self.c.l2, bool(self.c.from_logits),
+                             self.c.loss_param, self.c.reduction))
+
+
+def _objective(loss, metrics, l2, from_logits, loss_param, reduction):
+    return Objective(loss, metrics, l2, from_logits=from_logits, loss_param=loss_param,
+                     reduction=reduction)
+
+
+cdef dict _stats(fm_step_stats *st):
+    return {"loss_sum": st.loss_sum, "weight_sum": st.weight_sum, "divisor": st.divisor,
+            "penalty": st.penalty, "finite": bool(st.finite),
+            "gradients_finite": bool(st.gradients_finite), "applied": bool(st.applied),
+            "rejected": st.rejected}
+
+
+LAYER_DEFAULTS = {"act": (FM_ACT_LINEAR, 0.0, INFINITY, 0.0), "use_bias": False,
+                  "use_scale": False, "trainable": True, "rate": 0.0, "momentum": 0.99,
+                  "epsilon": 1e-3, "regularizers": (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), "seed": 0}
 
 
 cdef class Network:
-    """A network's buffers and its C plan.
+    """A network's buffers and its C plan (fm_net).
 
-    specs: one tuple per layer, (kind, n_in, n_out, activation code, use_bias,
-    dropout rate). Parameters live in one arena (`params`, gradients in
-    `grads`); `weights` lists, per layer, its (W, b) views into the arena
-    (b is None without bias; both None for dropout).
+    specs: one dict per layer: "kind" (LAYER_KINDS), "n_in", "n_out", and as
+    the kind needs: "act" (code, alpha, max_value, threshold), "use_bias",
+    "use_scale", "trainable", "rate", "momentum", "epsilon", "regularizers"
+    (kernel l1, l2, bias l1, l2, activity l1, l2), "seed". Trainable
+    parameters live in one arena (`params`, gradients in `grads`), layer by
+    layer: dense kernel then bias, batch normalization gamma then beta; the
+    moving statistics in `state`. `arrays[l]` lists layer l's arrays in
+    Keras's get_weights order as (name, view); `weights[l]` is (kernel, bias)
+    for dense layers, (None, None) for the others.
     """
     cdef fm_net net
     cdef fm_layer *layers
@@ -314,15 +431,18 @@ cdef class Network:
     cdef readonly object dtype
     cdef readonly object params
     cdef readonly object grads
-    cdef readonly list weights
-    cdef readonly list gradients_views
+    cdef readonly object state
+    cdef readonly list arrays
+    cdef readonly list gradient_arrays
+    cdef readonly list specs
     cdef object slot1, slot2
-    cdef list output_arrays
+    cdef list output_arrays, pre_arrays, stat_arrays, fold_arrays
     cdef object x_batch, grad_a, grad_b
-    # A training call (train_batch, compute_gradients) in progress: it uses the
+    # A training call (train_batch, gradients) in progress: it uses the
     # training buffers and the optimizer state, so nothing may replace them and
     # no second one may start (changed only with the GIL held).
     cdef int training
+    cdef object fold_lock
 
     def __cinit__(self):
         self.layers = NULL
@@ -332,56 +452,34 @@ cdef class Network:
     def __init__(self, dtype, specs, uint64_t dropout_seed):
         self.dtype = np.dtype(dtype)
         cdef int n = len(specs)
+        if n < 1:
+            raise ValueError("a network needs at least one layer")
+        self.specs = [dict(LAYER_DEFAULTS, **spec) for spec in specs]
         self.layers = <fm_layer *>calloc(n, sizeof(fm_layer))
         self.outputs = <void **>calloc(n, sizeof(void *))
         if self.layers == NULL or self.outputs == NULL:
             raise MemoryError("fastmlp ran out of memory building the network")
-        total = 0
-        for kind, n_in, n_out, act, use_bias, rate in specs:
-            if kind == FM_LAYER_DENSE:
-                total += n_in * n_out + (n_out if use_bias else 0)
+        total, states = 0, 0
+        for spec in self.specs:
+            total += self._param_count(spec)
+            states += 2 * spec["n_out"] if spec["kind"] == FM_LAYER_BATCHNORM else 0
         try:
             self.params = np.zeros(total, dtype=self.dtype)
             self.grads = np.zeros(total, dtype=self.dtype)
+            self.state = np.zeros(states, dtype=self.dtype)
         except (MemoryError, ValueError):
             raise MemoryError(f"fastmlp cannot allocate {total:,} parameters "
                               f"({2 * total * self.dtype.itemsize:,} bytes with gradients)") from None
-        self.weights = []
-        self.gradients_views = []
-        cdef fm_layer *L
-        cdef int64_t offset = 0
-        widest = specs[0][1]
-        for i, (kind, n_in, n_out, act, use_bias, rate) in enumerate(specs):
-            L = &self.layers[i]
-            L.kind = kind
-            L.n_in = n_in
-            L.n_out = n_out
-            L.act = act
-            L.use_bias = use_bias
-            L.rate = rate
-            widest = max(widest, n_out)
-            if kind != FM_LAYER_DENSE:
-                self.weights.append((None, None))
-                self.gradients_views.append((None, None))
-                continue
-            w = self.params[offset:offset + n_in * n_out].reshape(n_in, n_out)
-            dw = self.grads[offset:offset + n_in * n_out].reshape(n_in, n_out)
-            L.w = cnp.PyArray_DATA(w)
-            L.dw = cnp.PyArray_DATA(dw)
-            offset += n_in * n_out
-            b = db = None
-            if use_bias:
-                b = self.params[offset:offset + n_out]
-                db = self.grads[offset:offset + n_out]
-                L.b = cnp.PyArray_DATA(b)
-                L.db = cnp.PyArray_DATA(db)
-                offset += n_out
-            self.weights.append((w, b))
-            self.gradients_views.append((dw, db))
+        self.arrays, self.gradient_arrays, self.stat_arrays = [], [], []
+        cdef int64_t offset = 0, state_offset = 0
+        widest = self.specs[0]["n_in"]
+        for i, spec in enumerate(self.specs):
+            widest = max(widest, spec["n_out"])
+            offset, state_offset = self._place(i, spec, offset, state_offset)
         self.net.dtype = FM_F64 if self.dtype == np.float64 else FM_F32
         self.net.n_layers = n
         self.net.layers = self.layers
-        self.net.n_in = specs[0][1]
+        self.net.n_in = self.specs[0]["n_in"]
         self.net.batch_cap = 0
         self.net.max_width = widest
         self.net.outputs = self.outputs
@@ -389,7 +487,79 @@ cdef class Network:
         self.net.params = cnp.PyArray_DATA(self.params)
         self.net.grads = cnp.PyArray_DATA(self.grads)
         self.net.dropout_seed = dropout_seed
-        self.output_arrays = []
+        self.net.version = 0
+        self.net.folded_version = -1
+        self.output_arrays, self.pre_arrays = [], []
+        self.fold_arrays = []
+        for i in range(n):
+            if fm_net_needs_fold(&self.net, i):
+                spec = self.specs[i]
+                fw = np.zeros((spec["n_in"], spec["n_out"]), dtype=self.dtype)
+                fb = np.zeros(spec["n_out"], dtype=self.dtype)
+                self.layers[i].fold_w = cnp.PyArray_DATA(fw)
+                self.layers[i].fold_b = cnp.PyArray_DATA(fb)
+                self.fold_arrays += [fw, fb]
+        self.fold_lock = threading.Lock()
+
+    @staticmethod
+    def _param_count(spec):
+        if spec["kind"] == FM_LAYER_DENSE:
+            return spec["n_in"] * spec["n_out"] + (spec["n_out"] if spec["use_bias"] else 0)
+        if spec["kind"] == FM_LAYER_BATCHNORM:
+            return spec["n_out"] * (int(bool(spec["use_scale"])) + int(bool(spec["use_bias"])))
+        return 0
+
+    cdef tuple _place(self, int i, dict spec, int64_t offset, int64_t state_offset):
+        """Fill layer i's fm_layer and views; returns the arenas' next offsets."""
+        cdef fm_layer *L = &self.layers[i]
+        kind, n_in, n_out = spec["kind"], spec["n_in"], spec["n_out"]
+        if not 0 <= kind < FM_LAYER_COUNT:
+            raise ValueError(f"unknown layer kind {kind}")
+        if kind != FM_LAYER_DENSE and n_in != n_out:
+            raise ValueError(f"layer {i} keeps its width: n_in {n_in} != n_out {n_out}")
+        code, alpha, max_value, threshold = spec["act"]
+        if not 0 <= code < FM_ACT_COUNT:
+            raise ValueError(f"unknown activation code {code}")
+        L.kind, L.n_in, L.n_out = kind, n_in, n_out
+        L.act.code, L.act.alpha, L.act.max_value, L.act.threshold = code, alpha, max_value, threshold
+        L.use_bias, L.use_scale, L.trainable = spec["use_bias"], spec["use_scale"], spec["trainable"]
+        L.rate, L.momentum, L.epsilon, L.seed = spec["rate"], spec["momentum"], spec["epsilon"], spec["seed"]
+        (L.kernel_l1, L.kernel_l2, L.bias_l1, L.bias_l2, L.activity_l1,
+         L.activity_l2) = spec["regularizers"]
+        L.offset = offset
+        named, grads = [], []
+        if kind == FM_LAYER_DENSE:
+            first = ("kernel", (n_in, n_out), n_in * n_out)
+            parts = [first] + ([("bias", (n_out,), n_out)] if spec["use_bias"] else [])
+        elif kind == FM_LAYER_BATCHNORM:
+            parts = ([("gamma", (n_out,), n_out)] if spec["use_scale"] else []) + \
+                    ([("beta", (n_out,), n_out)] if spec["use_bias"] else [])
+        else:
+            parts = []
+        for name, shape, size in parts:
+            view = self.params[offset:offset + size].reshape(shape)
+            grad = self.grads[offset:offset + size].reshape(shape)
+            if name in ("kernel", "gamma"):
+                L.w, L.dw = cnp.PyArray_DATA(view), cnp.PyArray_DATA(grad)
+            else:
+                L.b, L.db = cnp.PyArray_DATA(view), cnp.PyArray_DATA(grad)
+            named.append((name, view))
+            grads.append((name, grad))
+            offset += size
+        L.count = offset - L.offset
+        if kind == FM_LAYER_BATCHNORM:
+            mm = self.state[state_offset:state_offset + n_out]
+            mv = self.state[state_offset + n_out:state_offset + 2 * n_out]
+            mv[...] = 1
+            L.moving_mean, L.moving_var = cnp.PyArray_DATA(mm), cnp.PyArray_DATA(mv)
+            named += [("moving_mean", mm), ("moving_variance", mv)]
+            state_offset += 2 * n_out
+            stats = np.zeros(2 * n_out, dtype=self.dtype)
+            L.batch_stats = cnp.PyArray_DATA(stats)
+            self.stat_arrays.append(stats)
+        self.arrays.append(named)
+        self.gradient_arrays.append(grads)
+        return offset, state_offset
 
     def __dealloc__(self):
         free(self.layers)
@@ -403,6 +573,47 @@ cdef class Network:
     def n_out(self):
         return self.layers[self.net.n_layers - 1].n_out
 
+    @property
+    def n_layers(self):
+        return self.net.n_layers
+
+    @property
+    def weights(self):
+        """(kernel, bias or None) per dense layer, (None, None) for the others."""
+        out = []
+        for spec, named in zip(self.specs, self.arrays):
+            d = dict(named)
+            out.append((d["kernel"], d.get("bias")) if spec["kind"] == FM_LAYER_DENSE
+                       else (None, None))
+        return out
+
+    @property
+    def gradients_views(self):
+        out = []
+        for spec, named in zip(self.specs, self.gradient_arrays):
+            d = dict(named)
+            out.append((d["kernel"], d.get("bias")) if spec["kind"] == FM_LAYER_DENSE
+                       else (None, None))
+        return out
+
+    def touch(self):
+        """Note that parameters or state were written from outside (set_weights)."""
+        self.net.version += 1
+
+    def set_trainable(self, int layer, bint trainable):
+        """Freeze (or unfreeze) a layer: its parameters are not updated, and a
+        batch normalization then runs on its moving statistics in training."""
+        self._require_idle("change what is trainable")
+        if not 0 <= layer < self.net.n_layers:
+            raise IndexError(f"no layer {layer}")
+        self.layers[layer].trainable = trainable
+        self.specs[layer]["trainable"] = bool(trainable)
+        self.net.version += 1
+
+    def infer_roles(self):
+        """Per layer: whether it runs at inference (False: identity, or folded)."""
+        return [fm_net_infer_role(&self.net, i) != FM_INFER_SKIP for i in range(self.net.n_layers)]
+
     cdef _check_rows(self, cnp.ndarray x, str name):
         """x must be C-contiguous rows of n_in values in the network's dtype:
         the C core reads it through a raw pointer."""
@@ -415,13 +626,15 @@ cdef class Network:
     cdef _check_targets(self, int64_t n, cnp.ndarray y, cnp.ndarray labels,
                         cnp.ndarray weights):
         cdef int64_t width = self.n_out
-        if labels is not None:
-            if (labels.ndim != 1 or labels.shape[0] < n or labels.dtype != np.int64
-                    or not labels.flags.c_contiguous):
-                raise ValueError(f"labels must be C-contiguous int64 with {n} values")
-        elif (y is None or y.ndim != 2 or y.shape[0] < n or y.shape[1] != width
-              or y.dtype != self.dtype or not y.flags.c_contiguous):
+        if labels is not None and (labels.ndim != 1 or labels.shape[0] < n
+                                   or labels.dtype != np.int64
+                                   or not labels.flags.c_contiguous):
+            raise ValueError(f"labels must be C-contiguous int64 with {n} values")
+        if y is not None and (y.ndim != 2 or y.shape[0] < n or y.shape[1] != width
+                              or y.dtype != self.dtype or not y.flags.c_contiguous):
             raise ValueError(f"targets must be a C-contiguous ({n}, {width}) {self.dtype} array")
+        if y is None and labels is None:
+            raise ValueError("targets or labels are needed")
         if weights is not None and (weights.ndim != 1 or weights.shape[0] < n
                                     or weights.dtype != np.float64
                                     or not weights.flags.c_contiguous):
@@ -443,6 +656,10 @@ cdef class Network:
     def iterations(self, int64_t value):
         self.net.opt.iterations = value
 
+    @property
+    def version(self):
+        return self.net.version
+
     cdef _require_idle(self, str what):
         if self.training:
             raise RuntimeError(f"cannot {what} while this network is training (a fit in "
@@ -453,11 +670,13 @@ cdef class Network:
         self.training = 1
 
     def set_optimizer(self, int kind, double learning_rate, double momentum, double rho,
-                      double beta_1, double beta_2, double epsilon, bint nesterov):
+                      double beta_1, double beta_2, double epsilon, bint nesterov,
+                      double weight_decay=0.0):
         """Set the update rule; its state starts from zero (as a new Keras optimizer)."""
         self._require_idle("change the optimizer")
         self.net.opt.kind = kind
-        self.set_hyperparameters(learning_rate, momentum, rho, beta_1, beta_2, epsilon, nesterov)
+        self.set_hyperparameters(learning_rate, momentum, rho, beta_1, beta_2, epsilon, nesterov,
+                                 weight_decay)
         self.net.opt.iterations = 0
         self.slot1 = np.zeros_like(self.params)
         self.slot2 = np.zeros_like(self.params)
@@ -465,7 +684,8 @@ cdef class Network:
         self.net.opt.slot2 = cnp.PyArray_DATA(self.slot2)
 
     def set_hyperparameters(self, double learning_rate, double momentum, double rho,
-                            double beta_1, double beta_2, double epsilon, bint nesterov):
+                            double beta_1, double beta_2, double epsilon, bint nesterov,
+                            double weight_decay=0.0):
         self.net.opt.learning_rate = learning_rate
         self.net.opt.momentum = momentum
         self.net.opt.rho = rho
@@ -473,6 +693,10 @@ cdef class Network:
         self.net.opt.beta_2 = beta_2
         self.net.opt.epsilon = epsilon
         self.net.opt.nesterov = nesterov
+        self.net.opt.weight_decay = weight_decay
+
+    def set_learning_rate(self, double learning_rate):
+        self.net.opt.learning_rate = learning_rate
 
     def optimizer_slots(self):
         """The optimizer's state arrays (live views), or None before set_optimizer."""
@@ -486,16 +710,18 @@ cdef class Network:
             return
         self._require_idle("resize the training buffers")
         cdef int i
-        arrays = []
+        outputs, pres = [], []
         for i in range(self.net.n_layers):
-            out = np.empty((batch_cap, self.layers[i].n_out), dtype=self.dtype)
-            arrays.append(out)
+            outputs.append(np.empty((batch_cap, self.layers[i].n_out), dtype=self.dtype))
+            pres.append(np.empty((batch_cap, self.layers[i].n_out), dtype=self.dtype)
+                        if fm_net_needs_pre(&self.net, i) else None)
         x_batch = np.empty((batch_cap, self.net.n_in), dtype=self.dtype)
         grad_a = np.empty((batch_cap, self.net.max_width), dtype=self.dtype)
         grad_b = np.empty((batch_cap, self.net.max_width), dtype=self.dtype)
-        self.output_arrays = arrays
+        self.output_arrays, self.pre_arrays = outputs, pres
         for i in range(self.net.n_layers):
-            self.outputs[i] = cnp.PyArray_DATA(arrays[i])
+            self.outputs[i] = cnp.PyArray_DATA(outputs[i])
+            self.layers[i].pre = cnp.PyArray_DATA(pres[i]) if pres[i] is not None else NULL
         self.x_batch, self.grad_a, self.grad_b = x_batch, grad_a, grad_b
         self.net.x_batch = cnp.PyArray_DATA(x_batch)
         self.net.grad_a = cnp.PyArray_DATA(grad_a)
@@ -505,9 +731,18 @@ cdef class Network:
     def release(self):
         """Free the training buffers."""
         self._require_idle("free the training buffers")
-        self.output_arrays = []
+        self.output_arrays, self.pre_arrays = [], []
+        for i in range(self.net.n_layers):
+            self.layers[i].pre = NULL
         self.x_batch = self.grad_a = self.grad_b = None
         self.net.batch_cap = 0
+
+    def last_outputs(self, int64_t count):
+        """The last training step's output-layer values (count rows; logits
+        where the loss was fused): a copy."""
+        if not self.output_arrays or count > self.net.batch_cap:
+            raise RuntimeError("no training step has run")
+        return self.output_arrays[self.net.n_layers - 1][:count].copy()
 
     cdef void _targets(self, fm_targets *t, cnp.ndarray y, cnp.ndarray labels,
                        cnp.ndarray weights=None):
@@ -520,7 +755,7 @@ cdef class Network:
             t.weights = <const double *>cnp.PyArray_DATA(weights)
         if labels is not None:
             t.labels = <const int64_t *>cnp.PyArray_DATA(labels)
-        else:
+        if y is not None:
             t.y = cnp.PyArray_DATA(y)
             t.ldy = y.shape[1]
 
@@ -532,7 +767,7 @@ cdef class Network:
                     cnp.ndarray rows, int64_t start, int64_t count, cnp.ndarray weights,
                     Objective objective not None):
         """One training step on rows[start:start+count] of x and the targets
-        (y, or integer labels; float64 sample weights optional), scored by
+        (y and/or integer labels; float64 sample weights optional), scored by
         `objective`. Returns the step's fm_step_stats as a dict."""
         cdef fm_targets t
         cdef fm_step_stats st
@@ -567,43 +802,61 @@ cdef class Network:
             if watched:
                 fm_unwatch_interrupts()
         _check(rc, "a training step")
-        return st
+        return _stats(&st)
 
-    def compute_gradients(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels,
-                          cnp.ndarray weights, Objective objective not None):
-        """Gradients of the batch loss over all rows of x (with the L2 penalty
-        when set), without dropout or update, into `grads`; returns the
-        step's fm_step_stats as a dict."""
+    def full_gradient(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels,
+                      cnp.ndarray weights, Objective objective not None, int64_t chunk=0):
+        """Gradients of the loss over all rows of x (plus the penalties), into
+        `grads`, computed `chunk` rows at a time (0: all at once) inside one
+        GIL-free call, without dropout, noise, moving statistics or update;
+        returns the stats dict."""
         cdef int64_t n = x.shape[0]
         self._check_rows(x, "x")
         self._check_targets(n, y, labels, weights)
-        rows = np.arange(n, dtype=np.int64)
-        self.reserve(n)
+        if n == 0:
+            raise ValueError("gradients need at least one row")
+        chunk = n if chunk <= 0 else min(chunk, n)
+        if self.net.batch_cap < chunk:
+            self.reserve(chunk)
         cdef fm_targets t
         cdef fm_step_stats st
         cdef int rc = FM_EINTR
         self._targets(&t, y, labels, weights)
-        t.rows = <const int64_t *>cnp.PyArray_DATA(rows)
         cdef const void *px = cnp.PyArray_DATA(x)
         cdef int64_t ldx = x.shape[1]
         cdef const fm_objective *obj = &objective.c
         self._begin_training()
         cdef bint watched = _watch(self._flops_per_row() * n)
+        cdef int64_t cap = self.net.batch_cap
+        self.net.batch_cap = chunk  # pieces of `chunk` rows
         try:
             while rc == FM_EINTR:
                 with nogil:
-                    rc = fm_net_gradients(&self.net, px, ldx, t.rows, n, &t, obj, &st)
+                    rc = fm_net_gradients(&self.net, px, ldx, n, &t, obj, &st)
                 if rc == FM_EINTR:
                     _interrupted()
         finally:
+            self.net.batch_cap = cap
             self.training = 0
             if watched:
                 fm_unwatch_interrupts()
         _check(rc, "computing gradients")
-        return st
+        return _stats(&st)
+
+    def compute_gradients(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels,
+                          cnp.ndarray weights, Objective objective not None):
+        """full_gradient over all rows at once."""
+        return self.full_gradient(x, y, labels, weights, objective, 0)
 
     cdef _scratch(self, int64_t chunk, int threads):
         return np.empty(threads * fm_net_scratch_size(&self.net, chunk), dtype=self.dtype)
+
+    cdef _fold(self):
+        """Bring the inference copies (batch normalization folded) up to date."""
+        if self.net.folded_version == self.net.version:
+            return
+        with self.fold_lock:
+            _check(fm_net_fold(&self.net), "folding batch normalization")
 
     def predict(self, cnp.ndarray x, cnp.ndarray out, int64_t chunk):
         """out = the network's output for x, in pieces of `chunk` rows (see
@@ -616,6 +869,7 @@ cdef class Network:
         cdef int64_t n = x.shape[0], ldx = x.shape[1]
         if n == 0:
             return
+        self._fold()
         chunk = max(1, min(chunk, n))
         cdef int threads = fm_get_num_threads() if n > chunk else 1
         scratch = self._scratch(chunk, threads)
@@ -636,25 +890,27 @@ cdef class Network:
         _check(rc, "predict")
 
     def evaluate(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels, int64_t chunk,
-                 Objective objective not None):
-        """(loss sum, metric sum) over all rows of x, in pieces of `chunk` rows."""
+                 Objective objective not None, cnp.ndarray weights=None):
+        """The stats dict over all rows of x, in pieces of `chunk` rows; the
+        objective's metric accumulators are added to."""
         self._check_rows(x, "x")
-        self._check_targets(x.shape[0], y, labels, None)
+        self._check_targets(x.shape[0], y, labels, weights)
         cdef int64_t n = x.shape[0], ldx = x.shape[1]
         if n == 0:
             raise ValueError("evaluate needs at least one row")
+        self._fold()
         chunk = max(1, min(chunk, n))
         cdef int threads = fm_get_num_threads() if n > chunk else 1
         scratch = self._scratch(chunk, threads)
         cdef fm_targets t
         cdef fm_step_stats st
-        self._targets(&t, y, labels, None)
+        self._targets(&t, y, labels, weights)
         cdef void *px = cnp.PyArray_DATA(x)
         cdef void *ps = cnp.PyArray_DATA(scratch)
         cdef const fm_objective *obj = &objective.c
         cdef int rc = FM_EINTR
         cdef bint watched = _watch(2.0 * self.net.n_params * n)
-        try:
+        try:  # an interrupted evaluation has not touched the accumulators
             while rc == FM_EINTR:
                 with nogil:
                     rc = fm_net_evaluate_rows(&self.net, px, ldx, n, &t, obj, chunk, ps, threads,
@@ -665,4 +921,4 @@ cdef class Network:
             if watched:
                 fm_unwatch_interrupts()
         _check(rc, "evaluate")
-        return st.loss_sum, st.metric_sum
+        return _stats(&st)

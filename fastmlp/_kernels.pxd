@@ -5,9 +5,21 @@ cdef extern from "fastmlp.h" nogil:
     enum:
         FM_OK, FM_ENOMEM, FM_EINVAL, FM_EINTR, FM_ETARGETS
         FM_F32, FM_F64
-        FM_LAYER_DENSE, FM_LAYER_DROPOUT
-        FM_LOSS_MSE, FM_LOSS_BCE_SUM
-        FM_METRIC_NONE, FM_METRIC_SPARSE_ACC
+        FM_LAYER_DENSE, FM_LAYER_DROPOUT, FM_LAYER_BATCHNORM, FM_LAYER_ACTIVATION,
+        FM_LAYER_NOISE, FM_LAYER_COUNT
+        FM_ACT_LINEAR, FM_ACT_RELU, FM_ACT_LEAKY_RELU, FM_ACT_SIGMOID, FM_ACT_TANH,
+        FM_ACT_SOFTMAX, FM_ACT_EXPONENTIAL, FM_ACT_ELU, FM_ACT_SELU, FM_ACT_SOFTPLUS,
+        FM_ACT_SOFTSIGN, FM_ACT_SWISH, FM_ACT_GELU, FM_ACT_GELU_TANH, FM_ACT_HARD_SIGMOID,
+        FM_ACT_RELU6, FM_ACT_MISH, FM_ACT_COUNT
+        FM_LOSS_MSE, FM_LOSS_BCE, FM_LOSS_CCE, FM_LOSS_SPARSE_CCE, FM_LOSS_HALF_SQUARED_SUM,
+        FM_LOSS_BCE_SUM, FM_LOSS_HALF_POISSON, FM_LOSS_MAE, FM_LOSS_HUBER, FM_LOSS_LOG_COSH,
+        FM_LOSS_POISSON, FM_LOSS_KLD, FM_LOSS_HINGE, FM_LOSS_SQUARED_HINGE, FM_LOSS_MAPE,
+        FM_LOSS_MSLE, FM_LOSS_COUNT
+        FM_MEAN_OVER_ROWS, FM_MEAN_OVER_WEIGHTS
+        FM_METRIC_BINARY_ACC, FM_METRIC_CATEGORICAL_ACC, FM_METRIC_SPARSE_ACC,
+        FM_METRIC_TOP_K, FM_METRIC_SPARSE_TOP_K, FM_METRIC_MAE, FM_METRIC_MSE,
+        FM_METRIC_CONFUSION, FM_METRIC_AUC, FM_METRIC_COUNT
+        FM_INFER_RUN, FM_INFER_SKIP
 
     int fm_init()
     const char *fm_isa_name()
@@ -41,20 +53,44 @@ cdef extern from "fastmlp.h" nogil:
     void fm_activation_f64(int act, int64_t rows, int64_t cols, double *y, int64_t ldy)
     void fm_exp_f32(const float *x, float *y, int64_t n)
 
+    ctypedef struct fm_act:
+        int code
+        double alpha, max_value, threshold
+
+    ctypedef struct fm_metric:
+        int kind
+        int weighted
+        int k
+        int class_id
+        int n_thresholds
+        const double *thresholds
+        double *acc
+
+    int64_t fm_metric_size(const fm_metric *m)
+
     ctypedef struct fm_layer:
         int kind
         int64_t n_in, n_out
-        int act
-        int use_bias
-        double rate
+        fm_act act
+        int use_bias, use_scale, trainable
+        double rate, momentum, epsilon
+        double kernel_l1, kernel_l2, bias_l1, bias_l2, activity_l1, activity_l2
+        uint64_t seed
         void *w
         void *b
         void *dw
         void *db
+        int64_t offset, count
+        void *moving_mean
+        void *moving_var
+        void *batch_stats
+        void *pre
+        void *fold_w
+        void *fold_b
 
     ctypedef struct fm_optimizer:
         int kind
-        double learning_rate, momentum, rho, beta_1, beta_2, epsilon
+        double learning_rate, momentum, rho, beta_1, beta_2, epsilon, weight_decay
         int nesterov
         int64_t iterations
         void *slot1
@@ -76,15 +112,23 @@ cdef extern from "fastmlp.h" nogil:
         void *grads
         fm_optimizer opt
         uint64_t dropout_seed
+        int64_t version
+        int64_t folded_version
 
     ctypedef struct fm_objective:
-        int loss, metric
+        int loss
+        int from_logits
+        double loss_param
+        int reduction
+        double normalizer
         double l2
+        int n_metrics
+        const fm_metric *metrics
 
     ctypedef struct fm_step_stats:
         double loss_sum
-        double metric_sum
         double weight_sum
+        double divisor
         double penalty
         int finite
         int gradients_finite
@@ -101,20 +145,28 @@ cdef extern from "fastmlp.h" nogil:
     int fm_net_train_step(fm_net *net, const void *x, int64_t ldx, const int64_t *rows,
                           int64_t count, const fm_targets *t, const fm_objective *obj,
                           fm_step_stats *stats)
-    int fm_net_gradients(fm_net *net, const void *x, int64_t ldx, const int64_t *rows,
-                         int64_t count, const fm_targets *t, const fm_objective *obj,
-                         fm_step_stats *stats)
+    int fm_net_gradients(fm_net *net, const void *x, int64_t ldx, int64_t n,
+                         const fm_targets *t, const fm_objective *obj, fm_step_stats *stats)
     int fm_net_predict(const fm_net *net, const void *x, int64_t ldx, int64_t count,
                        void *out, void *scratch)
-    int fm_net_evaluate(const fm_net *net, const void *x, int64_t ldx, int64_t count,
-                        const fm_targets *t, const fm_objective *obj, void *scratch,
-                        fm_step_stats *stats)
     int64_t fm_net_scratch_size(const fm_net *net, int64_t count)
     int fm_net_predict_rows(const fm_net *net, const void *x, int64_t ldx, int64_t n, void *out,
                             int64_t chunk, void *scratch, int max_threads)
     int fm_net_evaluate_rows(const fm_net *net, const void *x, int64_t ldx, int64_t n,
                              const fm_targets *t, const fm_objective *obj, int64_t chunk,
                              void *scratch, int max_threads, fm_step_stats *stats)
+    int fm_net_fold(fm_net *net)
+    int fm_net_infer_role(const fm_net *net, int l)
+    int fm_net_needs_fold(const fm_net *net, int l)
+    int fm_net_needs_pre(const fm_net *net, int l)
+    void fm_act_forward_f32(const fm_act *a, int64_t rows, int64_t cols, const float *z,
+                            float *y, int64_t ld)
+    void fm_act_forward_f64(const fm_act *a, int64_t rows, int64_t cols, const double *z,
+                            double *y, int64_t ld)
+    void fm_act_gradient_f32(const fm_act *a, int64_t rows, int64_t cols, const float *z,
+                             const float *y, float *g, int64_t ld)
+    void fm_act_gradient_f64(const fm_act *a, int64_t rows, int64_t cols, const double *z,
+                             const double *y, double *g, int64_t ld)
 
 cdef extern from "internal.h" nogil:
     void fm_philox4x32(const uint32_t *counter, const uint32_t *key, uint32_t *out)

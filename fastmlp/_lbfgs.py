@@ -41,7 +41,8 @@ def _segments(engine):
 
 class FullBatchObjective:
     """scikit-learn's L-BFGS objective of a network and its training data:
-    f(θ) = (Σ_rows weight·loss / divisor + ½·α·Σ kernel²) / Σ weights, and
+    f(θ) = (Σ_rows weight·loss / divisor + ½·α·Σ kernel²) / Σ weights (the
+    engine reports the penalty already divided by Σ weights), and
     its gradient, with θ in scikit-learn's packed order.
 
     `divisor` is what scikit-learn divides the engine's per-row loss by
@@ -74,7 +75,7 @@ class FullBatchObjective:
         """(f(θ), ∇f(θ) as a new float64 vector)."""
         self.set_parameters(theta)
         stats = full_batch_gradients(self.engine, *self.data, self.objective)
-        value = (stats["loss_sum"] / self.divisor + stats["penalty"]) / stats["weight_sum"]
+        value = stats["loss_sum"] / self.divisor / stats["weight_sum"] + stats["penalty"]
         grads, gradient = self.engine.grads, np.empty(self.size, dtype=np.float64)
         for start, packed, size in self.segments:
             gradient[packed:packed + size] = grads[start:start + size]

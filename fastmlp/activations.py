@@ -1,6 +1,8 @@
 """Activation names and their codes in the C core (csrc/fastmlp.h FM_ACT_*)."""
 from ._validation import check_choice
 
+from . import _engine
+
 CODES = {"linear": 0, "relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4, "softmax": 5}
 
 

@@ -727,7 +727,8 @@ class _BaseMLP(BaseEstimator):
             problem = unapplied_step(stats)
             if problem:
                 self._divergence = (self.n_iter_ + 1, problem)
-            total += (stats["loss_sum"] / divisor + stats["penalty"]) / stats["weight_sum"] * count
+            # the engine's penalty is already divided by the batch's weight sum
+            total += (stats["loss_sum"] / divisor / stats["weight_sum"] + stats["penalty"]) * count
         return total
 
     def _step(self, X, targets, labels, sample_weight, rows, start, count):

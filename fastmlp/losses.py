@@ -9,7 +9,7 @@ CODES = {"mse": 0, "binary_crossentropy": 1, "categorical_crossentropy": 2,
 
 # scikit-learn's MLP losses, for the estimators only (compile() does not take them):
 # ½·Σ_outputs (y − t)², and binary log-loss summed over the outputs
-HALF_SQUARED_SUM, BCE_SUM = 4, 5
+HALF_SQUARED_SUM, BCE_SUM, HALF_POISSON = 4, 5, 6
 
 _NAMES = {name: name for name in CODES}
 _NAMES["mean_squared_error"] = "mse"

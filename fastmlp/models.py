@@ -150,10 +150,13 @@ class Sequential:
                 raise ValueError(f"layer {layer.name!r} declares input_dim={declared} but receives "
                                  f"{width} features")
             if isinstance(layer, Dense):
-                specs.append((_engine.DENSE, width, layer.units,
-                              activations.CODES[layer.activation], layer.use_bias, 0.0))
+                specs.append({"kind": _engine.DENSE, "n_in": width, "n_out": layer.units,
+                              "act": (activations.CODES[layer.activation], 0.2 if
+                                      layer.activation == "leaky_relu" else 0.0, np.inf, 0.0),
+                              "use_bias": layer.use_bias})
             else:
-                specs.append((_engine.DROPOUT, width, width, 0, False, layer.rate))
+                specs.append({"kind": _engine.DROPOUT, "n_in": width, "n_out": width,
+                              "rate": layer.rate})
             width = layer.output_width(width)
         return specs
 
@@ -234,8 +237,19 @@ class Sequential:
         return metrics_module.accuracy_code(self._loss, self._output_units())
 
     def _objective(self):
-        """The compiled loss and metric as the engine reads them, fixed for one call."""
-        return _engine.Objective(losses.CODES[self._loss], self._metric_code())
+        """The compiled loss and metric as the engine reads them, fixed for one
+        call; the metric's accumulator is the last item of its tuple."""
+        code = self._metric_code()
+        metrics = [] if code == metrics_module.NONE else [(code, False, 0, -1, None, np.zeros(2))]
+        return _engine.Objective(losses.CODES[self._loss], metrics,
+                                 reduction=_engine.MEAN_OVER_ROWS)
+
+    @staticmethod
+    def _metric_value(objective):
+        if not objective.metrics:
+            return 0.0
+        acc = objective.metrics[0][5]
+        return acc[0] / acc[1] if acc[1] else 0.0
 
     def _configure_engine(self, engine=None):
         engine = engine or self._engine
@@ -344,17 +358,18 @@ class Sequential:
             engine.set_hyperparameters(*self.optimizer.engine_args()[1:])
             if shuffle:
                 rows = rng.permutation(n).astype(np.int64)
-            loss_sum = metric_sum = 0.0
+            loss_sum = 0.0
             seen = 0
+            for m in objective.metrics:
+                m[5][...] = 0
             for step in range(steps):
                 start = step * batch_size
                 count = min(batch_size, n - start)
                 cbs.on_train_batch_begin(step, {})
                 stats = engine.train_batch(x, y, labels, rows, start, count, None, objective)
                 loss_sum += stats["loss_sum"]
-                metric_sum += stats["metric_sum"]
                 seen += count
-                logs = self._logs(loss_sum / seen, metric_sum / seen)
+                logs = self._logs(loss_sum / seen, self._metric_value(objective))
                 problem = unapplied_step(stats)
                 if problem:
                     warnings.warn(f"{problem} at epoch {epoch + 1}, batch {step + 1}: training "
@@ -366,7 +381,8 @@ class Sequential:
             epoch_logs = dict(logs)
             if validation is not None:
                 val_loss, val_metric = self._evaluate_arrays(engine, *validation,
-                                                             DEFAULT_INFERENCE_CHUNK, objective)
+                                                             DEFAULT_INFERENCE_CHUNK,
+                                                             self._objective())
                 epoch_logs.update(self._logs(val_loss, val_metric, prefix="val_"))
             cbs.on_epoch_end(epoch, epoch_logs)
             logs = epoch_logs
@@ -402,8 +418,8 @@ class Sequential:
 
     @staticmethod
     def _evaluate_arrays(engine, x, y, labels, chunk, objective):
-        loss_sum, metric_sum = engine.evaluate(x, y, labels, chunk, objective)
-        return loss_sum / len(x), metric_sum / len(x)
+        stats = engine.evaluate(x, y, labels, chunk, objective)
+        return stats["loss_sum"] / len(x), Sequential._metric_value(objective)
 
     def evaluate(self, x, y, batch_size=None, verbose="auto", return_dict=False):
         """The loss, or [loss, *metrics], over (x, y); dropout inactive."""

@@ -20,12 +20,13 @@ def network(output, n_out):
 
 
 def objective(model, x, y, labels, weights, scored):
-    """(loss sum + penalty) / weight sum, the batch objective, and its gradients."""
+    """loss sum / weight sum + penalty (already divided by the weight sum), the
+    batch objective, and its gradients."""
     stats = model._engine.compute_gradients(x, y, labels, weights, scored)
     loss_sum, weight_sum, penalty = stats["loss_sum"], stats["weight_sum"], stats["penalty"]
     grads = [g.copy() for dw, db in model._engine.gradients_views if dw is not None
              for g in (dw, db)]
-    return (loss_sum + penalty) / weight_sum, grads
+    return loss_sum / weight_sum + penalty, grads
 
 
 def check(model, x, y, labels, weights, scored):
@@ -82,7 +83,8 @@ def test_penalty_is_half_alpha_sum_of_squared_kernels_only():
     penalty = model._engine.compute_gradients(x, y, None, None,
                                               _engine.Objective(HALF_SQUARED_SUM, 0, 0.5))["penalty"]
     kernels = model.get_weights()[::2]
-    assert penalty == pytest.approx(0.25 * sum((k ** 2).sum() for k in kernels), rel=1e-12)
+    # ½·α·Σ kernel² over the batch's 4 rows
+    assert penalty == pytest.approx(0.25 * sum((k ** 2).sum() for k in kernels) / 4, rel=1e-12)
 
 
 def test_sklearn_losses_keep_the_sum_over_outputs():
