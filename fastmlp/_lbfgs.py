@@ -20,10 +20,25 @@ __all__ = ["FullBatchObjective", "minimize"]
 _SCIPY_HAS_IPRINT = tuple(int(part) for part in scipy.__version__.split(".")[:2]) < (1, 15)
 
 
+# Rows per piece of a whole-set evaluation: a piece's activations and their
+# gradients take about this many bytes, so they stay in cache between the
+# layers (on 50,000 rows, pieces of 1,000-4,000 rows run twice as fast as all
+# rows at once); at least MIN_PIECE_ROWS so the GEMMs keep their speed.
+PIECE_BYTES = 4 << 20
+MIN_PIECE_ROWS = 256
+
+
+def piece_rows(engine):
+    """The rows of x the engine handles at a time in a whole-set evaluation."""
+    widths = [w.shape[1] for w, _ in engine.weights if w is not None]
+    per_row = engine.params.itemsize * (engine.n_in + 2 * sum(widths))
+    return max(MIN_PIECE_ROWS, PIECE_BYTES // per_row)
+
+
 def full_batch_gradients(engine, x, targets, labels, weights, objective):
-    """Loss and gradients over every row of x (gradients left in engine.grads);
-    the engine's step stats."""
-    return engine.compute_gradients(x, targets, labels, weights, objective)
+    """Loss and gradients over every row of x, in pieces, in one engine call
+    (gradients left in engine.grads); the engine's step stats."""
+    return engine.full_gradient(x, targets, labels, weights, objective, piece_rows(engine))
 
 
 def _segments(engine):
