@@ -35,8 +35,10 @@ def plain_logs(logs: Logs) -> dict:
     >>> plain_logs({"loss": np.float32(0.5), "accuracy": 1})
     {'accuracy': 1.0, 'loss': 0.5}
     """
-    result = {}
-    for key, value in sorted((logs or {}).items()):
+    result: dict = {}
+    if not logs:
+        return result
+    for key, value in sorted(logs.items()):
         if isinstance(value, dict):
             result.update(plain_logs(value))
         elif isinstance(value, (numbers.Real, np.bool_)):

@@ -130,7 +130,9 @@ class ProgressBar(Callback):
     def _update(self, batch: int, logs: Logs) -> None:
         self._maybe_init()
         self.seen = batch + 1
-        if self.verbose == 1:
+        # a display that shows only the final frame needs the first step alone (it fixes
+        # the order of the values and the start of the time per step)
+        if self.verbose == 1 and (self.progbar.display.live or self.seen == 1):
             self.progbar.update(self.seen, sorted((logs or {}).items()), finalize=False)
 
     def _finalize(self, logs: Logs) -> None:
