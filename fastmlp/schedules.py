@@ -64,7 +64,10 @@ class LearningRateSchedule:
     """Base class of learning-rate schedules.
 
     Subclasses define ``__call__(step) -> float`` and ``get_config()``;
-    ``from_config(config)`` rebuilds one from ``get_config()``'s dict.
+    ``from_config(config)`` rebuilds one from ``get_config()``'s dict. The
+    optimizer calls ``schedule(k)`` for its k-th update (0-based). This
+    module's schedules compute in float32, as Keras does, and return the
+    float32 result as a Python float.
 
     Examples
     --------

@@ -773,6 +773,11 @@ def test_model_checkpoint_refusals(tmp_path):
     ModelCheckpoint("m.h5")
     ModelCheckpoint("m.weights.h5")  # ends in .h5: accepted, as by Keras
     ModelCheckpoint(tmp_path / "m.keras")  # a PathLike
+    # the direction of the monitored value matters only to save_best_only
+    drive([ModelCheckpoint(str(tmp_path / "any.keras"), monitor="val_foo")], [{"loss": 1.0}])
+    with pytest.raises(ValueError, match="monitor=val_foo"):
+        drive([ModelCheckpoint(str(tmp_path / "any.keras"), monitor="val_foo",
+                               save_best_only=True)], [{"val_foo": 1.0}])
     with pytest.raises(ValueError, match="Unrecognized save_freq: batch"):
         ModelCheckpoint("m.keras", save_freq="batch")
     with pytest.raises(ValueError, match="save_freq"):

@@ -42,6 +42,12 @@ class ModelCheckpoint(MonitorCallback):
     initial_value_threshold : float, optional
         The value to beat for the first save with ``save_best_only``.
 
+    Notes
+    -----
+    The direction of ``monitor`` ("auto" mode) is resolved at the first save
+    with ``save_best_only``; Keras resolves it at every first epoch end, and
+    so refuses an unresolvable ``monitor`` that it would not use.
+
     Raises
     ------
     ValueError
@@ -98,8 +104,6 @@ class ModelCheckpoint(MonitorCallback):
             self._save_model(self._current_epoch, batch, logs)
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
-        if self.monitor_op is None:
-            self._set_monitor_op()
         if self.save_freq == "epoch":
             self._save_model(epoch, None, logs)
 
@@ -128,7 +132,7 @@ class ModelCheckpoint(MonitorCallback):
         if current is None:
             warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=3)
             return True
-        if self.monitor_op is None:
+        if self.monitor_op is None:  # only save_best_only needs the direction
             self._set_monitor_op()
         best = "None" if self.best is None else f"{self.best:.5f}"
         if self._is_improvement(current, self.best):
