@@ -379,7 +379,7 @@ class _BaseMLP(BaseEstimator):
         the arguments of _train."""
         self._validate_params()
         hidden = _hidden_units(self.hidden_layer_sizes)
-        if incremental and self.early_stopping:
+        if incremental and self.early_stopping and self.solver != "lbfgs":  # lbfgs ignores it
             raise ValueError("partial_fit does not support early_stopping=True")
         if self.solver == "lbfgs" and self.dropout > 0:
             raise ValueError(f"dropout={self.dropout!r} cannot be used with solver='lbfgs', "
