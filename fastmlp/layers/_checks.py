@@ -9,8 +9,10 @@ def check_weight_list(weights, shapes, owner, dtype):
     if not isinstance(weights, (list, tuple)):
         raise TypeError(f"weights for {owner} must be a list of arrays; got {describe(weights)}")
     if len(weights) != len(shapes):
-        raise ValueError(f"{owner} expects {len(shapes)} weight arrays of shapes "
-                         f"{', '.join(map(str, shapes))}; got {len(weights)}")
+        expected = f"of shapes {', '.join(map(str, shapes))}" if shapes else \
+            "(it has no weights, or is not built yet)"
+        raise ValueError(f"{owner} expects {len(shapes)} weight arrays {expected}; got "
+                         f"{len(weights)}")
     arrays = []
     for i, (value, shape) in enumerate(zip(weights, shapes)):
         arr = to_array(value, f"weights[{i}] for {owner}")

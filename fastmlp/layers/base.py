@@ -30,21 +30,34 @@ def auto_name(base: str) -> str:
     return base if count == 0 else f"{base}_{count}"
 
 
-def feature_shape(input_shape: Any, name: str = "input_shape") -> tuple:
-    """An input shape without its batch dimension, as a tuple of positive ints:
-    (None, 784) -> (784,); (784,) -> (784,); 784 -> (784,); (None, 28, 28) -> (28, 28)."""
+def feature_shape(input_shape: Any, name: str = "input_shape",
+                  batch: Optional[bool] = None) -> tuple:
+    """One sample's shape, as a tuple of positive ints.
+
+    batch=False: `input_shape` is a sample's shape ((784,), 784, (28, 28)).
+    batch=True: it starts with the batch dimension ((None, 784)), dropped.
+    batch=None: either; a leading None is taken for the batch dimension.
+    """
     if isinstance(input_shape, (int, np.integer)) and not isinstance(input_shape, bool):
         shape = (input_shape,)
+        if batch:
+            raise ValueError(f"{name} starts with the batch dimension, such as (None, "
+                             f"{input_shape}); got {input_shape!r}")
     elif isinstance(input_shape, (tuple, list)):
         shape = tuple(input_shape)
-        if len(shape) >= 2 and shape[0] is None:
+        if batch or (batch is None and len(shape) >= 2 and shape[0] is None):
             shape = shape[1:]
     else:
-        raise TypeError(f"{name} must be a tuple such as (None, 784) or (784,); got "
-                        f"{describe(input_shape)}")
+        raise TypeError(f"{name} must be a tuple such as "
+                        f"{'(None, 784)' if batch else '(784,)'}; got {describe(input_shape)}")
     if not shape:
         raise ValueError(f"{name} needs at least one feature dimension; got {input_shape!r}")
-    return tuple(check_int(s, f"{name} dimension", minimum=1) for s in shape)
+    if batch is False and shape[0] is None:
+        raise ValueError(f"{name} is one sample's shape (features,), without the batch "
+                         f"dimension; got {tuple(input_shape)!r}: use {name}="
+                         f"{tuple(shape[1:])!r}")
+    offset = len(tuple(input_shape)) - len(shape) if not isinstance(input_shape, (int, np.integer)) else 0
+    return tuple(check_int(s, f"{name}[{offset + i}]", minimum=1) for i, s in enumerate(shape))
 
 
 class KerasTensor:
@@ -156,12 +169,17 @@ class Layer:
             raise TypeError(f"name must be a string; got {describe(name)}")
         self.name = name or auto_name(_snake(type(self).__name__))
         self._trainable = check_bool(trainable, "trainable")
-        self._dtype_policy = "float32" if dtype is None else str(np.dtype(dtype).name)
+        if isinstance(dtype, dict):  # Keras's serialized DTypePolicy
+            dtype = (dtype.get("config") or {}).get("name")
+        try:
+            self._dtype_policy = "float32" if dtype is None else str(np.dtype(dtype).name)
+        except TypeError:
+            raise TypeError(f"dtype must be a dtype such as 'float32'; got {describe(dtype)}") from None
         shape = None
         if batch_input_shape is not None:
-            shape = feature_shape(batch_input_shape, "batch_input_shape")
+            shape = feature_shape(batch_input_shape, "batch_input_shape", batch=True)
         if input_shape is not None:
-            given = feature_shape(input_shape, "input_shape")
+            given = feature_shape(input_shape, "input_shape", batch=False)
             if shape is not None and given != shape:
                 raise ValueError(f"input_shape={input_shape!r} and batch_input_shape="
                                  f"{batch_input_shape!r} disagree")
@@ -271,11 +289,10 @@ class Layer:
         """Replace every weight; the list is checked whole before any is written."""
         from ._checks import check_weight_list
 
-        if not self.built:
-            if weights:
-                raise RuntimeError(f"layer {self.name!r} has no weights yet: build it first")
-            return
-        specs = self.weight_specs(self._width)
+        if not self.built and self.weight_specs(1):
+            raise RuntimeError(f"layer {self.name!r} has no weights yet: build it first "
+                               f"(layer.build((None, features)), or build its model)")
+        specs = self.weight_specs(self._width) if self.built else []
         arrays = check_weight_list(weights, [tuple(s[1]) for s in specs], f"layer {self.name!r}",
                                    self._storage_dtype())
         for (key, *_), value in zip(specs, arrays):
@@ -314,10 +331,8 @@ class Layer:
     # ------------------------------------------------------------ configs
 
     def get_config(self) -> dict:
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_policy}
-        if self._input_shape is not None:
-            config["batch_input_shape"] = [None] + list(self._input_shape)
-        return config
+        # (a declared input shape goes to the model's config as an InputLayer, as Keras)
+        return {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_policy}
 
     @classmethod
     def from_config(cls, config: dict) -> "Layer":

@@ -107,6 +107,7 @@ class BatchNormalization(Layer):
             "beta_regularizer": regularizers.serialize(self.beta_regularizer),
             "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
             "beta_constraint": None, "gamma_constraint": None,
-            "synchronized": self.synchronized,
+            "synchronized": self.synchronized, "renorm": False, "renorm_clipping": None,
+            "renorm_momentum": 0.99,
         })
         return config

@@ -28,12 +28,17 @@ class InputLayer(Layer):
                              "(densify them first)")
         kwargs.pop("ragged", None)
         kwargs.pop("optional", None)
-        declared = next((s for s in (shape, batch_shape, input_shape) if s is not None), None)
-        if declared is None:
+        if shape is not None:
+            declared = feature_shape(shape, "shape", batch=False)
+        elif batch_shape is not None:
+            declared = feature_shape(batch_shape, "batch_shape", batch=True)
+        elif input_shape is not None:
+            declared = feature_shape(input_shape, "input_shape", batch=False)
+        else:
             raise ValueError("InputLayer needs shape=(features,)")
         self.batch_size = None if batch_size is None else check_int(batch_size, "batch_size",
                                                                     minimum=1)
-        super().__init__(name=name, dtype=dtype, input_shape=feature_shape(declared, "shape"),
+        super().__init__(name=name, dtype=dtype, input_shape=declared,
                          **kwargs)
         self._materialize(self.width)
         self.output = KerasTensor(self._input_shape, self, None)
