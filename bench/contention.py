@@ -61,7 +61,7 @@ def workloads(threads, x, y, xt):
 
     fast = FastmlpPeer(threads)
     found = [(f"fastmlp {fm.__version__}", {"fit": lambda: fast.epoch(x, y),
-                                             "predict": lambda: fast.model.predict(xt)})]
+                                             "predict": lambda: fast.model.predict(xt, verbose=0)})]
     try:
         torch_peer = TorchPeer(threads)
         torch = torch_peer.torch

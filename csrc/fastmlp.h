@@ -197,6 +197,10 @@ typedef struct {
     int kind;          /* FM_OPT_* */
     double learning_rate, momentum, rho, beta_1, beta_2, epsilon;
     double weight_decay; /* decoupled: w ← w·(1 − lr·weight_decay) before the rule (Keras) */
+    /* gradient clipping before the rule, 0 when off (Keras): each value to
+     * ±clip_value; each variable (kernel, bias, ...) to norm clip_norm; all of
+     * them together to norm global_clip_norm */
+    double clip_value, clip_norm, global_clip_norm;
     int nesterov;
     int64_t iterations;   /* steps taken so far */
     void *slot1, *slot2;  /* optimizer state, n_params each (momentum / velocity / m, v) */
@@ -274,6 +278,10 @@ int fm_net_train_step(fm_net *net, const void *x, int64_t ldx, const int64_t *ro
  * once; no update. */
 int fm_net_gradients(fm_net *net, const void *x, int64_t ldx, int64_t n, const fm_targets *t,
                      const fm_objective *obj, fm_step_stats *stats);
+
+/* The forward pass of training (dropout, noise, batch statistics; the moving
+ * statistics move) on the first count <= batch_cap rows of x, into out. */
+int fm_net_forward_training(fm_net *net, const void *x, int64_t ldx, int64_t count, void *out);
 
 /* Inference on `count` contiguous rows of x into out (count × last n_out).
  * scratch holds fm_net_scratch_size(net, count) elements; nothing else is

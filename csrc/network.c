@@ -37,15 +37,20 @@ static int next_computing(const fm_net *net, int l)
 /* Folding at inference: a batch normalization goes into the dense layer
  * before it when that one has a linear activation (its output is then the
  * affine map the normalization continues), else into the dense layer after it. */
+static int has_activity_penalty(const fm_layer *L) { return L->activity_l1 != 0 || L->activity_l2 != 0; }
+
+/* (A dense layer with an activity regularizer keeps its own output: it is
+ * what the penalty is taken on.) */
 static int folds_back(const fm_net *net, int l)
 {
     const int p = previous_computing(net, l);
-    return p >= 0 && net->layers[p].kind == FM_LAYER_DENSE && is_plain_linear(&net->layers[p].act);
+    return p >= 0 && net->layers[p].kind == FM_LAYER_DENSE && is_plain_linear(&net->layers[p].act) &&
+           !has_activity_penalty(&net->layers[p]);
 }
 
 static int fold_target(const fm_net *net, int l)
 {
-    if (net->layers[l].kind != FM_LAYER_BATCHNORM) return -1;
+    if (net->layers[l].kind != FM_LAYER_BATCHNORM || has_activity_penalty(&net->layers[l])) return -1;
     if (folds_back(net, l)) return previous_computing(net, l);
     const int q = next_computing(net, l);
     return q >= 0 && net->layers[q].kind == FM_LAYER_DENSE ? q : -1;
@@ -59,7 +64,10 @@ static int fused_into(const fm_net *net, int l)
     if (L->kind != FM_LAYER_ACTIVATION || !fm_act_in_epilogue_f32(&L->act)) return -1;
     int p = previous_computing(net, l);
     while (p >= 0 && fold_target(net, p) >= 0 && fold_target(net, p) < p) p = previous_computing(net, p);
-    return p >= 0 && net->layers[p].kind == FM_LAYER_DENSE && is_plain_linear(&net->layers[p].act) ? p : -1;
+    return p >= 0 && net->layers[p].kind == FM_LAYER_DENSE && is_plain_linear(&net->layers[p].act) &&
+                   !has_activity_penalty(&net->layers[p])
+               ? p
+               : -1;
 }
 
 int fm_net_infer_role(const fm_net *net, int l)
@@ -113,7 +121,7 @@ static int fused_output(const fm_net *net, const fm_objective *obj)
     const fm_layer *last = &net->layers[net->n_layers - 1];
     if (obj->from_logits) return 0;
     if (last->kind != FM_LAYER_DENSE && last->kind != FM_LAYER_ACTIVATION) return 0;
-    if (last->activity_l1 != 0 || last->activity_l2 != 0) return 0;
+    if (has_activity_penalty(last)) return 0;
     switch (last->act.code) {
     case FM_ACT_SOFTMAX:
         return obj->loss == FM_LOSS_CCE || obj->loss == FM_LOSS_SPARSE_CCE;
@@ -157,12 +165,19 @@ int fm_net_gradients(fm_net *net, const void *x, int64_t ldx, int64_t n, const f
                                 : gradients_f32(net, x, ldx, n, t, obj, stats);
 }
 
+int fm_net_forward_training(fm_net *net, const void *x, int64_t ldx, int64_t count, void *out)
+{
+    if (count <= 0 || count > net->batch_cap) return FM_EINVAL;
+    return net->dtype == FM_F64 ? forward_training_f64(net, x, ldx, count, out)
+                                : forward_training_f32(net, x, ldx, count, out);
+}
+
 int fm_net_predict(const fm_net *net, const void *x, int64_t ldx, int64_t count, void *out,
                    void *scratch)
 {
     if (count <= 0) return count == 0 ? FM_OK : FM_EINVAL;
-    return net->dtype == FM_F64 ? forward_f64(net, x, ldx, count, out, scratch, 0)
-                                : forward_f32(net, x, ldx, count, out, scratch, 0);
+    return net->dtype == FM_F64 ? forward_f64(net, x, ldx, count, out, scratch, 0, NULL)
+                                : forward_f32(net, x, ldx, count, out, scratch, 0, NULL);
 }
 
 int fm_net_predict_rows(const fm_net *net, const void *x, int64_t ldx, int64_t n, void *out,

@@ -1,6 +1,13 @@
 """fastmlp: multilayer perceptrons trained and run on CPUs with their own
-compiled kernels, in the Keras dialect (Sequential, Dense, Dropout) and the
-scikit-learn one (MLPClassifier, MLPRegressor)."""
+compiled kernels, in the Keras dialect (Sequential, Model, Dense, ...) and the
+scikit-learn one (MLPClassifier, MLPRegressor).
+
+Examples
+--------
+>>> import fastmlp as fm
+>>> model = fm.Sequential([fm.Input((4,)), fm.Dense(8, activation="relu"), fm.Dense(1)])
+>>> model.compile(optimizer="adam", loss="mse")
+"""
 __version__ = "0.1.0"
 
 import warnings as _warnings
@@ -19,14 +26,17 @@ except ImportError as _exc:  # a source checkout that was never built in place
     __path__[:] = [_installed]
     from . import _engine
 
-from . import callbacks, datasets, ops
+from . import (activations, callbacks, datasets, initializers, layers, losses, metrics, models,
+               ops, optimizers, regularizers, schedules, utils)
 from ._config import get_num_threads, set_num_threads, show_config
 from ._random import set_random_seed
-from .callbacks import Callback, EarlyStopping, History, LearningRateScheduler, TerminateOnNaN
-from .layers import Dense, Dropout
-from .models import Sequential
-from .saving import load_model
-from .optimizers import SGD, Adam, Optimizer, RMSprop
+from .callbacks import (CSVLogger, Callback, EarlyStopping, History, LambdaCallback,
+                        LearningRateScheduler, ModelCheckpoint, ProgbarLogger,
+                        ReduceLROnPlateau, TerminateOnNaN)
+from .layers import (ELU, Activation, BatchNormalization, Dense, Dropout, Flatten,
+                     GaussianNoise, Input, InputLayer, LeakyReLU, ReLU, Softmax)
+from .models import Model, Sequential, load_model, model_from_json
+from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
 
 if _engine.ISA_INIT_STATUS != 0:
     _warnings.warn(f"FASTMLP_ISA={_engine.config()['simd_requested']!r} is not a path this CPU "
@@ -50,8 +60,14 @@ def __dir__():
 
 
 __all__ = [
-    "Sequential", "load_model", "Dense", "Dropout", "SGD", "RMSprop", "Adam", "Optimizer",
+    "Sequential", "Model", "Input", "load_model", "model_from_json",
+    "Dense", "Dropout", "BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU",
+    "Softmax", "GaussianNoise", "Flatten", "InputLayer",
+    "SGD", "RMSprop", "Adam", "AdamW", "Optimizer",
     "Callback", "History", "EarlyStopping", "TerminateOnNaN", "LearningRateScheduler",
-    "set_random_seed", "set_num_threads", "get_num_threads", "show_config", "ops", "datasets",
-    "callbacks",
+    "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "ProgbarLogger",
+    "set_random_seed", "set_num_threads", "get_num_threads", "show_config",
+    "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics",
+    "models", "ops", "optimizers", "regularizers", "schedules", "utils",
+    "MLPClassifier", "MLPRegressor",
 ]

@@ -228,6 +228,35 @@ def activation(int act, cnp.ndarray y):
             fm_activation_f32(act, rows, cols, <float *>p, cols)
 
 
+def act_forward(tuple act, cnp.ndarray z):
+    """f(z) for an activation (code, alpha, max_value, threshold), as the
+    engine computes it outside the GEMM (for tests), C-contiguous 2-D z."""
+    cdef fm_act a
+    a.code, a.alpha, a.max_value, a.threshold = act
+    out = np.empty_like(z)
+    if z.dtype == np.float64:
+        fm_act_forward_f64(&a, z.shape[0], z.shape[1], <const double *>_ptr(z),
+                           <double *>_ptr(out), z.shape[1])
+    else:
+        fm_act_forward_f32(&a, z.shape[0], z.shape[1], <const float *>_ptr(z),
+                           <float *>_ptr(out), z.shape[1])
+    return out
+
+
+def act_gradient(tuple act, cnp.ndarray z, cnp.ndarray y, cnp.ndarray g):
+    """g ⊙ f'(z) (given y = f(z)), as a new array (for tests)."""
+    cdef fm_act a
+    a.code, a.alpha, a.max_value, a.threshold = act
+    out = g.copy()
+    if z.dtype == np.float64:
+        fm_act_gradient_f64(&a, z.shape[0], z.shape[1], <const double *>_ptr(z),
+                            <const double *>_ptr(y), <double *>_ptr(out), z.shape[1])
+    else:
+        fm_act_gradient_f32(&a, z.shape[0], z.shape[1], <const float *>_ptr(z),
+                            <const float *>_ptr(y), <float *>_ptr(out), z.shape[1])
+    return out
+
+
 def exp_f32(cnp.ndarray x):
     """The float32 exp that softmax uses on the current SIMD path (for tests)."""
     out = np.empty_like(x)
@@ -443,6 +472,7 @@ cdef class Network:
     # no second one may start (changed only with the GIL held).
     cdef int training
     cdef object fold_lock
+    cdef object __weakref__
 
     def __cinit__(self):
         self.layers = NULL
@@ -683,6 +713,13 @@ cdef class Network:
         self.net.opt.slot1 = cnp.PyArray_DATA(self.slot1)
         self.net.opt.slot2 = cnp.PyArray_DATA(self.slot2)
 
+    def set_clipping(self, double clip_value=0.0, double clip_norm=0.0,
+                     double global_clip_norm=0.0):
+        """Keras's gradient clipping (0: off)."""
+        self.net.opt.clip_value = clip_value
+        self.net.opt.clip_norm = clip_norm
+        self.net.opt.global_clip_norm = global_clip_norm
+
     def set_hyperparameters(self, double learning_rate, double momentum, double rho,
                             double beta_1, double beta_2, double epsilon, bint nesterov,
                             double weight_decay=0.0):
@@ -847,6 +884,29 @@ cdef class Network:
                           cnp.ndarray weights, Objective objective not None):
         """full_gradient over all rows at once."""
         return self.full_gradient(x, y, labels, weights, objective, 0)
+
+    def forward_training(self, cnp.ndarray x, cnp.ndarray out):
+        """out = the training-mode forward pass of x (dropout, noise and batch
+        statistics on; the moving statistics move), as model(x, training=True)."""
+        self._check_rows(x, "x")
+        cdef int64_t n = x.shape[0]
+        if (out.ndim != 2 or out.shape[0] != n or out.shape[1] != self.n_out
+                or out.dtype != self.dtype or not out.flags.c_contiguous):
+            raise ValueError("out does not fit this network")
+        if n == 0:
+            return
+        self.reserve(n)
+        self._begin_training()
+        cdef int rc
+        cdef void *px = cnp.PyArray_DATA(x)
+        cdef void *po = cnp.PyArray_DATA(out)
+        cdef int64_t ldx = x.shape[1]
+        try:
+            with nogil:
+                rc = fm_net_forward_training(&self.net, px, ldx, n, po)
+        finally:
+            self.training = 0
+        _check(rc, "a training-mode forward pass")
 
     cdef _scratch(self, int64_t chunk, int threads):
         return np.empty(threads * fm_net_scratch_size(&self.net, chunk), dtype=self.dtype)

@@ -91,6 +91,7 @@ cdef extern from "fastmlp.h" nogil:
     ctypedef struct fm_optimizer:
         int kind
         double learning_rate, momentum, rho, beta_1, beta_2, epsilon, weight_decay
+        double clip_value, clip_norm, global_clip_norm
         int nesterov
         int64_t iterations
         void *slot1
@@ -149,6 +150,8 @@ cdef extern from "fastmlp.h" nogil:
                          const fm_targets *t, const fm_objective *obj, fm_step_stats *stats)
     int fm_net_predict(const fm_net *net, const void *x, int64_t ldx, int64_t count,
                        void *out, void *scratch)
+    int fm_net_forward_training(fm_net *net, const void *x, int64_t ldx, int64_t count,
+                                void *out)
     int64_t fm_net_scratch_size(const fm_net *net, int64_t count)
     int fm_net_predict_rows(const fm_net *net, const void *x, int64_t ldx, int64_t n, void *out,
                             int64_t chunk, void *scratch, int max_threads)

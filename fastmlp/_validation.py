@@ -238,3 +238,77 @@ def as_targets(data, name, loss, n_outputs, n_samples, dtype, x_name="x"):
             raise ValueError(f"{loss} expects targets in [0, 1]; {name} contains "
                              f"{(lo if lo < 0 else hi)!r}")
     return cast(arr, dtype, name), None
+
+
+def _loss_kind(loss) -> str:
+    """The name as_targets checks targets by."""
+    from . import losses
+
+    if loss.sparse:
+        return "sparse_categorical_crossentropy"
+    if isinstance(loss, losses.BinaryCrossentropy) and not loss.from_logits:
+        return "binary_crossentropy"
+    if isinstance(loss, losses.CategoricalCrossentropy) and not loss.from_logits:
+        return "categorical_crossentropy"
+    return "values"
+
+
+def targets_for(data, name, loss, metrics, n_outputs, n_samples, dtype, x_name="x"):
+    """Targets for a loss object and metric objects: (values, labels), values
+    a C-contiguous (n, n_outputs) array of dtype (or None when only labels are
+    needed) and labels int64 class indices (or None when none are needed)."""
+    kind = _loss_kind(loss)
+    values, labels = as_targets(data, name, kind, n_outputs, n_samples, dtype, x_name=x_name)
+    sparse_metrics = [m.name for m in metrics if m.sparse]
+    if sparse_metrics and labels is None:
+        arr = _as_numeric_array(data, name)
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise ValueError(f"metric {sparse_metrics[0]!r} needs integer class labels of shape "
+                             f"({n_samples},); {name} has shape {arr.shape} (for one-hot "
+                             f"targets use categorical_accuracy)")
+        _, labels = as_targets(arr, name, "sparse_categorical_crossentropy", n_outputs,
+                               n_samples, dtype, x_name=x_name)
+    return values, labels
+
+
+def sparse_targets(data, name="y") -> bool:
+    """Whether targets are class labels (one per sample) rather than rows of
+    values: Keras's rule, by shape (rank 1, or one column)."""
+    arr = _as_numeric_array(data, name)
+    return arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1)
+
+
+def sample_weights(sample_weight, class_weight, y, n_samples, name="sample_weight"):
+    """Per-row float64 weights from sample_weight or class_weight (Keras's
+    conversion: one-hot targets by argmax, others rounded), or None."""
+    if sample_weight is not None and class_weight is not None:
+        raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
+    if sample_weight is not None:
+        w = _as_numeric_array(sample_weight, name)
+        if w.ndim == 2 and w.shape[1] == 1:
+            w = w[:, 0]
+        if w.ndim != 1 or w.shape[0] != n_samples:
+            raise ValueError(f"{name} must have one weight per sample, shape ({n_samples},); "
+                             f"got shape {w.shape}")
+        check_finite(w, name)
+        if (w < 0).any():
+            raise ValueError(f"{name} must not be negative; got {plain(w.min())!r}")
+        return np.ascontiguousarray(w, dtype=np.float64)
+    if class_weight is None:
+        return None
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"class_weight must be a dict {{class: weight}}; got {describe(class_weight)}")
+    arr = _as_numeric_array(y, "y")
+    if arr.ndim > 1:
+        arr = arr.argmax(axis=-1) if arr.shape[-1] != 1 else arr[:, 0]
+    classes = np.round(arr).astype(np.int64)
+    table = {}
+    for key, value in class_weight.items():
+        k = check_int(key, "class_weight key", minimum=0)
+        table[k] = check_float(value, f"class_weight[{k}]", 0.0, None)
+    w = np.ones(n_samples)
+    for k, value in table.items():
+        w[classes == k] = value
+    return w

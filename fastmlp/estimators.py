@@ -792,12 +792,12 @@ class _BaseMLP(BaseEstimator):
         model = self._model
         with self._threads():
             if not sp.issparse(X):
-                return model.predict(X)
+                return model.predict(X, verbose=0)
             X = X.tocsr()
             out = np.empty((X.shape[0], self.n_outputs_), dtype=model.dtype)
             for start in range(0, X.shape[0], _SPARSE_CHUNK):
                 stop = min(start + _SPARSE_CHUNK, X.shape[0])
-                out[start:stop] = model.predict(X[start:stop].toarray())
+                out[start:stop] = model.predict(X[start:stop].toarray(), verbose=0)
             return out
 
     def _score_outputs(self, outputs, y, sample_weight):

@@ -1,22 +1,428 @@
-"""Loss names (with Keras's aliases) and their codes in the C core.
+"""Losses with Keras 3's names, classes and definitions, computed by the
+engine (csrc/loss.inc). A batch's loss is the rows' losses (times their
+sample weights) summed and divided by the batch's rows, as Keras's
+"sum_over_batch_size"; regularization penalties are added to it.
 
-All four are averaged over the batch; mse and binary_crossentropy are also
-averaged over the outputs of a sample, as in Keras."""
-from ._validation import check_choice
+Each class is also callable on arrays, `loss(y_true, y_pred)`, computed in
+numpy with the same definition (for inspection and tests).
 
-CODES = {"mse": 0, "binary_crossentropy": 1, "categorical_crossentropy": 2,
-         "sparse_categorical_crossentropy": 3}
+Examples
+--------
+>>> import fastmlp as fm
+>>> fm.losses.get("mae").name
+'mae'
+>>> fm.losses.SparseCategoricalCrossentropy(from_logits=True).from_logits
+True
+"""
+from __future__ import annotations
 
-# scikit-learn's MLP losses, for the estimators only (compile() does not take them):
-# ½·Σ_outputs (y − t)², and binary log-loss summed over the outputs
-HALF_SQUARED_SUM, BCE_SUM, HALF_POISSON = 4, 5, 6
+from typing import Any, Optional
 
-_NAMES = {name: name for name in CODES}
-_NAMES["mean_squared_error"] = "mse"
+import numpy as np
+
+from . import _engine
+from ._validation import check_bool, check_float, describe
+
+__all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
+           "MeanSquaredLogarithmicError", "BinaryCrossentropy", "CategoricalCrossentropy",
+           "SparseCategoricalCrossentropy", "Huber", "LogCosh", "Poisson", "KLDivergence",
+           "Hinge", "SquaredHinge", "get", "serialize", "deserialize",
+           "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+           "mean_squared_logarithmic_error", "binary_crossentropy", "categorical_crossentropy",
+           "sparse_categorical_crossentropy", "huber", "log_cosh", "poisson", "kl_divergence",
+           "hinge", "squared_hinge"]
+
+CODES = _engine.LOSSES
+# scikit-learn's MLP losses, for the estimators (compile() does not offer them):
+# ½·Σ_outputs (y − t)², binary log-loss summed over the outputs, half Poisson deviance
+HALF_SQUARED_SUM = CODES["half_squared_sum"]
+BCE_SUM = CODES["binary_crossentropy_sum"]
+HALF_POISSON = CODES["half_poisson"]
+
+_EPS = 1e-7
+_REDUCTIONS = ("sum_over_batch_size", "mean")
 
 
-def get(name):
-    """The canonical loss name for `name`."""
-    if name is None:
-        raise ValueError(f"compile() needs a loss; valid values are {', '.join(map(repr, CODES))}")
-    return check_choice(name, "loss", _NAMES)
+class Loss:
+    """Base of the losses: a name, the engine's code and options.
+
+    Parameters
+    ----------
+    reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
+        Only Keras's default reduction (the same as "mean") is supported.
+    name : str, optional
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.losses.MeanSquaredError().name
+    'mean_squared_error'
+    """
+
+    code: int = CODES["mse"]
+    default_name = "loss"
+    sparse = False          # integer labels rather than values
+    from_logits = False
+    loss_param = 0.0
+
+    def __init__(self, reduction: str = "sum_over_batch_size", name: Optional[str] = None,
+                 dtype: Any = None):
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"reduction must be 'sum_over_batch_size' (Keras's default) or "
+                             f"'mean' in fastmlp; got {reduction!r}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a string; got {describe(name)}")
+        self.reduction = reduction
+        self.name = name or self.default_name
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Loss":
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    # ------------------------------------------------------------ numpy reference
+
+    def per_sample(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+        """The batch loss of arrays, in numpy: Σ w·l / rows."""
+        y_pred = np.asarray(y_pred, dtype=np.float64)
+        if y_pred.ndim == 1:
+            y_pred = y_pred[:, None]
+        y_true = np.asarray(y_true)
+        if not self.sparse and y_true.ndim == 1:
+            y_true = y_true[:, None]
+        values = self.per_sample(y_true.astype(np.float64) if not self.sparse else y_true, y_pred)
+        w = np.ones(len(values)) if sample_weight is None else np.asarray(sample_weight, float)
+        return float((values * w).sum() / len(values))
+
+
+def _mean_rows(fn):
+    return lambda y, p: fn(y, p).mean(axis=-1)
+
+
+class MeanSquaredError(Loss):
+    """mean((y − p)², axis=-1)."""
+    code, default_name = CODES["mse"], "mean_squared_error"
+
+    def per_sample(self, y, p):
+        return ((p - y) ** 2).mean(axis=-1)
+
+
+class MeanAbsoluteError(Loss):
+    """mean(|y − p|, axis=-1)."""
+    code, default_name = CODES["mae"], "mean_absolute_error"
+
+    def per_sample(self, y, p):
+        return np.abs(p - y).mean(axis=-1)
+
+
+class MeanAbsolutePercentageError(Loss):
+    """100·mean(|(y − p) / max(|y|, 1e-7)|, axis=-1)."""
+    code, default_name = CODES["mape"], "mean_absolute_percentage_error"
+
+    def per_sample(self, y, p):
+        return 100 * (np.abs(p - y) / np.maximum(np.abs(y), _EPS)).mean(axis=-1)
+
+
+class MeanSquaredLogarithmicError(Loss):
+    """mean((log(max(p, ε) + 1) − log(max(y, ε) + 1))², axis=-1)."""
+    code, default_name = CODES["msle"], "mean_squared_logarithmic_error"
+
+    def per_sample(self, y, p):
+        return ((np.log(np.maximum(p, _EPS) + 1) - np.log(np.maximum(y, _EPS) + 1)) ** 2
+                ).mean(axis=-1)
+
+
+class Huber(Loss):
+    """mean(½e² where |e| ≤ delta, else delta·|e| − ½delta², axis=-1), e = p − y."""
+    code, default_name = CODES["huber"], "huber_loss"
+
+    def __init__(self, delta: float = 1.0, reduction: str = "sum_over_batch_size",
+                 name: Optional[str] = None, dtype: Any = None):
+        super().__init__(reduction, name)
+        self.delta = check_float(delta, "delta", 0.0, None, low_open=True)
+        self.loss_param = self.delta
+
+    def per_sample(self, y, p):
+        e = np.abs(p - y)
+        d = self.delta
+        return np.where(e <= d, 0.5 * e ** 2, d * e - 0.5 * d * d).mean(axis=-1)
+
+
+class LogCosh(Loss):
+    """mean(log(cosh(p − y)), axis=-1)."""
+    code, default_name = CODES["log_cosh"], "log_cosh"
+
+    def per_sample(self, y, p):
+        e = np.abs(p - y)
+        return (e + np.log1p(np.exp(-2 * e)) - np.log(2)).mean(axis=-1)
+
+
+class Poisson(Loss):
+    """mean(p − y·log(p + 1e-7), axis=-1)."""
+    code, default_name = CODES["poisson"], "poisson"
+
+    def per_sample(self, y, p):
+        return (p - y * np.log(p + _EPS)).mean(axis=-1)
+
+
+class KLDivergence(Loss):
+    """Σ y·log(y / p) over the last axis, y and p clipped to [1e-7, 1]."""
+    code, default_name = CODES["kl_divergence"], "kl_divergence"
+
+    def per_sample(self, y, p):
+        y, p = np.clip(y, _EPS, 1), np.clip(p, _EPS, 1)
+        return (y * np.log(y / p)).sum(axis=-1)
+
+
+def _hinge_labels(y):
+    return 2 * y - 1 if np.isin(y, (0, 1)).all() else y
+
+
+class Hinge(Loss):
+    """mean(max(1 − y·p, 0), axis=-1); labels all in {0, 1} in a batch are
+    taken as {−1, 1}, as Keras does."""
+    code, default_name = CODES["hinge"], "hinge"
+
+    def per_sample(self, y, p):
+        return np.maximum(1 - _hinge_labels(y) * p, 0).mean(axis=-1)
+
+
+class SquaredHinge(Loss):
+    """mean(max(1 − y·p, 0)², axis=-1), labels as Hinge."""
+    code, default_name = CODES["squared_hinge"], "squared_hinge"
+
+    def per_sample(self, y, p):
+        return (np.maximum(1 - _hinge_labels(y) * p, 0) ** 2).mean(axis=-1)
+
+
+class _Crossentropy(Loss):
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
+                 axis: int = -1, reduction: str = "sum_over_batch_size",
+                 name: Optional[str] = None, dtype: Any = None):
+        super().__init__(reduction, name)
+        if axis not in (-1, 1):
+            raise ValueError(f"axis must be -1; got {axis!r}")
+        self.from_logits = check_bool(from_logits, "from_logits")
+        self.label_smoothing = check_float(label_smoothing, "label_smoothing", 0.0, 1.0)
+        self.loss_param = self.label_smoothing
+        self.axis = -1
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing, "axis": self.axis}
+
+
+class BinaryCrossentropy(_Crossentropy):
+    """Binary cross-entropy per output, averaged over the outputs; with
+    from_logits the outputs are logits (sigmoid applied inside), otherwise
+    probabilities clipped to [1e-7, 1 − 1e-7]. label_smoothing moves the
+    targets towards 0.5."""
+    code, default_name = CODES["binary_crossentropy"], "binary_crossentropy"
+
+    def per_sample(self, y, p):
+        y = y * (1 - self.label_smoothing) + 0.5 * self.label_smoothing
+        if self.from_logits:
+            return (np.maximum(p, 0) - p * y + np.log1p(np.exp(-np.abs(p)))).mean(axis=-1)
+        p = np.clip(p, _EPS, 1 - _EPS)
+        return -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean(axis=-1)
+
+
+class CategoricalCrossentropy(_Crossentropy):
+    """−Σ y·log(softmax(z)) from logits, or −Σ y·log(p) with p renormalised
+    and clipped to [1e-7, 1 − 1e-7]; label_smoothing moves one-hot targets
+    towards uniform."""
+    code, default_name = CODES["categorical_crossentropy"], "categorical_crossentropy"
+
+    def per_sample(self, y, p):
+        y = y * (1 - self.label_smoothing) + self.label_smoothing / y.shape[-1]
+        if self.from_logits:
+            z = p - p.max(axis=-1, keepdims=True)
+            return -(y * (z - np.log(np.exp(z).sum(axis=-1, keepdims=True)))).sum(axis=-1)
+        p = np.clip(p / p.sum(axis=-1, keepdims=True), _EPS, 1 - _EPS)
+        return -(y * np.log(p)).sum(axis=-1)
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Categorical cross-entropy against integer labels (from logits, or
+    probabilities renormalised and clipped)."""
+    code, default_name = CODES["sparse_categorical_crossentropy"], "sparse_categorical_crossentropy"
+    sparse = True
+
+    def __init__(self, from_logits: bool = False, ignore_class: Optional[int] = None,
+                 reduction: str = "sum_over_batch_size", name: Optional[str] = None,
+                 axis: int = -1, dtype: Any = None):
+        super().__init__(reduction, name)
+        if ignore_class is not None:
+            raise ValueError("ignore_class is not supported by fastmlp; drop those rows or give "
+                             "them sample weight 0")
+        self.from_logits = check_bool(from_logits, "from_logits")
+        self.ignore_class = None
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits,
+                "ignore_class": None}
+
+    def per_sample(self, y, p):
+        labels = np.asarray(y).reshape(-1).astype(np.int64)
+        rows = np.arange(len(labels))
+        if self.from_logits:
+            z = p - p.max(axis=-1, keepdims=True)
+            return np.log(np.exp(z).sum(axis=-1)) - z[rows, labels]
+        q = np.clip(p / p.sum(axis=-1, keepdims=True), _EPS, 1 - _EPS)
+        return -np.log(q[rows, labels])
+
+
+_CLASSES = [MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+            MeanSquaredLogarithmicError, BinaryCrossentropy, CategoricalCrossentropy,
+            SparseCategoricalCrossentropy, Huber, LogCosh, Poisson, KLDivergence, Hinge,
+            SquaredHinge]
+_BY_CLASS = {cls.__name__: cls for cls in _CLASSES}
+
+# the strings compile() accepts, as Keras 3 (case-sensitive, as Keras)
+_BY_NAME = {
+    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError, "MSE": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "MAE": MeanAbsoluteError, "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
+    "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy,
+    "BCE": BinaryCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy, "huber": Huber,
+    "log_cosh": LogCosh, "poisson": Poisson, "kl_divergence": KLDivergence,
+    "kld": KLDivergence, "KLD": KLDivergence, "hinge": Hinge, "squared_hinge": SquaredHinge,
+}
+NAMES = list(_BY_NAME) + ["crossentropy", "ce"]
+
+
+def _function(cls):
+    def fn(y_true, y_pred):
+        """Per-sample losses in numpy."""
+        loss = cls()
+        y_pred = np.asarray(y_pred, dtype=np.float64)
+        y_true = np.asarray(y_true)
+        if y_pred.ndim == 1:
+            y_pred = y_pred[:, None]
+        if not loss.sparse and y_true.ndim == 1:
+            y_true = y_true[:, None]
+        return loss.per_sample(y_true if loss.sparse else y_true.astype(np.float64), y_pred)
+    fn.__name__ = [k for k, v in _BY_NAME.items() if v is cls][0]
+    fn.__doc__ = f"{cls.__name__}'s per-sample losses, in numpy."
+    return fn
+
+
+mean_squared_error = _function(MeanSquaredError)
+mean_absolute_error = _function(MeanAbsoluteError)
+mean_absolute_percentage_error = _function(MeanAbsolutePercentageError)
+mean_squared_logarithmic_error = _function(MeanSquaredLogarithmicError)
+binary_crossentropy = _function(BinaryCrossentropy)
+categorical_crossentropy = _function(CategoricalCrossentropy)
+sparse_categorical_crossentropy = _function(SparseCategoricalCrossentropy)
+huber = _function(Huber)
+log_cosh = _function(LogCosh)
+poisson = _function(Poisson)
+kl_divergence = _function(KLDivergence)
+hinge = _function(Hinge)
+squared_hinge = _function(SquaredHinge)
+_BY_FUNCTION = {mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError,
+                mean_absolute_percentage_error: MeanAbsolutePercentageError,
+                mean_squared_logarithmic_error: MeanSquaredLogarithmicError,
+                binary_crossentropy: BinaryCrossentropy,
+                categorical_crossentropy: CategoricalCrossentropy,
+                sparse_categorical_crossentropy: SparseCategoricalCrossentropy, huber: Huber,
+                log_cosh: LogCosh, poisson: Poisson, kl_divergence: KLDivergence, hinge: Hinge,
+                squared_hinge: SquaredHinge}
+
+
+class _ByShape(Loss):
+    """"crossentropy" / "ce": binary, sparse or categorical by the shapes of
+    the targets and outputs (resolved when fit sees them)."""
+
+
+def get(identifier: Any) -> Loss:
+    """A Loss from a name (Keras's strings), a class, one of this module's
+    functions, a config dict or an instance. The name keeps what the user
+    wrote ("mae" logs as "loss", and the object is named "mae").
+
+    Raises
+    ------
+    ValueError
+        For None or an unknown name (the message lists the valid ones), or a
+        function fastmlp cannot compute in its engine.
+    TypeError
+        For anything else.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> type(fm.losses.get("mse")).__name__
+    'MeanSquaredError'
+    """
+    if identifier is None:
+        raise ValueError(f"compile() needs a loss; valid values are {', '.join(map(repr, NAMES))} "
+                         f"or an object such as fm.losses.MeanSquaredError()")
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Loss) and identifier is not Loss:
+        return identifier()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if callable(identifier):
+        if identifier in _BY_FUNCTION:
+            return _BY_FUNCTION[identifier]()
+        raise ValueError(f"loss {getattr(identifier, '__name__', identifier)!r} is a function "
+                         f"fastmlp cannot compute in its compiled engine; use one of "
+                         f"{', '.join(map(repr, NAMES))}")
+    if isinstance(identifier, str):
+        if identifier in ("crossentropy", "ce"):
+            return _ByShape(name=identifier)
+        cls = _BY_NAME.get(identifier) or _BY_CLASS.get(identifier)
+        if cls is None:
+            raise ValueError(f"unknown loss {identifier!r}; valid values are "
+                             f"{', '.join(map(repr, NAMES))}")
+        return cls(name=identifier if identifier in _BY_NAME else None)
+    raise TypeError(f"loss must be a name such as 'mse' or a loss object such as "
+                    f"fm.losses.MeanSquaredError(); got {describe(identifier)}")
+
+
+def resolve_by_shape(loss: Loss, y_sparse: bool, n_outputs: int) -> Loss:
+    """"crossentropy" made concrete once the targets' shape is known."""
+    if not isinstance(loss, _ByShape):
+        return loss
+    if n_outputs == 1:
+        return BinaryCrossentropy(name=loss.name)
+    if y_sparse:
+        return SparseCategoricalCrossentropy(name=loss.name)
+    return CategoricalCrossentropy(name=loss.name)
+
+
+def serialize(loss: Loss):
+    """A config entry: the name for a string-given loss, else Keras's dict."""
+    if type(loss) in _BY_CLASS.values() and loss.name in _BY_NAME and \
+            _BY_NAME[loss.name] is type(loss) and loss.get_config() == type(loss)(name=loss.name).get_config():
+        return loss.name
+    if isinstance(loss, _ByShape):
+        return loss.name
+    return {"module": "keras.losses", "class_name": type(loss).__name__,
+            "config": loss.get_config(), "registered_name": None}
+
+
+def deserialize(config) -> Loss:
+    """The loss serialize() describes."""
+    if isinstance(config, str):
+        return get(config)
+    if not isinstance(config, dict) or config.get("class_name") not in _BY_CLASS:
+        raise ValueError(f"unknown loss {config!r}")
+    inner = config.get("config") or {}
+    if not isinstance(inner, dict):
+        raise ValueError(f"a loss's config must be a dict; got {inner!r}")
+    return _BY_CLASS[config["class_name"]].from_config(inner)

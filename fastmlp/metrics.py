@@ -1,35 +1,445 @@
-"""Metric names and the accuracy variant each loss implies, as Keras chooses it."""
-from ._validation import check_choice, describe
+"""Metrics with Keras 3's names, classes and definitions. The engine adds each
+batch to a metric's state (counts and sums, csrc/loss.inc); `result()` reads
+it. Over an epoch a metric is the exact per-sample mean (or, for Precision,
+Recall and AUC, computed from the epoch's counts), as in Keras.
 
-_NAMES = {"accuracy": "accuracy", "acc": "accuracy"}
+Metrics passed in `metrics=` ignore sample weights; those passed in
+`weighted_metrics=` use them (and log as `weighted_<name>` when a metric of
+the same name is also unweighted), as Keras does.
 
-NONE, BINARY_ACCURACY, CATEGORICAL_ACCURACY, SPARSE_ACCURACY = 0, 1, 2, 3
+Examples
+--------
+>>> import fastmlp as fm
+>>> fm.metrics.get("mae").name
+'mae'
+>>> fm.metrics.AUC().num_thresholds
+200
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, List, Optional, Sequence
+
+import numpy as np
+
+from . import _engine
+from ._validation import check_bool, check_float, check_int, describe
+
+__all__ = ["Metric", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
+           "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
+           "SparseTopKCategoricalAccuracy", "MeanAbsoluteError", "MeanSquaredError",
+           "RootMeanSquaredError", "Precision", "Recall", "AUC", "get", "serialize",
+           "deserialize"]
+
+KINDS = _engine.METRICS
+NONE = 0  # no metric (the estimators' objectives)
+_counters = {}
 
 
-def get_list(metrics):
-    """Canonical metric names from None or a list of names."""
+def _auto_name(base: str) -> str:
+    """Keras numbers later instances of an object's default name: auc, auc_1, ..."""
+    count = _counters.get(base, 0)
+    _counters[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+class Metric:
+    """Base of the metrics: a name, a direction ("up" or "down": what
+    callbacks in mode "auto" maximise or minimise), and a state the engine adds
+    to. Subclasses say which engine metric they are (`engine_kind`).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.metrics.BinaryAccuracy().direction
+    'up'
+    """
+
+    direction = "up"
+    default_name = "metric"
+    sparse = False  # needs integer labels
+
+    def __init__(self, name: Optional[str] = None, dtype: Any = None):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a string; got {describe(name)}")
+        self.name = name or _auto_name(self.default_name)
+        self.dtype = "float32"
+        self.state = np.zeros(self._state_size())
+
+    # ------------------------------------------------------------ engine side
+
+    def engine_kind(self) -> int:
+        raise NotImplementedError
+
+    def engine_spec(self) -> tuple:
+        """(kind, k, class_id, thresholds) for fastmlp._engine.Objective."""
+        return (self.engine_kind(), 0, -1, None)
+
+    def _state_size(self) -> int:
+        kind, k, _, thresholds = self.engine_spec()
+        return _engine.metric_size(kind, k, 0 if thresholds is None else len(thresholds))
+
+    def new_state(self) -> np.ndarray:
+        return np.zeros(self._state_size())
+
+    # ------------------------------------------------------------ Keras's API
+
+    def reset_state(self) -> None:
+        self.state[...] = 0
+
+    def result(self, state: Optional[np.ndarray] = None) -> float:
+        s = self.state if state is None else state
+        return float(s[0] / s[1]) if s[1] else 0.0
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Add a batch (arrays), computed by the engine's metric code."""
+        from ._network import update_metric
+
+        update_metric(self, y_true, y_pred, sample_weight)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Metric":
+        config = dict(config)
+        config.pop("dtype", None)
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+class BinaryAccuracy(Metric):
+    """The share of outputs where (prediction > threshold) equals the target."""
+    default_name = "binary_accuracy"
+
+    def __init__(self, name: Optional[str] = None, dtype: Any = None, threshold: float = 0.5):
+        self.threshold = check_float(threshold, "threshold", 0.0, 1.0)
+        super().__init__(name, dtype)
+
+    def engine_spec(self):
+        return (KINDS["binary_accuracy"], 0, -1, np.array([self.threshold]))
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
+
+
+class CategoricalAccuracy(Metric):
+    """The share of rows whose largest output is the one-hot target's."""
+    default_name = "categorical_accuracy"
+
+    def engine_kind(self):
+        return KINDS["categorical_accuracy"]
+
+
+class SparseCategoricalAccuracy(Metric):
+    """The share of rows whose largest output is at the integer label."""
+    default_name = "sparse_categorical_accuracy"
+    sparse = True
+
+    def engine_kind(self):
+        return KINDS["sparse_categorical_accuracy"]
+
+
+class TopKCategoricalAccuracy(Metric):
+    """The share of rows whose target is among the k largest outputs (ties count)."""
+    default_name = "top_k_categorical_accuracy"
+
+    def __init__(self, k: int = 5, name: Optional[str] = None, dtype: Any = None):
+        self.k = check_int(k, "k", minimum=1)
+        super().__init__(name, dtype)
+
+    def engine_spec(self):
+        return (KINDS["top_k"], self.k, -1, None)
+
+    def get_config(self):
+        return {**super().get_config(), "k": self.k}
+
+
+class SparseTopKCategoricalAccuracy(TopKCategoricalAccuracy):
+    """As TopKCategoricalAccuracy, with integer labels."""
+    default_name = "sparse_top_k_categorical_accuracy"
+    sparse = True
+
+    def engine_spec(self):
+        return (KINDS["sparse_top_k"], self.k, -1, None)
+
+
+class MeanAbsoluteError(Metric):
+    """mean(|y − p|) per row, averaged over the rows."""
+    default_name = "mean_absolute_error"
+    direction = "down"
+
+    def engine_kind(self):
+        return KINDS["mae"]
+
+
+class MeanSquaredError(Metric):
+    """mean((y − p)²) per row, averaged over the rows."""
+    default_name = "mean_squared_error"
+    direction = "down"
+
+    def engine_kind(self):
+        return KINDS["mse"]
+
+
+class RootMeanSquaredError(MeanSquaredError):
+    """sqrt of the mean squared error over the epoch."""
+    default_name = "root_mean_squared_error"
+
+    def result(self, state=None):
+        return float(np.sqrt(super().result(state)))
+
+
+def _thresholds(thresholds) -> np.ndarray:
+    if thresholds is None:
+        return np.array([0.5])
+    values = np.atleast_1d(np.asarray(thresholds, dtype=np.float64))
+    if values.ndim != 1 or not np.all((values >= 0) & (values <= 1)):
+        raise ValueError(f"thresholds must be numbers in [0, 1]; got {thresholds!r}")
+    return values
+
+
+class _Confusion(Metric):
+    def __init__(self, thresholds: Any = None, top_k: Any = None, class_id: Optional[int] = None,
+                 name: Optional[str] = None, dtype: Any = None):
+        if top_k is not None:
+            raise ValueError("top_k is not supported by fastmlp's Precision/Recall")
+        self.thresholds = _thresholds(thresholds)
+        self.class_id = None if class_id is None else check_int(class_id, "class_id", minimum=0)
+        super().__init__(name, dtype)
+
+    def engine_spec(self):
+        return (KINDS["confusion"], 0, -1 if self.class_id is None else self.class_id,
+                self.thresholds)
+
+    def _counts(self, state):
+        s = (self.state if state is None else state).reshape(-1, 4)
+        return s[:, 0], s[:, 1], s[:, 2], s[:, 3]
+
+    def _scalar(self, values):
+        return float(values[0]) if len(values) == 1 else [float(v) for v in values]
+
+    def get_config(self):
+        t = self.thresholds.tolist()
+        return {**super().get_config(), "thresholds": t[0] if len(t) == 1 else t,
+                "top_k": None, "class_id": self.class_id}
+
+
+class Precision(_Confusion):
+    """tp / (tp + fp) with predictions above `thresholds` (0.5) positive; every
+    output column counts (or only `class_id`'s)."""
+    default_name = "precision"
+
+    def result(self, state=None):
+        tp, fp, _, _ = self._counts(state)
+        return self._scalar(np.divide(tp, tp + fp, out=np.zeros_like(tp), where=tp + fp > 0))
+
+
+class Recall(_Confusion):
+    """tp / (tp + fn), thresholds as Precision."""
+    default_name = "recall"
+
+    def result(self, state=None):
+        tp, _, _, fn = self._counts(state)
+        return self._scalar(np.divide(tp, tp + fn, out=np.zeros_like(tp), where=tp + fn > 0))
+
+
+class AUC(Metric):
+    """Area under the ROC (or PR) curve from counts at `num_thresholds`
+    thresholds (−1e-7, 1/(n−1), …, 1+1e-7), Keras's interpolation: the
+    trapezoid rule for ROC, Davis & Goadrich's for PR.
+
+    Parameters
+    ----------
+    num_thresholds : int, default 200
+    curve : {"ROC", "PR"}
+    summation_method : {"interpolation", "minoring", "majoring"}
+    from_logits : bool
+        Not supported for models whose output fastmlp already maps to
+        probabilities; with a logit output pass True only if the model's loss
+        does not already take logits.
+    """
+    default_name = "auc"
+
+    def __init__(self, num_thresholds: int = 200, curve: str = "ROC",
+                 summation_method: str = "interpolation", name: Optional[str] = None,
+                 dtype: Any = None, thresholds: Any = None, multi_label: bool = False,
+                 num_labels: Any = None, label_weights: Any = None, from_logits: bool = False):
+        if thresholds is not None or multi_label or label_weights is not None:
+            raise ValueError("explicit thresholds, multi_label and label_weights are not "
+                             "supported by fastmlp's AUC")
+        self.num_thresholds = check_int(num_thresholds, "num_thresholds", minimum=2)
+        if curve not in ("ROC", "PR"):
+            raise ValueError(f"curve must be 'ROC' or 'PR'; got {curve!r}")
+        if summation_method not in ("interpolation", "minoring", "majoring"):
+            raise ValueError(f"summation_method must be 'interpolation', 'minoring' or "
+                             f"'majoring'; got {summation_method!r}")
+        self.curve = curve
+        self.summation_method = summation_method
+        self.from_logits = check_bool(from_logits, "from_logits")
+        super().__init__(name, dtype)
+
+    def engine_spec(self):
+        return (KINDS["auc"], self.num_thresholds, -1, None)
+
+    def confusion(self, state=None):
+        """tp, fp, tn, fn at each threshold, from the bucketed counts."""
+        s = self.state if state is None else state
+        n = self.num_thresholds
+        pos, neg = s[:n], s[n:]
+        tp = np.cumsum(pos[::-1])[::-1]  # predictions above threshold i sit in buckets >= i
+        fp = np.cumsum(neg[::-1])[::-1]
+        tp = np.append(tp[1:], 0.0)      # bucket i is above thresholds 0..i, so shift by one
+        fp = np.append(fp[1:], 0.0)
+        tp[0], fp[0] = pos.sum(), neg.sum()  # above −ε: everything
+        return tp, fp, neg.sum() - fp, pos.sum() - tp
+
+    def result(self, state=None):
+        tp, fp, tn, fn = self.confusion(state)
+        if self.curve == "PR":
+            return self._pr_auc(tp, fp, fn)
+        tpr = np.divide(tp, tp + fn, out=np.zeros_like(tp), where=tp + fn > 0)
+        fpr = np.divide(fp, fp + tn, out=np.zeros_like(fp), where=fp + tn > 0)
+        if self.summation_method == "interpolation":
+            heights = (tpr[:-1] + tpr[1:]) / 2
+        elif self.summation_method == "minoring":
+            heights = np.minimum(tpr[:-1], tpr[1:])
+        else:
+            heights = np.maximum(tpr[:-1], tpr[1:])
+        return float(np.sum((fpr[:-1] - fpr[1:]) * heights))
+
+    def _pr_auc(self, tp, fp, fn):
+        """Davis & Goadrich's interpolation between thresholds, as Keras."""
+        dtp = tp[:-1] - tp[1:]
+        p = tp + fp
+        dp = p[:-1] - p[1:]
+        prec_slope = np.divide(dtp, dp, out=np.zeros_like(dtp), where=dp > 0)
+        intercept = tp[1:] - prec_slope * p[1:]
+        safe_p_ratio = np.where((p[:-1] > 0) & (p[1:] > 0),
+                                np.divide(p[:-1], p[1:], out=np.ones_like(dtp), where=p[1:] > 0),
+                                np.ones_like(p[1:]))
+        pr_auc_increment = np.divide(prec_slope * (dtp + intercept * np.log(safe_p_ratio)),
+                                     tp[1:] + fn[1:], out=np.zeros_like(dtp),
+                                     where=tp[1:] + fn[1:] > 0)
+        return float(pr_auc_increment.sum())
+
+    def get_config(self):
+        return {**super().get_config(), "num_thresholds": self.num_thresholds,
+                "curve": self.curve, "summation_method": self.summation_method,
+                "multi_label": False, "num_labels": None, "label_weights": None,
+                "from_logits": self.from_logits}
+
+
+class Accuracy(Metric):
+    """"accuracy" / "acc": binary, sparse or categorical accuracy, chosen from
+    the shapes of the targets and outputs as Keras does (resolved when fit
+    sees them); logs under the name given."""
+    default_name = "accuracy"
+
+    def resolve(self, y_sparse: bool, n_outputs: int) -> Metric:
+        """The concrete accuracy (kept, with its state, while the kind holds)."""
+        cls = (BinaryAccuracy if n_outputs == 1 else
+               SparseCategoricalAccuracy if y_sparse else CategoricalAccuracy)
+        concrete = getattr(self, "_concrete", None)
+        if type(concrete) is not cls:
+            concrete = self._concrete = cls(name=self.name)
+        return concrete
+
+    def result(self, state=None):
+        concrete = getattr(self, "_concrete", None)
+        return super().result(state) if concrete is None else concrete.result(state)
+
+    def reset_state(self):
+        concrete = getattr(self, "_concrete", None)
+        if concrete is not None:
+            concrete.reset_state()
+
+    def engine_kind(self):
+        return KINDS["categorical_accuracy"]
+
+
+_BY_NAME = {
+    "accuracy": Accuracy, "acc": Accuracy, "binary_accuracy": BinaryAccuracy,
+    "categorical_accuracy": CategoricalAccuracy,
+    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
+    "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
+    "root_mean_squared_error": RootMeanSquaredError, "precision": Precision,
+    "recall": Recall, "auc": AUC, "AUC": AUC,
+}
+_CLASSES = [Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+            TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanAbsoluteError,
+            MeanSquaredError, RootMeanSquaredError, Precision, Recall, AUC]
+_BY_CLASS = {cls.__name__: cls for cls in _CLASSES}
+NAMES = list(_BY_NAME)
+
+
+def get(identifier: Any) -> Metric:
+    """A Metric from a name (kept as the metric's name, as Keras logs it), a
+    class, a config dict or an instance.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the valid ones).
+    TypeError
+        For anything else (a function: fastmlp computes metrics in its engine).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.metrics.get("acc").name
+    'acc'
+    """
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Metric) and identifier is not Metric:
+        return identifier()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier) or _BY_NAME.get(identifier.lower()) or \
+            _BY_CLASS.get(identifier)
+        if cls is None:
+            raise ValueError(f"unknown metric {identifier!r}; valid values are "
+                             f"{', '.join(map(repr, NAMES))}")
+        return cls(name=identifier if identifier in _BY_NAME or identifier.lower() in _BY_NAME
+                   else None)
+    raise TypeError(f"a metric must be a name such as 'accuracy' or a metric object such as "
+                    f"fm.metrics.AUC(); got {describe(identifier)}")
+
+
+def get_list(metrics: Any, argument: str = "metrics") -> List[Metric]:
+    """Metrics from None or a list (Keras's compile(metrics=...))."""
     if metrics is None:
         return []
-    if isinstance(metrics, str):
-        raise TypeError(f"metrics must be a list of names, e.g. ['accuracy']; got {metrics!r}")
+    if isinstance(metrics, (str, Metric)):
+        raise TypeError(f"{argument} must be a list, e.g. ['accuracy']; got {metrics!r}")
+    if isinstance(metrics, dict):
+        raise TypeError(f"{argument} as a dict is for multi-output models, which fastmlp does "
+                        f"not build; pass a list")
     if not isinstance(metrics, (list, tuple)):
-        raise TypeError(f"metrics must be a list of names, e.g. ['accuracy']; got {describe(metrics)}")
-    names = []
-    for item in metrics:
-        name = check_choice(item, "metric", _NAMES)
-        if name not in names:
-            names.append(name)
-    return names
+        raise TypeError(f"{argument} must be a list, e.g. ['accuracy']; got {describe(metrics)}")
+    return [get(item) for item in metrics]
 
 
-def accuracy_code(loss, n_outputs):
-    """Which accuracy "accuracy" means for this loss: binary for binary
-    cross-entropy, categorical or sparse for the categorical losses, and, for
-    mse, binary with one output, else categorical."""
-    if loss == "binary_crossentropy":
-        return BINARY_ACCURACY
-    if loss == "categorical_crossentropy":
-        return CATEGORICAL_ACCURACY
-    if loss == "sparse_categorical_crossentropy":
-        return SPARSE_ACCURACY
-    return BINARY_ACCURACY if n_outputs == 1 else CATEGORICAL_ACCURACY
+def serialize(metric: Metric):
+    """A config entry: the name for a string-made metric, else Keras's dict."""
+    return {"module": "keras.metrics", "class_name": type(metric).__name__,
+            "config": metric.get_config(), "registered_name": None}
+
+
+def deserialize(config) -> Metric:
+    """The metric serialize() describes (or a name)."""
+    if isinstance(config, str):
+        return get(config)
+    if not isinstance(config, dict) or config.get("class_name") not in _BY_CLASS:
+        raise ValueError(f"unknown metric {config!r}")
+    inner = config.get("config") or {}
+    if not isinstance(inner, dict):
+        raise ValueError(f"a metric's config must be a dict; got {inner!r}")
+    return _BY_CLASS[config["class_name"]].from_config(inner)

@@ -1,9 +1,27 @@
-"""Optimizers: hyper-parameters and their checks. The state (momentum,
-velocity, moments, step count) lives in the engine's buffers of the model
-being trained, so one optimizer object may serve several models.
+"""Optimizers: hyper-parameters and their checks, with Keras 3's names, update
+rules (csrc/optim_update.inc), decoupled weight decay and gradient clipping.
+The state (momentum, velocity, moments, step count) lives in the engine of
+the model being trained.
 
-Update rules are Keras 3's (keras/src/optimizers), applied by csrc/optim.c."""
+`learning_rate` may be a number or a schedule (fm.optimizers.schedules):
+update k then uses schedule(k), as in Keras.
+
+Examples
+--------
+>>> import fastmlp as fm
+>>> fm.optimizers.get("adamw").weight_decay
+0.004
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any, Optional
+
+from . import schedules
 from ._validation import check_bool, check_choice, check_float, describe
+
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "get", "serialize", "deserialize",
+           "schedules"]
 
 SGD_CODE, RMSPROP_CODE, ADAM_CODE = 0, 1, 2
 
@@ -21,10 +39,6 @@ def _hyperparameter(name, check):
     return property(getter, setter)
 
 
-def _learning_rate(value, name):
-    return check_float(value, name, 0.0, None, low_open=True)
-
-
 def _unit_interval(value, name):
     return check_float(value, name, 0.0, 1.0, high_open=True)
 
@@ -37,108 +51,314 @@ def _positive(value, name):
     return check_float(value, name, 0.0, None, low_open=True)
 
 
+def _optional_positive(value, name):
+    return None if value is None else _positive(value, name)
+
+
 class Optimizer:
-    """Base of SGD, RMSprop and Adam."""
-    code = None
-    learning_rate = _hyperparameter("learning_rate", _learning_rate)
+    """Base of the optimizers: learning rate (or schedule), Keras's common
+    options and the engine's view of them.
 
-    def engine_args(self):
-        """(kind, learning_rate, momentum, rho, beta_1, beta_2, epsilon, nesterov)."""
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+    weight_decay : float, optional
+        Decoupled decay: each trainable weight is scaled by 1 − lr·weight_decay
+        before the rule (biases included, as Keras).
+    clipnorm, clipvalue, global_clipnorm : float, optional
+        Gradient clipping before the rule: each variable's gradient to norm
+        clipnorm; each value to ±clipvalue; all together to norm
+        global_clipnorm (at most one of the three).
+    name : str, optional
+    use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+    gradient_accumulation_steps
+        Accepted with their defaults only (not supported otherwise).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.SGD(learning_rate=0.1, clipnorm=1.0).clipnorm
+    1.0
+    """
+    code: Optional[int] = None
+    default_name = "optimizer"
+
+    def __init__(self, learning_rate: Any, weight_decay: Optional[float] = None,
+                 clipnorm: Optional[float] = None, clipvalue: Optional[float] = None,
+                 global_clipnorm: Optional[float] = None, use_ema: bool = False,
+                 ema_momentum: float = 0.99, ema_overwrite_frequency: Any = None,
+                 loss_scale_factor: Any = None, gradient_accumulation_steps: Any = None,
+                 name: Optional[str] = None, **unknown: Any):
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument"
+                            f"{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}")
+        if use_ema or ema_overwrite_frequency is not None:
+            raise ValueError("use_ema (an exponential moving average of the weights) is not "
+                             "supported by fastmlp")
+        if loss_scale_factor is not None or gradient_accumulation_steps is not None:
+            raise ValueError("loss_scale_factor and gradient_accumulation_steps are not "
+                             "supported by fastmlp")
+        if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set.")
+        self._schedule = None
+        self._engine_ref = None
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.clipnorm = _optional_positive(clipnorm, "clipnorm")
+        self.clipvalue = _optional_positive(clipvalue, "clipvalue")
+        self.global_clipnorm = _optional_positive(global_clipnorm, "global_clipnorm")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a string; got {describe(name)}")
+        self.name = name or self.default_name
+
+    # ------------------------------------------------------------ learning rate
+
+    @property
+    def learning_rate(self) -> float:
+        """The rate now: a schedule's value at the current step, or the number."""
+        if self._schedule is not None:
+            return float(self._schedule(self.iterations))
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value: Any) -> None:
+        if isinstance(value, schedules.LearningRateSchedule):
+            self._schedule = value
+            self._learning_rate = None
+            return
+        if self._schedule is not None:
+            raise TypeError("This optimizer was created with a `LearningRateSchedule` object as "
+                            "its `learning_rate` constructor argument, hence its learning rate "
+                            "is not settable. If you need the learning rate to be settable, you "
+                            "should instantiate the optimizer with a float `learning_rate` "
+                            "argument.")
+        self._learning_rate = _positive(value, "learning_rate")
+
+    @property
+    def schedule(self):
+        """The learning-rate schedule, or None."""
+        return self._schedule
+
+    def learning_rate_at(self, step: int) -> float:
+        return float(self._schedule(step)) if self._schedule is not None else self._learning_rate
+
+    @property
+    def weight_decay(self) -> Optional[float]:
+        return self._weight_decay
+
+    @weight_decay.setter
+    def weight_decay(self, value: Optional[float]) -> None:
+        self._weight_decay = None if value is None else check_float(value, "weight_decay", 0.0,
+                                                                     None)
+
+    @property
+    def iterations(self) -> int:
+        """Steps taken by the model this optimizer trains (0 before any)."""
+        engine = self._engine_ref() if self._engine_ref is not None else None
+        return int(engine.iterations) if engine is not None else 0
+
+    def _bind(self, engine) -> None:
+        self._engine_ref = weakref.ref(engine)
+
+    # ------------------------------------------------------------ engine
+
+    def rule_args(self) -> tuple:
+        """(momentum, rho, beta_1, beta_2, epsilon, nesterov) for the engine."""
         raise NotImplementedError
 
-    def get_config(self):
-        raise NotImplementedError
+    def engine_args(self, step: int = 0) -> tuple:
+        """(kind, learning_rate, momentum, rho, beta_1, beta_2, epsilon,
+        nesterov, weight_decay) at optimizer step `step`."""
+        return (self.code, self.learning_rate_at(step)) + self.rule_args() + \
+               (self.weight_decay or 0.0,)
+
+    def clipping(self) -> tuple:
+        return (self.clipvalue or 0.0, self.clipnorm or 0.0, self.global_clipnorm or 0.0)
+
+    # ------------------------------------------------------------ configs
+
+    def _base_config(self) -> dict:
+        lr = (schedules.serialize(self._schedule) if self._schedule is not None
+              else self._learning_rate)
+        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
+                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
+                "clipvalue": self.clipvalue, "use_ema": False, "ema_momentum": 0.99,
+                "ema_overwrite_frequency": None, "loss_scale_factor": None,
+                "gradient_accumulation_steps": None}
+
+    def get_config(self) -> dict:
+        return self._base_config()
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict) -> "Optimizer":
+        config = dict(config)
+        lr = config.get("learning_rate")
+        if isinstance(lr, dict):
+            config["learning_rate"] = schedules.deserialize(lr)
         return cls(**config)
 
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} learning_rate={self.learning_rate!r}>"
 
 
 class SGD(Optimizer):
     """m = momentum·m − lr·g; w += m (nesterov: w += momentum·m − lr·g).
-    With momentum 0: w −= lr·g."""
+    With momentum 0: w −= lr·g.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.SGD(learning_rate=0.1, momentum=0.9).momentum
+    0.9
+    """
     code = SGD_CODE
+    default_name = "SGD"
     momentum = _hyperparameter("momentum", _momentum)
     nesterov = _hyperparameter("nesterov", check_bool)
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
-        self.learning_rate = learning_rate
+    def __init__(self, learning_rate: Any = 0.01, momentum: float = 0.0, nesterov: bool = False,
+                 **kwargs: Any):
+        super().__init__(learning_rate, **kwargs)
         self.momentum = momentum
         self.nesterov = nesterov
 
-    def engine_args(self):
-        return (self.code, self.learning_rate, self.momentum, 0.0, 0.0, 0.0, 0.0, self.nesterov)
+    def rule_args(self):
+        return (self.momentum, 0.0, 0.0, 0.0, 0.0, self.nesterov)
 
     def get_config(self):
-        return {"learning_rate": self.learning_rate, "momentum": self.momentum,
-                "nesterov": self.nesterov}
+        return {**self._base_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
 class RMSprop(Optimizer):
     """v = rho·v + (1 − rho)·g²; w −= lr·g / sqrt(v + epsilon)
-    (with momentum: m = momentum·m + lr·g / sqrt(v + epsilon); w −= m)."""
+    (with momentum: m = momentum·m + lr·g / sqrt(v + epsilon); w −= m).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.RMSprop().rho
+    0.9
+    """
     code = RMSPROP_CODE
+    default_name = "rmsprop"
     rho = _hyperparameter("rho", _unit_interval)
     momentum = _hyperparameter("momentum", _momentum)
     epsilon = _hyperparameter("epsilon", _positive)
 
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7):
-        self.learning_rate = learning_rate
+    def __init__(self, learning_rate: Any = 0.001, rho: float = 0.9, momentum: float = 0.0,
+                 epsilon: float = 1e-7, centered: bool = False, **kwargs: Any):
+        if centered:
+            raise ValueError("centered RMSprop is not supported by fastmlp")
+        super().__init__(learning_rate, **kwargs)
         self.rho = rho
         self.momentum = momentum
         self.epsilon = epsilon
 
-    def engine_args(self):
-        return (self.code, self.learning_rate, self.momentum, self.rho, 0.0, 0.0, self.epsilon,
-                False)
+    def rule_args(self):
+        return (self.momentum, self.rho, 0.0, 0.0, self.epsilon, False)
 
     def get_config(self):
-        return {"learning_rate": self.learning_rate, "rho": self.rho, "momentum": self.momentum,
-                "epsilon": self.epsilon}
+        return {**self._base_config(), "rho": self.rho, "momentum": self.momentum,
+                "epsilon": self.epsilon, "centered": False}
 
 
 class Adam(Optimizer):
     """m += (g − m)(1 − beta_1); v += (g² − v)(1 − beta_2);
-    w −= lr·sqrt(1 − beta_2^t)/(1 − beta_1^t) · m / (sqrt(v) + epsilon)."""
+    w −= lr·sqrt(1 − beta_2^t)/(1 − beta_1^t) · m / (sqrt(v) + epsilon).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.Adam().beta_2
+    0.999
+    """
     code = ADAM_CODE
+    default_name = "adam"
     beta_1 = _hyperparameter("beta_1", _unit_interval)
     beta_2 = _hyperparameter("beta_2", _unit_interval)
     epsilon = _hyperparameter("epsilon", _positive)
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-        self.learning_rate = learning_rate
+    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, amsgrad: bool = False, **kwargs: Any):
+        if amsgrad:
+            raise ValueError("amsgrad is not supported by fastmlp")
+        super().__init__(learning_rate, **kwargs)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
 
-    def engine_args(self):
-        return (self.code, self.learning_rate, 0.0, 0.0, self.beta_1, self.beta_2, self.epsilon,
-                False)
+    def rule_args(self):
+        return (0.0, 0.0, self.beta_1, self.beta_2, self.epsilon, False)
 
     def get_config(self):
-        return {"learning_rate": self.learning_rate, "beta_1": self.beta_1,
-                "beta_2": self.beta_2, "epsilon": self.epsilon}
+        return {**self._base_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon, "amsgrad": False}
 
 
-CLASSES = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
+class AdamW(Adam):
+    """Adam with decoupled weight decay (default 0.004): each step first
+    scales the trainable weights by 1 − lr·weight_decay, then applies Adam.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.AdamW(weight_decay=0.01).weight_decay
+    0.01
+    """
+    default_name = "adamw"
+
+    def __init__(self, learning_rate: Any = 0.001, weight_decay: float = 0.004,
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 amsgrad: bool = False, **kwargs: Any):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad,
+                         weight_decay=weight_decay, **kwargs)
+
+
+CLASSES = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
 _BY_CLASS_NAME = {cls.__name__: cls for cls in CLASSES.values()}
 
 
-def get(identifier):
-    """An Optimizer instance from a name ('sgd', 'rmsprop', 'adam') or an instance."""
+def get(identifier: Any) -> Optimizer:
+    """An Optimizer from a name ('sgd', 'rmsprop', 'adam', 'adamw', any case),
+    a config dict or an instance.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    TypeError
+        For anything else.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> type(fm.optimizers.get("Adam")).__name__
+    'Adam'
+    """
     if isinstance(identifier, Optimizer):
         return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if isinstance(identifier, str):
         return CLASSES[check_choice(identifier, "optimizer", list(CLASSES))]()
     raise TypeError(f"optimizer must be one of {', '.join(map(repr, CLASSES))} or an "
                     f"Optimizer such as fm.Adam(); got {describe(identifier)}")
 
 
-def from_config(class_name, config):
-    if class_name not in _BY_CLASS_NAME:
-        raise ValueError(f"unknown optimizer class {class_name!r}")
-    return _BY_CLASS_NAME[class_name].from_config(config)
+def serialize(optimizer: Optimizer) -> dict:
+    return {"module": "keras.optimizers", "class_name": type(optimizer).__name__,
+            "config": optimizer.get_config(), "registered_name": None}
+
+
+def deserialize(config: dict) -> Optimizer:
+    if not isinstance(config, dict) or config.get("class_name") not in _BY_CLASS_NAME:
+        raise ValueError(f"unknown optimizer {config!r}")
+    inner = config.get("config") or {}
+    if not isinstance(inner, dict):
+        raise ValueError(f"an optimizer's config must be a dict; got {inner!r}")
+    return _BY_CLASS_NAME[config["class_name"]].from_config(inner)
+
+
+def from_config(class_name: str, config: dict) -> Optimizer:
+    """The first model file's form: a class name and its config."""
+    return deserialize({"class_name": class_name, "config": config})

@@ -1,87 +1,273 @@
-"""Model files and pickles: a model as (JSON description, named arrays), and
-back. The archive itself (atomic writes, checked reads) is _model_file's job.
+"""Model files, configs and pickles: a model as (JSON description, named
+arrays), and back. The archive itself (atomic writes, checked reads) is
+_model_file's job; Keras's own files (.keras, .weights.h5) are keras_format's.
 
 Loading validates the whole description and every array's shape before it
 allocates the network, so a corrupt or hostile file costs at most what it
-holds and raises ValueError.
+holds and raises ValueError. Configs follow Keras 3's layout
+({"module", "class_name", "config", ...}), so `to_json` and `get_config` are
+readable by Keras for the layers both have.
 """
+from __future__ import annotations
+
 import os
 import zipfile
+from typing import Any, Optional
 
 import numpy as np
 
-from . import optimizers
+from . import losses, optimizers
+from . import metrics as metrics_module
 from ._model_file import (MalformedFile, open_model_file, read_array, read_config,
                           write_model_file)
 from ._validation import check_int
-from .layers import LAYER_CLASSES
 
-__all__ = ["load_model"]
+__all__ = ["load_model", "model_from_json", "model_from_config", "clone_model"]
 
 FILE_FORMAT = "fastmlp.sequential"
-FILE_VERSION = 1
+FILE_VERSION = 2
 _SLOTS = ("optimizer_slot_1", "optimizer_slot_2")
 # what a description may declare: generous, but keeps arithmetic on sizes exact
 _MAX_UNITS = 1 << 40
+_MAX_DEPTH = 32  # nested models
 
 
-def model_state(model):
+# ---------------------------------------------------------------- configs
+
+def _layer_entry(layer: Any, depth: int = 0) -> dict:
+    from .models import Model
+
+    if isinstance(layer, Model):
+        return model_config_entry(layer, depth + 1)
+    entry = {"module": "keras.layers", "class_name": type(layer).__name__,
+             "config": layer.get_config(), "registered_name": None}
+    if layer.built and layer._width is not None and layer.weight_specs(1):
+        entry["build_config"] = {"input_shape": [None, int(layer._width)]}
+    return entry
+
+
+def model_config(model: Any, depth: int = 0) -> dict:
+    """Keras's get_config() of a Sequential or Functional model."""
+    from .layers import InputLayer
+    from .models import Sequential
+
+    if depth > _MAX_DEPTH:
+        raise ValueError("models nested too deeply")
+    if isinstance(model, Sequential):
+        layers = []
+        shape = model._sample_shape()
+        if shape is not None:
+            first = model._layers[0] if model._layers and isinstance(model._layers[0], InputLayer) \
+                else None
+            layers.append({"module": "keras.layers", "class_name": "InputLayer",
+                           "config": {"batch_shape": [None] + list(shape), "dtype": "float32",
+                                      "sparse": False, "ragged": False,
+                                      "name": first.name if first else f"{model.name}_input",
+                                      "optional": False},
+                           "registered_name": None})
+        layers += [_layer_entry(layer, depth) for layer in model._chain_layers()]
+        return {"name": model.name, "trainable": model.trainable, "dtype": model.dtype,
+                "layers": layers,
+                "build_input_shape": None if shape is None else [None] + list(shape)}
+    entries, previous = [], None
+    for layer in model.layers:
+        entry = _layer_entry(layer, depth)
+        entry["name"] = layer.name
+        entry["inbound_nodes"] = [] if previous is None else [
+            {"args": [{"class_name": "__keras_tensor__",
+                       "config": {"shape": [None, None], "dtype": "float32",
+                                  "keras_history": [previous, 0, 0]}}], "kwargs": {}}]
+        entries.append(entry)
+        previous = layer.name
+    return {"name": model.name, "trainable": model.trainable, "dtype": model.dtype,
+            "layers": entries, "input_layers": [model.layers[0].name, 0, 0],
+            "output_layers": [model.layers[-1].name, 0, 0]}
+
+
+def model_config_entry(model: Any, depth: int = 0) -> dict:
+    """{"module": "keras", "class_name": "Sequential" | "Functional", "config": ...}."""
+    from .models import Sequential
+
+    return {"module": "keras", "class_name": "Sequential" if isinstance(model, Sequential)
+            else "Functional", "config": model_config(model, depth), "registered_name": None}
+
+
+def _layer_from_entry(entry: Any, depth: int) -> Any:
+    from .layers import LAYER_CLASSES
+
+    need(isinstance(entry, dict), f"a layer entry is not an object: {str(entry)[:80]!r}")
+    class_name = entry.get("class_name")
+    if class_name in ("Sequential", "Functional", "Model"):
+        return model_from_config(entry, depth + 1)
+    need(class_name in LAYER_CLASSES, f"unknown layer {str(class_name)[:80]!r} (fastmlp has "
+                                      f"{', '.join(sorted(LAYER_CLASSES))})")
+    config = entry.get("config")
+    need(isinstance(config, dict), "a layer config is not an object")
+    config = dict(config)
+    config.pop("build_config", None)
+    return LAYER_CLASSES[class_name].from_config(config)
+
+
+def model_from_config(entry: dict, depth: int = 0, custom_objects: Any = None) -> Any:
+    """The (unbuilt-weights) model a model_config_entry describes: Sequential
+    or Functional; fresh weights, as Keras's from_config."""
+    from .layers import Input, InputLayer
+    from .models import Model, Sequential
+
+    need(depth <= _MAX_DEPTH, "models nested too deeply")
+    need(isinstance(entry, dict), "the model description is not an object")
+    class_name, config = entry.get("class_name"), entry.get("config")
+    need(isinstance(config, dict), "the model config is not an object")
+    need(isinstance(config.get("layers"), list), "the model config has no layer list")
+    dtype = config.get("dtype") if config.get("dtype") in ("float32", "float64") else "float32"
+    name = config.get("name")
+    need(name is None or isinstance(name, str), "the model name is not a string")
+    layers = [_layer_from_entry(e, depth) for e in config["layers"]]
+    names = [layer.name for layer in layers]
+    need(len(set(names)) == len(names), "duplicate layer names")
+    if class_name == "Sequential":
+        model = Sequential(name=name, dtype=dtype)
+        for layer in layers:
+            model.add(layer, rebuild=False)
+        shape = config.get("build_input_shape")
+        if shape is not None and not (layers and isinstance(layers[0], InputLayer)):
+            model._input_shape = tuple(check_int(s, "build_input_shape", minimum=1,
+                                                 maximum=_MAX_UNITS) for s in shape[1:])
+        return model
+    need(class_name in ("Functional", "Model"), f"unknown model class {class_name!r}")
+    need(layers and isinstance(layers[0], InputLayer), "a Functional model starts with an InputLayer")
+    tensor = layers[0].output
+    for layer in layers[1:]:
+        tensor = layer(tensor)
+    return Model(layers[0].output, tensor, name=name, dtype=dtype)
+
+
+def model_from_json(json_string: str, custom_objects: Any = None) -> Any:
+    """The model a to_json() string describes (fresh weights).
+
+    Raises
+    ------
+    ValueError
+        For JSON that is not a fastmlp/Keras chain model.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2)])
+    >>> fm.models.model_from_json(model.to_json()).output_shape
+    (None, 2)
+    """
+    import json
+
+    try:
+        entry = json.loads(json_string)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"model_from_json needs a model's JSON ({exc})") from None
+    try:
+        return model_from_config(entry)
+    except (MalformedFile, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise ValueError(f"not a model description: {exc}") from None
+
+
+def clone_model(model: Any) -> Any:
+    """A model of the same architecture with fresh weights (Keras's clone_model)."""
+    return model_from_config(model_config_entry(model))
+
+
+# ---------------------------------------------------------------- state
+
+def model_state(model: Any) -> tuple:
     """The model as (JSON-able description, {name: array}): what save and pickle store."""
     from . import __version__
 
-    config = {
-        "format": FILE_FORMAT, "version": FILE_VERSION, "name": model.name, "dtype": model.dtype,
-        "input_dim": model._n_in,
-        "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                   for layer in model._layers],
-        "compile": None, "optimizer_iterations": None, "dropout_seed": None,
-    }
+    config = {"format": FILE_FORMAT, "version": FILE_VERSION, "model": model_config_entry(model),
+              "dtype": model.dtype, "compile": None, "optimizer_iterations": None,
+              "dropout_seed": None, "input_dim": None, "fastmlp_version": __version__}
     arrays = {}
-    if model._loss is not None:
-        config["compile"] = {"optimizer": {"class_name": type(model.optimizer).__name__,
-                                           "config": model.optimizer.get_config()},
-                             "loss": model._loss, "metrics": list(model._metric_names)}
-    engine = model._engine
-    if engine is not None:
-        config["dropout_seed"] = int(engine.dropout_seed)
+    if model.compiled:
+        config["compile"] = {
+            "optimizer": optimizers.serialize(model.optimizer),
+            "loss": losses.serialize(model._loss_obj),
+            "metrics": [metrics_module.serialize(m) for m, w in
+                        zip(model._metric_objs, model._weighted_flags) if not w],
+            "weighted_metrics": [metrics_module.serialize(m) for m, w in
+                                 zip(model._metric_objs, model._weighted_flags) if w]}
+    if model.built:
+        net = model._network()
+        config["input_dim"] = int(net.n_in)
+        config["dropout_seed"] = int(net.engine.dropout_seed)
         for i, w in enumerate(model.get_weights()):
             arrays[f"weight_{i}"] = w
-        slots = engine.optimizer_slots()
-        if model._loss is not None and slots is not None:
-            config["optimizer_iterations"] = int(engine.iterations)
+        slots = net.engine.optimizer_slots()
+        if model.compiled and slots is not None:
+            config["optimizer_iterations"] = int(net.engine.iterations)
             arrays[_SLOTS[0]], arrays[_SLOTS[1]] = (s.copy() for s in slots)
-    config["fastmlp_version"] = __version__
     return config, arrays
 
 
-def save_model(model, path):
-    """Write `model` to `path` (see Sequential.save)."""
+def save_model(model: Any, path: Any, overwrite: bool = True) -> None:
+    """Write `model` to `path` (see Model.save)."""
+    path = os.fspath(path)
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path!r} exists and overwrite=False")
+    if path.endswith(".keras"):
+        from .keras_format import save_keras
+
+        save_keras(model, path)
+        return
     config, arrays = model_state(model)
     write_model_file(path, config, arrays)
 
 
-class _Description:
-    """A checked description: the layers, and the arrays it promises."""
+def save_weights(model: Any, path: Any, overwrite: bool = True) -> None:
+    from .keras_format import save_weights_h5
 
-    def __init__(self, config):
+    path = os.fspath(path)
+    if not path.endswith(".weights.h5"):
+        raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={path}")
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path!r} exists and overwrite=False")
+    save_weights_h5(model, path)
+
+
+def load_weights(model: Any, path: Any, skip_mismatch: bool = False) -> None:
+    from .keras_format import load_weights_h5
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no weights file at {path!r}")
+    load_weights_h5(model, path, skip_mismatch=skip_mismatch)
+
+
+class _Description:
+    """A checked description (file versions 1 and 2): the model it builds,
+    and the arrays it promises."""
+
+    def __init__(self, config: Any):
+        from .layers import LAYER_CLASSES
+
         need(isinstance(config, dict), "the description is not an object")
         need(config.get("format") == FILE_FORMAT, f"format is {config.get('format')!r}")
-        need(config.get("version") == FILE_VERSION,
-             f"file version {config.get('version')!r}, this fastmlp reads {FILE_VERSION}")
-        need(isinstance(config.get("name"), str), "the model name is not a string")
+        version = config.get("version")
+        need(version in (1, 2), f"file version {version!r}, this fastmlp reads 1 and 2")
         need(config.get("dtype") in ("float32", "float64"), f"dtype {config.get('dtype')!r}")
         self.config = config
         self.dtype = np.dtype(config["dtype"])
-        entries = config.get("layers")
-        need(isinstance(entries, list) and entries, "no layers")
-        self.layers = []
-        for entry in entries:
-            need(isinstance(entry, dict) and entry.get("class_name") in LAYER_CLASSES,
-                 f"unknown layer {str(entry)[:80]!r}")
-            need(isinstance(entry.get("config"), dict), "a layer config is not an object")
-            self.layers.append(LAYER_CLASSES[entry["class_name"]].from_config(entry["config"]))
-        names = [layer.name for layer in self.layers]
-        need(len(set(names)) == len(names), "duplicate layer names")
+        if version == 1:  # a Sequential's layers, fastmlp's first layout
+            need(isinstance(config.get("name"), str), "the model name is not a string")
+            entries = config.get("layers")
+            need(isinstance(entries, list) and entries, "no layers")
+            for entry in entries:
+                need(isinstance(entry, dict) and entry.get("class_name") in LAYER_CLASSES,
+                     f"unknown layer {str(entry)[:80]!r}")
+            model_entry = {"class_name": "Sequential",
+                           "config": {"name": config["name"], "dtype": config["dtype"],
+                                      "layers": entries}}
+        else:
+            model_entry = config.get("model")
+            need(isinstance(model_entry, dict), "no model description")
+        self.model = model_from_config(model_entry)
+        self.model._dtype = self.dtype
         compile_cfg = config.get("compile")
         need(compile_cfg is None or isinstance(compile_cfg, dict), "compile is not an object")
         self.compile = compile_cfg
@@ -89,10 +275,17 @@ class _Description:
         self.shapes = []
         if self.n_in is not None:
             self.n_in = check_int(self.n_in, "input_dim", minimum=1, maximum=_MAX_UNITS)
+            declared = self.model._sample_shape()
+            need(declared is None or int(np.prod(declared, dtype=object)) == self.n_in,
+                 f"the model's input shape {declared} does not hold input_dim={self.n_in} "
+                 f"features")
             width = self.n_in
-            for layer in self.layers:
+            from .models import Model
+
+            for layer in self.model._flat():
+                need(not isinstance(layer, Model), "a nested model was not expanded")
                 need(getattr(layer, "units", 1) <= _MAX_UNITS, "a layer is too wide")
-                self.shapes += layer.weight_shapes(width)
+                self.shapes += [tuple(s[1]) for s in layer.weight_specs(width)]
                 width = layer.output_width(width)
             self.dropout_seed = check_int(config.get("dropout_seed"), "dropout_seed", minimum=0,
                                           maximum=2**64 - 1)
@@ -103,58 +296,78 @@ class _Description:
             self.iterations = check_int(self.iterations, "optimizer_iterations", minimum=0,
                                         maximum=2**62)
 
-    def arrays(self):
+    def arrays(self) -> list:
         """[(member name, shape)] of every array the description promises."""
         named = [(f"weight_{i}", shape) for i, shape in enumerate(self.shapes)]
         if self.iterations is not None:
-            n_params = sum(int(np.prod(shape, dtype=object)) for shape in self.shapes)
-            named += [(name, (n_params,)) for name in _SLOTS]
+            named += [(name, _slot_shape(self)) for name in _SLOTS]
         return named
 
-    def build(self, arrays):
-        """The model, from arrays already checked against arrays()."""
-        from .models import Sequential
+    def _compile(self) -> None:
+        cfg = self.compile
+        version = self.config.get("version")
+        opt_cfg = cfg.get("optimizer")
+        need(isinstance(opt_cfg, dict) and isinstance(opt_cfg.get("config"), dict),
+             "the optimizer description is not an object")
+        if version == 1:
+            optimizer = optimizers.from_config(opt_cfg.get("class_name"), opt_cfg["config"])
+        else:
+            optimizer = optimizers.deserialize(opt_cfg)
+        metrics = cfg.get("metrics")
+        weighted = cfg.get("weighted_metrics")
+        need(metrics is None or isinstance(metrics, list), "metrics is not a list")
+        need(weighted is None or isinstance(weighted, list), "weighted_metrics is not a list")
+        self.model.compile(optimizer=optimizer, loss=losses.deserialize(cfg.get("loss")),
+                           metrics=[metrics_module.deserialize(m) for m in metrics or []],
+                           weighted_metrics=[metrics_module.deserialize(m) for m in weighted or []])
 
-        model = Sequential(dtype=self.config["dtype"], name=self.config["name"])
-        for layer in self.layers:
-            model._layers.append(layer)
-            layer._model = model
+    def build(self, arrays: dict) -> Any:
+        """The model, from arrays already checked against arrays()."""
+        model = self.model
         if self.compile is not None:
-            opt_cfg = self.compile.get("optimizer")
-            need(isinstance(opt_cfg, dict) and isinstance(opt_cfg.get("config"), dict),
-                 "the optimizer description is not an object")
-            model.compile(optimizer=optimizers.from_config(opt_cfg.get("class_name"),
-                                                           opt_cfg["config"]),
-                          loss=self.compile.get("loss"), metrics=self.compile.get("metrics"))
+            self._compile()
         if self.n_in is None:
             return model
         # the saved weights replace the initial ones, so the global random state is left alone
-        model._build(self.n_in, rng=np.random.default_rng(0), dropout_seed=self.dropout_seed)
+        model._build_network(self.n_in, rng=np.random.default_rng(0),
+                             dropout_seed=self.dropout_seed)
         model.set_weights([arrays[f"weight_{i}"] for i in range(len(self.shapes))])
         if self.iterations is not None:
-            for slot, name in zip(model._engine.optimizer_slots(), _SLOTS):
-                need(bool(np.isfinite(arrays[name]).all()), f"{name} is not finite")
-                slot[...] = arrays[name]
-            model._engine.iterations = self.iterations
+            engine = model._net.engine
+            for slot, name in zip(engine.optimizer_slots(), _SLOTS):
+                saved = arrays[name]
+                need(saved.shape == slot.shape, f"{name} has shape {saved.shape}, expected "
+                                                f"{slot.shape}")
+                need(bool(np.isfinite(saved).all()), f"{name} is not finite")
+                slot[...] = saved
+            engine.iterations = self.iterations
         return model
 
 
-def need(condition, message):
+def _slot_shape(description: _Description) -> tuple:
+    """The optimizer slots' shape: the parameter arena of the model's network."""
+    total = 0
+    width = description.n_in
+    for layer in description.model._flat():
+        total += sum(int(np.prod(s[1], dtype=object)) for s in layer.weight_specs(width) if s[3])
+        width = layer.output_width(width)
+    return (total,)
+
+
+def need(condition: Any, message: str) -> None:
     if not condition:
         raise MalformedFile(message)
 
 
 # what a malformed description can raise on its way through the constructors
 _INVALID = (MalformedFile, KeyError, TypeError, ValueError, AttributeError, OverflowError,
-            RecursionError)
-
-
+            RecursionError, RuntimeError)
 # what a damaged archive can raise while a member is read
 _READ_ERRORS = (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, MemoryError,
                 UnicodeDecodeError)
 
 
-def restore(config, arrays, source):
+def restore(config: Any, arrays: dict, source: str) -> Any:
     """The model that (config, arrays) describe; ValueError naming `source` if invalid."""
     try:
         description = _Description(config)
@@ -168,8 +381,9 @@ def restore(config, arrays, source):
         raise ValueError(f"{source} is not a valid fastmlp model file: {exc}") from None
 
 
-def load_model(path):
-    """Read a model written by Sequential.save.
+def load_model(path: Any, custom_objects: Any = None, compile: bool = True,
+               safe_mode: bool = True) -> Any:
+    """Read a model written by Model.save (fastmlp's format, or a .keras file).
 
     Parameters
     ----------
@@ -178,16 +392,15 @@ def load_model(path):
 
     Returns
     -------
-    Sequential
-        The model with its architecture, weights, compile settings and
-        optimizer state.
+    Model
+        With its architecture, weights, compile settings and optimizer state.
 
     Raises
     ------
     FileNotFoundError
         If there is no file at `path`.
     ValueError
-        If the file is not a fastmlp model file, or is corrupt.
+        If the file is not a model file, or is corrupt.
 
     Examples
     --------
@@ -203,6 +416,13 @@ def load_model(path):
         raise FileNotFoundError(f"no model file at {path!r}")
     if os.path.isdir(path):
         raise ValueError(f"{path!r} is a folder, not a fastmlp model file")
+    if path.endswith(".keras"):
+        from .keras_format import load_keras
+
+        return load_keras(path, compile=compile)
+    if path.endswith(".h5") and not path.endswith(".weights.h5"):
+        raise ValueError(f"{path!r} looks like a legacy Keras HDF5 model, which fastmlp does not "
+                         f"read; save it from Keras as a .keras file (model.save('m.keras'))")
     try:
         archive, size = open_model_file(path)
     except MalformedFile as exc:
@@ -214,8 +434,9 @@ def load_model(path):
             raise ValueError(f"{path!r} is not a fastmlp model file ({exc})") from None
         try:
             description = _Description(config)
-            arrays = {name: read_array(archive, size, name, shape, description.dtype)
-                      for name, shape in description.arrays()}
+            arrays = {}
+            for name, shape in description.arrays():
+                arrays[name] = read_array(archive, size, name, shape, description.dtype)
         except _INVALID + _READ_ERRORS as exc:
             raise ValueError(f"{path!r} is not a valid fastmlp model file: {exc}") from None
     try:

@@ -42,10 +42,10 @@ hostile = st.one_of(numbers, arrays, st.none(), st.text(max_size=12),
 
 def model_state(model):
     weights = model.get_weights() if model.built else []
-    slots = model._engine.optimizer_slots() if model.built else None
+    slots = model._net.engine.optimizer_slots() if model.built else None
     return ([w.copy() for w in weights],
             None if slots is None else [s.copy() for s in slots],
-            model._loss, type(model.optimizer).__name__, [type(l) for l in model.layers])
+            model.loss, type(model.optimizer).__name__, [type(l) for l in model.layers])
 
 
 def unchanged(before, after):

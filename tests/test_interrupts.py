@@ -26,7 +26,7 @@ SCRIPT = textwrap.dedent("""
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
     a = rng.standard_normal((3000, 3000)).astype(np.float32)
     probe = x[:7].copy()
-    expected = model.predict(probe)
+    expected = model.predict(probe, verbose=0)
     weights = [w.copy() for w in model.get_weights()]
 
     def call():
@@ -51,7 +51,7 @@ SCRIPT = textwrap.dedent("""
         outcome = "interrupted"
     reaction = time.perf_counter() - start - delay
     timer.join()
-    usable = bool(np.array_equal(model.predict(probe), expected))
+    usable = bool(np.array_equal(model.predict(probe, verbose=0), expected))
     unchanged = all(np.array_equal(u, v) for u, v in zip(model.get_weights(), weights))
     model.fit(x[:256], y[:256], batch_size=64, epochs=1, verbose=0)
     print(json.dumps(dict(full=full, reaction=reaction, outcome=outcome, usable=usable,
@@ -59,8 +59,8 @@ SCRIPT = textwrap.dedent("""
 """)
 
 CALLS = {
-    "predict in one chunk": (100_000, "model.predict(x, batch_size=len(x))"),
-    "predict in chunks": (100_000, "model.predict(x)"),
+    "predict in one chunk": (100_000, "model.predict(x, batch_size=len(x), verbose=0)"),
+    "predict in chunks": (100_000, "model.predict(x, verbose=0)"),
     "evaluate in one chunk": (100_000, "model.evaluate(x, y, batch_size=len(x), verbose=0)"),
     "fit with one big batch": (30_000,
                                "model.fit(x, y, batch_size=len(x), epochs=1, verbose=0)"),
@@ -88,11 +88,11 @@ HANDLER_SCRIPT = textwrap.dedent("""
     x = np.random.default_rng(0).standard_normal((60_000, 784)).astype(np.float32)
     model = fm.Sequential([fm.Dense(512, activation="relu", input_dim=784),
                            fm.Dense(10, activation="softmax")])
-    expected = model.predict(x)
+    expected = model.predict(x, verbose=0)
     caught = []
     signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
     threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGINT)).start()
-    got = model.predict(x, batch_size=len(x))
+    got = model.predict(x, batch_size=len(x), verbose=0)
     print(len(caught), bool(np.array_equal(got, expected)))
 """)
 
@@ -111,9 +111,9 @@ WORKER_SCRIPT = textwrap.dedent("""
     x = np.random.default_rng(0).standard_normal((60_000, 784)).astype(np.float32)
     model = fm.Sequential([fm.Dense(512, activation="relu", input_dim=784),
                            fm.Dense(10, activation="softmax")])
-    expected = model.predict(x)
+    expected = model.predict(x, verbose=0)
     got = []
-    worker = threading.Thread(target=lambda: got.append(model.predict(x, batch_size=len(x))))
+    worker = threading.Thread(target=lambda: got.append(model.predict(x, batch_size=len(x), verbose=0)))
     worker.start()
     try:
         os.kill(os.getpid(), signal.SIGINT)

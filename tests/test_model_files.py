@@ -25,6 +25,11 @@ def small_model(seed=0):
     return model
 
 
+def layers_of(config):
+    """The layer entries of a model file's description (InputLayer first)."""
+    return config["model"]["config"]["layers"]
+
+
 def members(path):
     with zipfile.ZipFile(path) as zf:
         return {name: zf.read(name) for name in zf.namelist()}
@@ -176,9 +181,10 @@ def test_declared_layer_sizes_are_checked_before_anything_is_allocated(tmp_path)
     small_model().save(path)
     config = config_of(path)
     config["input_dim"] = 20_000  # 1.6 GB of float32 weights, from a file of a few KB
-    config["layers"][0]["config"].update(units=20_000, input_dim=20_000)
+    layers_of(config)[0]["config"]["batch_shape"] = [None, 20_000]
+    layers_of(config)[1]["config"]["units"] = 20_000
     hostile = with_config(path, config, tmp_path / "huge.fmlp")
-    assert os.path.getsize(hostile) < 10_000
+    assert os.path.getsize(hostile) < 20_000
 
     def load():
         with pytest.raises(ValueError, match="not a valid fastmlp model file"):
@@ -192,7 +198,8 @@ def test_a_compressed_member_cannot_declare_more_than_deflate_can_hold(tmp_path)
     small_model().save(path)
     config = config_of(path)
     config["input_dim"] = 2000
-    config["layers"][0]["config"]["units"] = 2000
+    layers_of(config)[0]["config"]["batch_shape"] = [None, 2000]
+    layers_of(config)[1]["config"]["units"] = 2000
     entries = members(path)
     entries["config.npy"] = npy(np.array(json.dumps(config)))
     header = npy(np.zeros((2000, 2000), np.float32))[:128]  # a truthful header, no data
@@ -263,17 +270,23 @@ HOSTILE = {
     "string weights": lambda p, o: replaced(p, o, "weight_0.npy", npy(np.full((4, 8), "a"))),
     "huge input_dim": lambda p, o: edited(p, o, lambda c: c.update(input_dim=10**30)),
     "float input_dim": lambda p, o: edited(p, o, lambda c: c.update(input_dim=4.5)),
-    "huge units": lambda p, o: edited(p, o, lambda c: c["layers"][0]["config"].update(
+    "huge units": lambda p, o: edited(p, o, lambda c: layers_of(c)[1]["config"].update(
         units=10**30)),
+    "huge input shape": lambda p, o: edited(p, o, lambda c: layers_of(c)[0]["config"].update(
+        batch_shape=[None, 10**30])),
     "huge dropout seed": lambda p, o: edited(p, o, lambda c: c.update(dropout_seed=2**70)),
     "negative iterations": lambda p, o: edited(p, o, lambda c: c.update(
         optimizer_iterations=-1)),
-    "layers not a list": lambda p, o: edited(p, o, lambda c: c.update(layers={"a": 1})),
+    "layers not a list": lambda p, o: edited(p, o, lambda c: c["model"]["config"].update(
+        layers={"a": 1})),
     "optimizer not an object": lambda p, o: edited(p, o, lambda c: c["compile"].update(
         optimizer=[1])),
     "unknown optimizer argument": lambda p, o: edited(p, o, lambda c: c["compile"][
         "optimizer"]["config"].update(bogus=1)),
-    "name not a string": lambda p, o: edited(p, o, lambda c: c.update(name=["x"])),
+    "name not a string": lambda p, o: edited(p, o, lambda c: c["model"]["config"].update(
+        name=["x"])),
+    "layer name not a string": lambda p, o: edited(p, o, lambda c: layers_of(c)[1][
+        "config"].update(name=7)),
     "metrics not a list": lambda p, o: edited(p, o, lambda c: c["compile"].update(metrics=7)),
     "description not a string": lambda p, o: replaced(p, o, "config.npy", npy(np.zeros(3))),
     "description not utf-32": lambda p, o: replaced(

@@ -100,13 +100,13 @@ def corrupt(tmp_path, model, edit):
 @pytest.mark.parametrize("edit", [
     lambda c, a: c.update(format="something else"),
     lambda c, a: c.update(version=99),
-    lambda c, a: c["layers"][0].update(class_name="Conv2D"),
-    lambda c, a: c["layers"][0]["config"].update(units=-3),
-    lambda c, a: c["layers"][0]["config"].update(activation="gelu"),
+    lambda c, a: c["model"]["config"]["layers"][1].update(class_name="Conv2D"),
+    lambda c, a: c["model"]["config"]["layers"][1]["config"].update(units=-3),
+    lambda c, a: c["model"]["config"]["layers"][1]["config"].update(activation="gelu2"),
     lambda c, a: a.update(weight_0=np.zeros((5, 5))),
     lambda c, a: a.pop("weight_3"),
     lambda c, a: a.update(optimizer_slot_1=np.zeros(3)),
-    lambda c, a: c["compile"].update(loss="hinge"),
+    lambda c, a: c["compile"].update(loss="hinge2"),
     lambda c, a: c.update(dtype="int8"),
 ])
 def test_corrupt_files_are_refused(tmp_path, edit):

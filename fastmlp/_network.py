@@ -1,0 +1,200 @@
+"""The internal API both dialects train through: a list of layers as one
+engine network (fastmlp._engine.Network), with the layers' weights living in
+its arenas, and the calls that train, evaluate and predict with it.
+
+A layer's weights belong to the last Network built over it (`layer._owner`):
+a model whose layers were taken by another model (a model used as a layer
+elsewhere) notices it (`Network.current`) and builds again, carrying the
+values over, so shared layers keep one set of values as in Keras.
+"""
+from __future__ import annotations
+
+from typing import Any, List, Optional, Sequence
+
+import numpy as np
+
+from . import _engine, _random
+from ._validation import as_matrix, check_finite, to_array
+
+__all__ = ["Network", "flat_layers", "run_layers", "objective", "update_metric"]
+
+# rows per engine call in predict/evaluate when no batch_size is given (256: the
+# weights stay in cache; the results do not depend on it)
+DEFAULT_CHUNK = 256
+
+
+def flat_layers(layers: Sequence[Any]) -> list:
+    """The layers that act on the data, nested models expanded in place
+    (InputLayers and models themselves dropped)."""
+    from .layers import InputLayer
+
+    out = []
+    for layer in layers:
+        inner = getattr(layer, "_chain_layers", None)
+        if inner is not None:
+            out += flat_layers(inner())
+        elif not isinstance(layer, InputLayer):
+            out.append(layer)
+    return out
+
+
+class Network:
+    """`layers` (flat) fed `n_in` features, as one engine network of `dtype`.
+
+    With `own` (the default) the layers' weight arrays become views into the
+    network's arenas, their current values carried over (new layers drawn
+    from their initializers with `rng`, default fastmlp's global generator);
+    without it the network works on copies (a layer or model called once on
+    an array).
+    """
+
+    def __init__(self, layers: Sequence[Any], n_in: int, dtype: Any, dropout_seed: int,
+                 rng: Optional[np.random.Generator] = None, own: bool = True):
+        self.dtype = np.dtype(dtype)
+        self.layers = list(layers)
+        self.n_in = n_in
+        specs, self.computing, widths = [], [], []
+        width = n_in
+        for layer in self.layers:
+            spec = layer.engine_spec(width)
+            if spec is not None:
+                specs.append(spec)
+                self.computing.append(layer)
+                widths.append(width)
+            width = layer.output_width(width)
+        if not specs:  # only reshaping layers: an identity
+            specs.append({"kind": _engine.LAYER_KINDS["activation"], "n_in": width,
+                          "n_out": width})
+        self.n_out = width
+        self.engine = _engine.Network(self.dtype, specs, dropout_seed)
+        rng = rng or _random.generator()
+        for layer, width, named in zip(self.computing, widths, self.engine.arrays):
+            current = layer._arrays if layer._width == width else {}
+            for (key, shape, initializer, _), (name, view) in zip(layer.weight_specs(width), named):
+                value = current.get(key)
+                if value is None or value.shape != view.shape:
+                    value = initializer.sample(shape, rng)
+                view[...] = value
+            if own:
+                layer._arrays = dict(named)
+                layer._owner = self
+                layer._width = width
+        if own:
+            width = n_in
+            for layer in self.layers:  # the reshaping layers are built too
+                if layer._width is None:
+                    layer._width = width
+                width = layer.output_width(width)
+        self.engine.touch()
+
+    # ------------------------------------------------------------ ownership
+
+    @property
+    def current(self) -> bool:
+        """Whether every layer's weights still live here."""
+        return all(layer._owner is self for layer in self.computing if layer.weight_specs(1))
+
+    def touch(self) -> None:
+        """Weights were written from outside (set_weights, assign)."""
+        self.engine.touch()
+
+    def set_trainable(self, layer: Any, trainable: bool) -> None:
+        self.engine.set_trainable(self.computing.index(layer), trainable)
+
+    def sync_trainable(self) -> None:
+        for i, layer in enumerate(self.computing):
+            if self.engine.specs[i]["trainable"] != layer.trainable:
+                self.engine.set_trainable(i, layer.trainable)
+
+    # ------------------------------------------------------------ data
+
+    def inputs(self, x: Any, name: str = "x", input_shape: Optional[tuple] = None) -> np.ndarray:
+        """x as C-contiguous (rows, n_in) rows of the network's dtype; samples of
+        several dimensions are flattened when they match `input_shape`."""
+        if input_shape is not None and len(input_shape) > 1:
+            arr = x if isinstance(x, np.ndarray) else to_array(x, name)
+            if arr.ndim >= 2 and tuple(arr.shape[1:]) != tuple(input_shape):
+                raise ValueError(f"{name} has samples of shape {tuple(arr.shape[1:])} but the "
+                                 f"model expects {tuple(input_shape)}; got shape {arr.shape}")
+            if arr.ndim >= 2:
+                x = arr.reshape(len(arr), -1)
+        return as_matrix(x, name, self.dtype, self.n_in)
+
+    # ------------------------------------------------------------ calls
+
+    def predict(self, x: np.ndarray, chunk: int = DEFAULT_CHUNK) -> np.ndarray:
+        out = np.empty((len(x), self.n_out), dtype=self.dtype)
+        self.engine.predict(x, out, max(1, min(int(chunk), max(len(x), 1))))
+        return out
+
+    def forward_training(self, x: np.ndarray) -> np.ndarray:
+        out = np.empty((len(x), self.n_out), dtype=self.dtype)
+        self.engine.forward_training(x, out)
+        return out
+
+
+def objective(loss: Any, metrics: Sequence[Any], weighted: Sequence[bool], *,
+              reduction: int = _engine.MEAN_OVER_ROWS, l2: float = 0.0,
+              states: Optional[Sequence[np.ndarray]] = None) -> "_engine.Objective":
+    """The engine's objective for a loss object and metric objects (their
+    `state` arrays, or `states` when given, accumulate)."""
+    specs = []
+    for i, (metric, w) in enumerate(zip(metrics, weighted)):
+        kind, k, class_id, thresholds = metric.engine_spec()
+        state = metric.state if states is None else states[i]
+        specs.append((kind, w, k, class_id, thresholds, state))
+    return _engine.Objective(loss.code, specs, l2, from_logits=loss.from_logits,
+                             loss_param=loss.loss_param, reduction=reduction)
+
+
+def update_metric(metric: Any, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+    """metric.update_state on arrays: the engine's metric code on (y_true,
+    y_pred) taken as outputs (a one-layer identity network evaluated with a
+    zero-weight loss)."""
+    pred = np.asarray(to_array(y_pred, "y_pred"), dtype=np.float64)
+    if pred.ndim == 1:
+        pred = pred[:, None]
+    check_finite(pred, "y_pred")
+    net = _engine.Network(np.float64, [{"kind": _engine.LAYER_KINDS["activation"],
+                                        "n_in": pred.shape[1], "n_out": pred.shape[1]}], 0)
+    truth = np.asarray(to_array(y_true, "y_true"))
+    labels = values = None
+    if metric.sparse or (truth.ndim == 1 and pred.shape[1] > 1):
+        labels = np.ascontiguousarray(truth.reshape(-1), dtype=np.int64)
+    else:
+        values = np.ascontiguousarray(truth.reshape(len(truth), -1), dtype=np.float64)
+    weights = None if sample_weight is None else np.ascontiguousarray(sample_weight, np.float64)
+    kind, k, class_id, thresholds = metric.engine_spec()
+    loss = _engine.LOSSES["sparse_categorical_crossentropy" if values is None else "mse"]
+    obj = _engine.Objective(loss, [(kind, weights is not None, k, class_id, thresholds,
+                                    metric.state)], reduction=_engine.MEAN_OVER_ROWS)
+    net.evaluate(np.ascontiguousarray(pred), values, labels, len(pred), obj, weights)
+
+
+def run_layers(layers: Sequence[Any], x: Any, training: bool = False) -> np.ndarray:
+    """Layers called on an array: a Network over copies of their weights."""
+    from .layers.base import feature_shape
+
+    layers = flat_layers(layers)
+    arr = np.asarray(to_array(x, "inputs"))
+    if arr.ndim < 2:
+        raise ValueError(f"inputs must have a batch dimension (rows, features...); got shape "
+                         f"{arr.shape}")
+    shape = tuple(arr.shape[1:])
+    first = layers[0]
+    if first.built and first._width is not None and first._width != int(np.prod(shape)):
+        raise ValueError(f"layer {first.name!r} was built for {first._width} features; got "
+                         f"inputs of shape {arr.shape}")
+    if len(shape) > 1 and not first._takes_any_shape():
+        raise ValueError(f"{type(first).__name__} takes flat inputs (rows, features); got shape "
+                         f"{arr.shape}: flatten them or use fm.Flatten()")
+    feature_shape(shape, "inputs")
+    width = int(np.prod(shape))
+    for layer in layers:  # called on an array, a layer builds (as in Keras)
+        if not layer.built:
+            layer._materialize(width)
+        width = layer.output_width(width)
+    dtype = next((l._storage_dtype() for l in layers if l._arrays), np.dtype(np.float32))
+    net = Network(layers, int(np.prod(shape)), dtype, _random.next_seed(), own=False)
+    data = net.inputs(arr.reshape(len(arr), -1), "inputs")
+    return net.forward_training(data) if training else net.predict(data)

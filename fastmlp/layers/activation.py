@@ -1,0 +1,150 @@
+"""Standalone activation layers: Activation, ReLU, LeakyReLU, ELU, Softmax."""
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+from .. import _engine, activations
+from .._validation import check_float
+from .base import Layer
+
+__all__ = ["Activation", "ReLU", "LeakyReLU", "ELU", "Softmax"]
+
+
+class _ActivationLayer(Layer):
+    """An activation applied on its own (after a Dense layer with a linear
+    activation, the engine runs it inside that layer's matrix product)."""
+
+    def _activation(self) -> activations.Activation:
+        raise NotImplementedError
+
+    def engine_spec(self, n_in):
+        return {"kind": _engine.LAYER_KINDS["activation"], "n_in": n_in, "n_out": n_in,
+                "act": self._activation().engine()}
+
+
+class Activation(_ActivationLayer):
+    """Applies `activation` (a name or an fm.activations function).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.Activation("relu").activation.name
+    'relu'
+    """
+
+    def __init__(self, activation: Any, **kwargs: Any):
+        self.activation = activations.get(activation)
+        super().__init__(**kwargs)
+
+    def _activation(self):
+        return self.activation
+
+    def get_config(self):
+        config = super().get_config()
+        config["activation"] = activations.serialize(self.activation)
+        return config
+
+
+class ReLU(_ActivationLayer):
+    """Keras's ReLU layer: values above `threshold` pass (capped at max_value),
+    the others give negative_slope·(x − threshold).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.ReLU(max_value=6.0).max_value
+    6.0
+    """
+
+    def __init__(self, max_value: Optional[float] = None, negative_slope: float = 0.0,
+                 threshold: float = 0.0, **kwargs: Any):
+        self.max_value = None if max_value is None else check_float(max_value, "max_value", 0.0,
+                                                                     None)
+        self.negative_slope = check_float(negative_slope, "negative_slope", 0.0, None)
+        self.threshold = check_float(threshold, "threshold")
+        super().__init__(**kwargs)
+
+    def _activation(self):
+        return activations.Activation("relu", self.negative_slope,
+                                      math.inf if self.max_value is None else self.max_value,
+                                      self.threshold)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"max_value": self.max_value, "negative_slope": self.negative_slope,
+                       "threshold": self.threshold})
+        return config
+
+
+class LeakyReLU(_ActivationLayer):
+    """x for x > 0, negative_slope·x otherwise (0.3 by default, as Keras's layer).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.LeakyReLU().negative_slope
+    0.3
+    """
+
+    def __init__(self, negative_slope: float = 0.3, **kwargs: Any):
+        if "alpha" in kwargs:  # Keras 2's name
+            negative_slope = kwargs.pop("alpha")
+        self.negative_slope = check_float(negative_slope, "negative_slope")
+        super().__init__(**kwargs)
+
+    def _activation(self):
+        return activations.Activation("leaky_relu", self.negative_slope)
+
+    def get_config(self):
+        config = super().get_config()
+        config["negative_slope"] = self.negative_slope
+        return config
+
+
+class ELU(_ActivationLayer):
+    """x for x > 0, alpha·(exp(x) − 1) otherwise.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.ELU(alpha=0.5).alpha
+    0.5
+    """
+
+    def __init__(self, alpha: float = 1.0, **kwargs: Any):
+        self.alpha = check_float(alpha, "alpha")
+        super().__init__(**kwargs)
+
+    def _activation(self):
+        return activations.Activation("elu", self.alpha)
+
+    def get_config(self):
+        config = super().get_config()
+        config["alpha"] = self.alpha
+        return config
+
+
+class Softmax(_ActivationLayer):
+    """Softmax over the features (axis -1).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.Softmax().axis
+    -1
+    """
+
+    def __init__(self, axis: int = -1, **kwargs: Any):
+        if axis not in (-1, 1):
+            raise ValueError(f"axis must be -1 (the features); got {axis!r}")
+        self.axis = -1
+        super().__init__(**kwargs)
+
+    def _activation(self):
+        return activations.Activation("softmax")
+
+    def get_config(self):
+        config = super().get_config()
+        config["axis"] = self.axis
+        return config

@@ -1,0 +1,371 @@
+"""The base of every layer: configuration, weights (as Variables), building,
+and calling on arrays or on symbolic tensors (the Functional API). Layers do
+no arithmetic of their own: a model's engine (fastmlp._network) computes them,
+and a layer called on an array runs in a small engine network of its own."""
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any, List, Optional, Sequence
+
+import numpy as np
+
+from .._validation import (cast, check_bool, check_finite, check_int, describe, to_array)
+
+__all__ = ["Layer", "Variable", "KerasTensor"]
+
+_name_counts: dict = {}
+_names_lock = threading.Lock()
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def auto_name(base: str) -> str:
+    """A process-unique default name: base, base_1, base_2, ... (as Keras)."""
+    with _names_lock:
+        count = _name_counts.get(base, 0)
+        _name_counts[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def feature_shape(input_shape: Any, name: str = "input_shape",
+                  batch: Optional[bool] = None) -> tuple:
+    """One sample's shape, as a tuple of positive ints.
+
+    batch=False: `input_shape` is a sample's shape ((784,), 784, (28, 28)).
+    batch=True: it starts with the batch dimension ((None, 784)), dropped.
+    batch=None: either; a leading None is taken for the batch dimension.
+    """
+    if isinstance(input_shape, (int, np.integer)) and not isinstance(input_shape, bool):
+        shape = (input_shape,)
+        if batch:
+            raise ValueError(f"{name} starts with the batch dimension, such as (None, "
+                             f"{input_shape}); got {input_shape!r}")
+    elif isinstance(input_shape, (tuple, list)):
+        shape = tuple(input_shape)
+        if batch or (batch is None and len(shape) >= 2 and shape[0] is None):
+            shape = shape[1:]
+    else:
+        raise TypeError(f"{name} must be a tuple such as "
+                        f"{'(None, 784)' if batch else '(784,)'}; got {describe(input_shape)}")
+    if not shape:
+        raise ValueError(f"{name} needs at least one feature dimension; got {input_shape!r}")
+    if batch is False and shape[0] is None:
+        raise ValueError(f"{name} is one sample's shape (features,), without the batch "
+                         f"dimension; got {tuple(input_shape)!r}: use {name}="
+                         f"{tuple(shape[1:])!r}")
+    offset = len(tuple(input_shape)) - len(shape) if not isinstance(input_shape, (int, np.integer)) else 0
+    return tuple(check_int(s, f"{name}[{offset + i}]", minimum=1) for i, s in enumerate(shape))
+
+
+class KerasTensor:
+    """A symbolic tensor of the Functional API: what `fm.Input(shape)` returns
+    and what calling a layer on one returns. It records the layer that made it
+    and that layer's input, so `fm.Model(inputs, outputs)` can find the chain.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> x = fm.Input(shape=(784,))
+    >>> fm.Dense(10)(x).shape
+    (None, 10)
+    """
+
+    def __init__(self, shape: tuple, layer: "Layer", source: Optional["KerasTensor"],
+                 name: Optional[str] = None):
+        self.shape = (None,) + tuple(shape)
+        self.dtype = "float32"
+        self._layer = layer
+        self._source = source
+        self.name = name or layer.name
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={self.shape}, name={self.name}>"
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError("a KerasTensor is symbolic (made by fm.Input for the Functional API) "
+                        "and holds no values; call the model on an array instead")
+
+
+class Variable:
+    """One of a layer's weights, as Keras shows them (`layer.kernel`,
+    `model.weights`): `.numpy()` gives a copy, `.assign(value)` writes it.
+
+    Examples
+    --------
+    >>> import numpy as np, fastmlp as fm
+    >>> layer = fm.Dense(2)
+    >>> layer.build((None, 3))
+    >>> layer.kernel.assign(np.ones((3, 2)))
+    <Variable path=dense.../kernel, shape=(3, 2), dtype=float32>
+    """
+
+    def __init__(self, layer: "Layer", key: str, trainable: bool):
+        self._layer = layer
+        self.name = key
+        self._trainable = trainable
+
+    @property
+    def path(self) -> str:
+        return f"{self._layer.name}/{self.name}"
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable and self._layer.trainable
+
+    @property
+    def shape(self) -> tuple:
+        return self._layer._arrays[self.name].shape
+
+    @property
+    def dtype(self) -> str:
+        return self._layer._storage_dtype().name
+
+    def numpy(self) -> np.ndarray:
+        """A copy of the current values, in the model's dtype."""
+        return self._layer._read(self.name)
+
+    @property
+    def value(self) -> np.ndarray:
+        return self.numpy()
+
+    def assign(self, value: Any) -> "Variable":
+        """Replace the values (same shape; finite numbers)."""
+        self._layer._assign(self.name, value)
+        return self
+
+    def __array__(self, dtype=None, copy=None):
+        values = self.numpy()
+        return values if dtype is None else values.astype(dtype)
+
+    def __repr__(self) -> str:
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+
+
+class Layer:
+    """Base of the layers: configuration and weights, no arithmetic.
+
+    Keras's base arguments: `name`, `trainable`, `dtype` (the model's dtype
+    decides the arithmetic; this one is kept for configs), and, for a first
+    layer, `input_shape` (or `input_dim`, `batch_input_shape`).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.Dropout(0.5, name="drop").name
+    'drop'
+    """
+
+    def __init__(self, *, name: Optional[str] = None, trainable: bool = True,
+                 dtype: Any = None, input_shape: Any = None, input_dim: Any = None,
+                 batch_input_shape: Any = None, batch_size: Any = None, **unknown: Any):
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument"
+                            f"{'s' if len(unknown) > 1 else ''} "
+                            f"{', '.join(map(repr, unknown))}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a string; got {describe(name)}")
+        self.name = name or auto_name(_snake(type(self).__name__))
+        self._trainable = check_bool(trainable, "trainable")
+        if isinstance(dtype, dict):  # Keras's serialized DTypePolicy
+            dtype = (dtype.get("config") or {}).get("name")
+        try:
+            self._dtype_policy = "float32" if dtype is None else str(np.dtype(dtype).name)
+        except TypeError:
+            raise TypeError(f"dtype must be a dtype such as 'float32'; got {describe(dtype)}") from None
+        shape = None
+        if batch_input_shape is not None:
+            shape = feature_shape(batch_input_shape, "batch_input_shape", batch=True)
+        if input_shape is not None:
+            given = feature_shape(input_shape, "input_shape", batch=False)
+            if shape is not None and given != shape:
+                raise ValueError(f"input_shape={input_shape!r} and batch_input_shape="
+                                 f"{batch_input_shape!r} disagree")
+            shape = given
+        if input_dim is not None:
+            dim = (check_int(input_dim, "input_dim", minimum=1),)
+            if shape is not None and dim != shape:
+                raise ValueError(f"input_dim={input_dim} and input_shape={tuple(shape)} disagree")
+            shape = dim
+        self._input_shape = shape
+        self._arrays: dict = {}
+        self._owner = None       # the _network.Network whose arena holds the arrays
+        self._width: Optional[int] = None
+        self._model = None       # the model that added the layer (structure only)
+
+    # ------------------------------------------------------------ structure
+
+    @property
+    def input_dim(self) -> Optional[int]:
+        """The declared input width (for a 1-D declared shape), or None."""
+        if self._input_shape is not None and len(self._input_shape) == 1:
+            return self._input_shape[0]
+        return None
+
+    def weight_specs(self, n_in: int) -> list:
+        """[(name, shape, initializer, trainable)] in get_weights order."""
+        return []
+
+    def engine_spec(self, n_in: int) -> Optional[dict]:
+        """The engine layer (see fastmlp._engine.Network), or None for a layer
+        that only reshapes (Flatten, InputLayer)."""
+        return None
+
+    def output_width(self, n_in: int) -> int:
+        return n_in
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        shape = feature_shape(input_shape)
+        return (None, self.output_width(int(np.prod(shape))))
+
+    # ------------------------------------------------------------ weights
+
+    @property
+    def built(self) -> bool:
+        return self._width is not None
+
+    def build(self, input_shape: Any = None) -> None:
+        """Create the weights for inputs of `input_shape` ((None, features) or
+        features), drawn from the initializers (fm.set_random_seed fixes them)."""
+        if input_shape is None:
+            if self._input_shape is None:
+                raise ValueError(f"layer {self.name!r} needs an input shape to build")
+            input_shape = self._input_shape
+        shape = feature_shape(input_shape)
+        if len(shape) != 1 and self.weight_specs(2):
+            raise ValueError(f"{type(self).__name__} takes flat inputs (features,); got shape "
+                             f"{shape}: put fm.Flatten() before it")
+        width = int(np.prod(shape))
+        self._materialize(width)
+
+    def _materialize(self, width: int, rng=None) -> None:
+        """Standalone arrays for input width `width`, keeping those whose
+        shapes still fit (a rebuild keeps trained values)."""
+        arrays = {}
+        for key, shape, initializer, _ in self.weight_specs(width):
+            old = self._arrays.get(key)
+            arrays[key] = (old.copy() if old is not None and old.shape == tuple(shape)
+                           else initializer.sample(shape, rng))
+        self._arrays = arrays
+        self._owner = None
+        self._width = width
+
+    def _storage_dtype(self) -> np.dtype:
+        if self._arrays:
+            return next(iter(self._arrays.values())).dtype
+        return np.dtype(np.float32)
+
+    def _read(self, key: str) -> np.ndarray:
+        self._require_built("reading weights")
+        return self._arrays[key].copy()
+
+    def _assign(self, key: str, value: Any) -> None:
+        self._require_built("assigning weights")
+        target = self._arrays[key]
+        arr = to_array(value, f"{self.name}/{key}")
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{self.name}/{key} must hold numbers; got dtype {arr.dtype}")
+        if arr.shape != target.shape:
+            raise ValueError(f"{self.name}/{key} has shape {target.shape}; got {arr.shape}")
+        check_finite(arr, f"{self.name}/{key}")
+        target[...] = cast(arr, target.dtype, f"{self.name}/{key}")
+        if self._owner is not None:
+            self._owner.touch()
+
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise RuntimeError(f"layer {self.name!r} has no weights yet ({what}): build it with "
+                               f"layer.build((None, features)) or build its model first")
+
+    def get_weights(self) -> List[np.ndarray]:
+        """Copies of the weights in Keras's order (Dense: kernel, bias)."""
+        if not self.built:
+            return []
+        return [self._arrays[key].copy() for key, *_ in self.weight_specs(self._width)]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Replace every weight; the list is checked whole before any is written."""
+        from ._checks import check_weight_list
+
+        if not self.built and self.weight_specs(1):
+            raise RuntimeError(f"layer {self.name!r} has no weights yet: build it first "
+                               f"(layer.build((None, features)), or build its model)")
+        specs = self.weight_specs(self._width) if self.built else []
+        arrays = check_weight_list(weights, [tuple(s[1]) for s in specs], f"layer {self.name!r}",
+                                   self._storage_dtype())
+        for (key, *_), value in zip(specs, arrays):
+            self._arrays[key][...] = value
+        if self._owner is not None:
+            self._owner.touch()
+
+    @property
+    def weights(self) -> List[Variable]:
+        if not self.built:
+            return []
+        return [Variable(self, key, trainable) for key, _, _, trainable in
+                self.weight_specs(self._width)]
+
+    @property
+    def trainable_weights(self) -> List[Variable]:
+        return [v for v in self.weights if v.trainable]
+
+    @property
+    def non_trainable_weights(self) -> List[Variable]:
+        return [v for v in self.weights if not v.trainable]
+
+    def count_params(self) -> int:
+        return int(sum(a.size for a in self._arrays.values())) if self.built else 0
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = check_bool(value, "trainable")
+        if self._owner is not None:
+            self._owner.set_trainable(self, self._trainable)
+
+    # ------------------------------------------------------------ configs
+
+    def get_config(self) -> dict:
+        # (a declared input shape goes to the model's config as an InputLayer, as Keras)
+        return {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_policy}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Layer":
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    # ------------------------------------------------------------ calling
+
+    def __call__(self, inputs: Any, training: Optional[bool] = None) -> Any:
+        """On a KerasTensor: a node of the Functional API (returns a new
+        KerasTensor). On an array: this layer's output (a numpy array), with
+        dropout, noise and batch statistics only when training=True."""
+        if isinstance(inputs, KerasTensor):
+            return self._connect(inputs)
+        from .._network import run_layers
+
+        return run_layers([self], inputs, training=bool(training))
+
+    def _connect(self, source: KerasTensor) -> KerasTensor:
+        shape = source.shape[1:]
+        if len(shape) != 1 and not self._takes_any_shape():
+            raise ValueError(f"{type(self).__name__} {self.name!r} takes flat inputs; it was "
+                             f"called on shape {source.shape}: put fm.Flatten() before it")
+        width = int(np.prod(shape))
+        if self.built and self._width != width and self.weight_specs(width):
+            raise ValueError(f"layer {self.name!r} was built for {self._width} features; it "
+                             f"was called on {width}")
+        if not self.built:
+            self._materialize(width)
+        return KerasTensor((self.output_width(width),), self, source)
+
+    def _takes_any_shape(self) -> bool:
+        """Whether the layer accepts inputs with several feature dimensions."""
+        return False

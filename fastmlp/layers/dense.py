@@ -1,0 +1,129 @@
+"""Dense: a fully connected layer, activation(x @ kernel + bias)."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .. import _engine, activations, initializers, regularizers
+from .._validation import check_bool, check_int
+from .base import Layer
+
+__all__ = ["Dense"]
+
+
+def _no_constraint(value: Any, name: str) -> None:
+    if value is not None:
+        raise ValueError(f"{name} is not supported by fastmlp (weights are not constrained); "
+                         f"remove it")
+
+
+def regularizer_coefficients(kernel, bias, activity) -> tuple:
+    """(kernel l1, l2, bias l1, l2, activity l1, l2) for the engine."""
+    out = []
+    for reg in (kernel, bias, activity):
+        out += list(reg.coefficients()) if reg is not None else [0.0, 0.0]
+    return tuple(out)
+
+
+class Dense(Layer):
+    """A fully connected layer: activation(x @ kernel + bias), kernel of shape
+    (input features, units) as in Keras.
+
+    Parameters
+    ----------
+    units : int
+        Output width.
+    activation : str, callable or None, default None
+        A name ("relu", "gelu", ...; see fm.activations) or one of
+        fm.activations' functions; None is linear.
+    use_bias : bool, default True
+    kernel_initializer, bias_initializer : str or Initializer
+        Defaults "glorot_uniform" and "zeros".
+    kernel_regularizer, bias_regularizer, activity_regularizer : Regularizer or None
+        l1/l2 penalties (fm.regularizers); the activity one is on the outputs,
+        divided by the batch's rows.
+    kernel_constraint, bias_constraint : None
+        Not supported (a non-None value raises ValueError).
+    input_dim, input_shape, name, trainable, dtype
+        As for every layer (fm.layers.Layer).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> model = fm.Sequential([fm.Input((4,)), fm.Dense(3, activation="relu")])
+    >>> model.layers[0].kernel.shape
+    (4, 3)
+    """
+
+    def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any):
+        for key in ("lora_rank", "lora_alpha", "quantization_config"):
+            if kwargs.pop(key, None) is not None:
+                raise ValueError(f"{key} is not supported by fastmlp's Dense")
+        _no_constraint(kernel_constraint, "kernel_constraint")
+        _no_constraint(bias_constraint, "bias_constraint")
+        self.units = check_int(units, "units", minimum=1)
+        self.activation = activations.get(activation)
+        self.use_bias = check_bool(use_bias, "use_bias")
+        self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
+        self.kernel_regularizer = regularizers.get(kernel_regularizer, "kernel_regularizer")
+        self.bias_regularizer = regularizers.get(bias_regularizer, "bias_regularizer")
+        self.activity_regularizer = regularizers.get(activity_regularizer, "activity_regularizer")
+        super().__init__(**kwargs)
+
+    def weight_specs(self, n_in):
+        specs = [("kernel", (n_in, self.units), self.kernel_initializer, True)]
+        if self.use_bias:
+            specs.append(("bias", (self.units,), self.bias_initializer, True))
+        return specs
+
+    def engine_spec(self, n_in):
+        return {"kind": _engine.LAYER_KINDS["dense"], "n_in": n_in, "n_out": self.units,
+                "act": self.activation.engine(), "use_bias": self.use_bias,
+                "trainable": self.trainable,
+                "regularizers": regularizer_coefficients(self.kernel_regularizer,
+                                                         self.bias_regularizer,
+                                                         self.activity_regularizer)}
+
+    def output_width(self, n_in):
+        return self.units
+
+    @property
+    def kernel(self):
+        """The kernel, (input features, units), as a Variable (assignable)."""
+        self._require_built("kernel")
+        return self.weights[0]
+
+    @kernel.setter
+    def kernel(self, value):
+        self._assign("kernel", value)
+
+    @property
+    def bias(self):
+        """The bias, (units,), as a Variable; None without a bias."""
+        self._require_built("bias")
+        return self.weights[1] if self.use_bias else None
+
+    @bias.setter
+    def bias(self, value):
+        if not self.use_bias:
+            raise ValueError(f"layer {self.name!r} has no bias (use_bias=False)")
+        self._assign("bias", value)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({
+            "units": self.units, "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": None, "bias_constraint": None,
+        })
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config

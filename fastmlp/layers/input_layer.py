@@ -1,0 +1,95 @@
+"""Input and InputLayer: where a model's data comes in."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .._validation import check_int
+from .base import KerasTensor, Layer, feature_shape
+
+__all__ = ["InputLayer", "Input"]
+
+
+class InputLayer(Layer):
+    """A model's entry: declares the shape of a sample (without the batch
+    dimension). `fm.Input(shape)` makes one and returns its KerasTensor.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.Sequential([fm.InputLayer(shape=(4,)), fm.Dense(2)]).input_shape
+    (None, 4)
+    """
+
+    def __init__(self, shape: Any = None, batch_size: Optional[int] = None, dtype: Any = None,
+                 sparse: Optional[bool] = None, batch_shape: Any = None,
+                 name: Optional[str] = None, input_shape: Any = None, **kwargs: Any):
+        if sparse:
+            raise ValueError("sparse inputs are not supported by fastmlp's Keras dialect "
+                             "(densify them first)")
+        kwargs.pop("ragged", None)
+        kwargs.pop("optional", None)
+        if shape is not None:
+            declared = feature_shape(shape, "shape", batch=False)
+        elif batch_shape is not None:
+            declared = feature_shape(batch_shape, "batch_shape", batch=True)
+        elif input_shape is not None:
+            declared = feature_shape(input_shape, "input_shape", batch=False)
+        else:
+            raise ValueError("InputLayer needs shape=(features,)")
+        self.batch_size = None if batch_size is None else check_int(batch_size, "batch_size",
+                                                                    minimum=1)
+        super().__init__(name=name, dtype=dtype, input_shape=declared,
+                         **kwargs)
+        self._materialize(self.width)
+        self.output = KerasTensor(self._input_shape, self, None)
+
+    @property
+    def width(self) -> int:
+        width = 1
+        for d in self._input_shape:
+            width *= d
+        return width
+
+    def _takes_any_shape(self):
+        return True
+
+    def get_config(self):
+        return {"batch_shape": [None] + list(self._input_shape), "dtype": self._dtype_policy,
+                "sparse": False, "ragged": False, "name": self.name, "optional": False}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        shape = config.pop("batch_shape", None)
+        config.pop("trainable", None)
+        return cls(batch_shape=shape, **config)
+
+
+def Input(shape: Any = None, batch_size: Optional[int] = None, dtype: Any = None,
+          sparse: Optional[bool] = None, batch_shape: Any = None, name: Optional[str] = None,
+          tensor: Any = None, optional: bool = False) -> KerasTensor:
+    """A symbolic input of `shape` (a sample's shape, e.g. (784,)): start a
+    Functional model with it, or put it first in a Sequential.
+
+    Returns
+    -------
+    KerasTensor
+
+    Raises
+    ------
+    ValueError
+        Without a shape, or for sparse inputs.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> inputs = fm.Input(shape=(784,))
+    >>> outputs = fm.Dense(10, activation="softmax")(fm.Dense(64, activation="relu")(inputs))
+    >>> fm.Model(inputs, outputs).count_params()
+    50890
+    """
+    if tensor is not None:
+        raise ValueError("Input(tensor=...) is not supported by fastmlp")
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
+                       batch_shape=batch_shape, name=name)
+    return layer.output

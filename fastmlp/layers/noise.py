@@ -1,0 +1,42 @@
+"""GaussianNoise: additive normal noise, active in training only."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .. import _engine
+from .._validation import check_float, check_int
+from .base import Layer
+
+__all__ = ["GaussianNoise"]
+
+
+class GaussianNoise(Layer):
+    """Adds normal noise of standard deviation `stddev` in training (a
+    regularizer); the identity otherwise. The draws are keyed like dropout's
+    masks (seed, step, layer, element).
+
+    Parameters
+    ----------
+    stddev : float >= 0
+    seed : int, optional
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.GaussianNoise(0.1).stddev
+    0.1
+    """
+
+    def __init__(self, stddev: float, seed: Optional[int] = None, **kwargs: Any):
+        self.stddev = check_float(stddev, "stddev", 0.0, None)
+        self.seed = None if seed is None else check_int(seed, "seed", minimum=0)
+        super().__init__(**kwargs)
+
+    def engine_spec(self, n_in):
+        return {"kind": _engine.LAYER_KINDS["gaussian_noise"], "n_in": n_in, "n_out": n_in,
+                "rate": self.stddev, "seed": 0 if self.seed is None else self.seed + 1}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"stddev": self.stddev, "seed": self.seed})
+        return config
