@@ -58,9 +58,11 @@ _HIDDEN_ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tan
 
 # out_activation_ -> (fastmlp activation, engine loss code): softmax with (sparse)
 # cross-entropy, sigmoid with binary log-loss summed over the outputs, identity
-# with ½·Σ(y − t)²; the engine fuses the first two into numerically stable steps
+# with ½·Σ(y − t)², exp with the half Poisson deviance Σ[t·log(t/y) − t + y];
+# the engine fuses all but identity with their loss into numerically stable steps
 _OUTPUTS = {"softmax": ("softmax", losses.CODES["sparse_categorical_crossentropy"]),
-            "logistic": ("sigmoid", losses.BCE_SUM), "identity": ("linear", losses.HALF_SQUARED_SUM)}
+            "logistic": ("sigmoid", losses.BCE_SUM), "identity": ("linear", losses.HALF_SQUARED_SUM),
+            "exp": ("exponential", losses.HALF_POISSON)}
 
 # RMSprop's decay of the squared-gradient average (Keras's default): scikit-learn
 # has no such parameter
@@ -1060,17 +1062,22 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 class MLPRegressor(RegressorMixin, _BaseMLP):
     __doc__ = _docstring(
         """Multi-layer perceptron regressor: scikit-learn's MLPRegressor on
-    fastmlp's engine. Identity outputs trained on half the squared error;
-    y may have several columns (multi-output).
+    fastmlp's engine. Identity outputs trained on half the squared error, or
+    exponential outputs on the half Poisson deviance; y may have several
+    columns (multi-output).
 """,
-        first_params="""    loss : {'squared_error'}, default='squared_error'
-        scikit-learn's 'poisson' is not offered (it needs an exponential
-        output the engine does not have).
+        first_params="""    loss : {'squared_error', 'poisson'}, default='squared_error'
+        'squared_error': identity outputs, ½·(y − t)² averaged over the outputs;
+        'poisson': outputs exp(z), the half Poisson deviance
+        t·log(t/y) − t + y summed over the outputs, for targets t >= 0. Like
+        scikit-learn, fastmlp does not check that; for t < 0 its loss leaves
+        out the t·log(t/y) term where scikit-learn's is NaN (the gradients,
+        y − t, agree). score() is R² for both.
 """)
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error"})],
+        "loss": [StrOptions({"squared_error", "poisson"})],
     }
 
     def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
@@ -1111,12 +1118,13 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return targets, None, targets.shape[1]
 
     def _out_activation(self):
-        return "identity"
+        return "exp" if self.loss == "poisson" else "identity"
 
     def _loss_divisor(self):
         # scikit-learn reports the squared loss averaged over the outputs, while
-        # its gradient (and the engine's) is that of the sum over them
-        return float(self.n_outputs_)
+        # its gradient (and the engine's) is that of the sum over them; the
+        # Poisson deviance it sums over them
+        return float(self.n_outputs_) if self.out_activation_ == "identity" else 1.0
 
     def _predictions(self, outputs):
         return outputs.ravel() if outputs.shape[1] == 1 else outputs
@@ -1130,4 +1138,5 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.target_tags.positive_only = self.loss == "poisson"
         return tags

@@ -49,6 +49,9 @@ CHECKED = [cls(max_iter=50, **params)
            for params in ({}, {"solver": "sgd"}, {"solver": "rmsprop"}, {"dropout": 0.2},
                           {"solver": "lbfgs"})
            for cls in (fm.MLPClassifier, fm.MLPRegressor)]
+# the exponential output learns a shifted target more slowly than the identity
+CHECKED += [fm.MLPRegressor(loss="poisson", **params)
+            for params in ({"max_iter": 300}, {"solver": "lbfgs", "max_iter": 50})]
 
 
 @parametrize_with_checks(CHECKED, expected_failed_checks=expected_failures)
@@ -406,6 +409,50 @@ def test_lbfgs_sparse_input_trains_like_dense(digits):
     assert_same_weights(dense, sparse, rtol=0, atol=0)
 
 
+# ---------------------------------------------------------------- MLPRegressor(loss="poisson")
+
+def poisson_data(outputs):
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(300, 6))
+    y = rng.poisson(np.exp(X @ rng.normal(size=(6, outputs))))
+    return X, y[:, 0] if outputs == 1 else y
+
+
+@pytest.mark.parametrize("outputs", [1, 2])
+@pytest.mark.parametrize("solver", ["lbfgs", "adam", "sgd"])
+def test_poisson_follows_scikit_learn(solver, outputs):
+    X, y = poisson_data(outputs)
+    max_iter = 40 if solver == "lbfgs" else 15
+    ours, theirs = both("MLPRegressor", loss="poisson", solver=solver, hidden_layer_sizes=(10,),
+                        learning_rate_init=0.01, max_iter=max_iter, random_state=0)
+    ours.fit(X, y)
+    theirs.fit(X, y)
+    assert ours.out_activation_ == theirs.out_activation_ == "exp"
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    if solver != "lbfgs":
+        np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
+    assert_same_weights(ours, theirs, rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-8)
+    assert (ours.predict(X) > 0).all() and ours.predict(X).shape == y.shape
+
+
+def test_poisson_objective_and_gradient_equal_scikit_learns():
+    X, y = poisson_data(2)
+    weights = np.random.RandomState(1).uniform(0.5, 2, len(X))
+    ours, theirs = both("MLPRegressor", loss="poisson", solver="lbfgs", hidden_layer_sizes=(7,),
+                        alpha=0.1, max_iter=3, random_state=0)
+    ours.fit(X, y, sample_weight=weights)
+    theirs.fit(X, y, sample_weight=weights)
+    theta = np.hstack([a.ravel() for a in theirs.coefs_ + theirs.intercepts_])
+    buffers = ([X, None, None], [None, None], [np.empty((6, 7)), np.empty((7, 2))],
+               [np.empty(7), np.empty(2)])
+    value, gradient = ours._loss_grad_lbfgs(theta, X, y, weights, *buffers)
+    expected_value, expected_gradient = theirs._loss_grad_lbfgs(theta, X, y, weights, *buffers)
+    assert value == pytest.approx(expected_value, rel=1e-12)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-10, atol=1e-15)
+
+
 # ---------------------------------------------------------------- scikit-learn's parameters and attributes
 
 SKLEARN_CONFIGURATIONS = [
@@ -416,6 +463,7 @@ SKLEARN_CONFIGURATIONS = [
     ("MLPRegressor", dict(hidden_layer_sizes=(5, 4), batch_size=16, beta_1=0.8, beta_2=0.99,
                           epsilon=1e-7, n_iter_no_change=3, validation_fraction=0.2)),
     ("MLPRegressor", dict(solver="lbfgs", tol=1e-6, warm_start=True, verbose=False)),
+    ("MLPRegressor", dict(loss="poisson", solver="sgd", learning_rate="invscaling")),
 ]
 
 
@@ -708,7 +756,7 @@ def test_parameters_are_checked_at_fit_with_their_names(digits):
         with pytest.raises(ValueError, match=message):
             model.fit(X, y)
     with pytest.raises(ValueError, match="'loss' parameter of MLPRegressor"):
-        fm.MLPRegressor(loss="poisson").fit(X, y)
+        fm.MLPRegressor(loss="gamma").fit(X, y)
 
 
 def test_unfitted_and_wrong_width_inputs(digits):
