@@ -191,13 +191,16 @@ class Model(Layer):
         shape = self._sample_shape()
         if shape is not None:
             return int(np.prod(shape))
-        return self._net.n_in if self._net is not None else None
+        if self._net is not None:
+            return self._net.n_in
+        flat = self._flat()  # a model used as a layer is built by the model around it
+        return flat[0]._width if flat and flat[0].built else None
 
     @property
     def input_shape(self) -> Optional[tuple]:
         shape = self._sample_shape()
-        if shape is None and self._net is not None:
-            shape = (self._net.n_in,)
+        if shape is None and self._n_in() is not None:
+            shape = (self._n_in(),)
         return None if shape is None else (None,) + tuple(shape)
 
     @property
