@@ -224,6 +224,13 @@ class Model(Layer):
     def _check_structure(self, n_in: int) -> None:
         """ValueError for a chain the engine cannot run on n_in features."""
         flat = self._flat()
+        seen = set()
+        for layer in flat:
+            if id(layer) in seen:
+                raise ValueError(f"layer {layer.name!r} appears twice in the model: fastmlp's "
+                                 f"engine gives each position its own weights, so a layer "
+                                 f"cannot be applied twice in one model (use two layers)")
+            seen.add(id(layer))
         shape = self._sample_shape()
         flattened = shape is None or len(shape) == 1
         width = n_in
