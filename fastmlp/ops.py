@@ -6,6 +6,8 @@ from ._config import MAX_THREADS
 from ._validation import _FAST_FLOATS as _FLOATS
 from ._validation import check_bool, check_float, check_int, describe, to_array
 
+__all__ = ["matmul", "peak_gflops"]
+
 
 def _operand(x, name):
     if not isinstance(x, np.ndarray):

@@ -17,6 +17,8 @@ from __future__ import annotations
 import weakref
 from typing import Any, Optional
 
+import numpy as np
+
 from . import schedules
 from ._validation import check_bool, check_choice, check_float, describe
 
@@ -24,6 +26,13 @@ __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "get", "serialize", "
            "schedules"]
 
 SGD_CODE, RMSPROP_CODE, ADAM_CODE = 0, 1, 2
+
+
+class StepCount(int):
+    """optimizer.iterations: an int that also answers Keras's `.numpy()`."""
+
+    def numpy(self) -> np.int64:
+        return np.int64(self)
 
 
 def _hyperparameter(name, check):
@@ -152,10 +161,10 @@ class Optimizer:
                                                                      None)
 
     @property
-    def iterations(self) -> int:
+    def iterations(self) -> StepCount:
         """Steps taken by the model this optimizer trains (0 before any)."""
         engine = self._engine_ref() if self._engine_ref is not None else None
-        return int(engine.iterations) if engine is not None else 0
+        return StepCount(engine.iterations if engine is not None else 0)
 
     def _bind(self, engine) -> None:
         self._engine_ref = weakref.ref(engine)

@@ -208,6 +208,12 @@ def model_state(model: Any) -> tuple:
 def save_model(model: Any, path: Any, overwrite: bool = True) -> None:
     """Write `model` to `path` (see Model.save)."""
     path = os.fspath(path)
+    if path.endswith((".h5", ".hdf5")):
+        hint = "model.save_weights() writes .weights.h5 files; " if \
+            path.endswith(".weights.h5") else ""
+        raise ValueError(f"{path!r}: Keras's legacy HDF5 model format is not supported; "
+                         f"{hint}save to a path ending in .keras (Keras 3's format) or any "
+                         f"other name (fastmlp's own format)")
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path!r} exists and overwrite=False")
     if path.endswith(".keras"):

@@ -23,6 +23,14 @@ def test_files_read_as_keras_gives_them():
     assert np.bincount(y_test).tolist() == [1000] * 10
 
 
+def test_keras_form_load_data_gives_the_same_arrays():
+    direct = fm.datasets.load_fashion_mnist()
+    keras_form = fm.datasets.fashion_mnist.load_data()
+    for a, b in zip(direct, keras_form):
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])
+
+
 def test_seed_network_five_epochs():
     (x_train, y_train), (x_test, y_test) = fm.datasets.load_fashion_mnist()
     x_train = x_train.reshape(-1, 784).astype(np.float32) / 255

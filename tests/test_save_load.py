@@ -135,3 +135,11 @@ def test_pickle_round_trip():
     np.testing.assert_array_equal(clone.predict(x), model.predict(x))
     clone.fit(x, y, epochs=1, verbose=0)  # the clone trains on its own
     assert not np.array_equal(clone.get_weights()[0], model.get_weights()[0])
+
+
+@pytest.mark.parametrize("name", ["model.h5", "model.hdf5", "model.weights.h5"])
+def test_legacy_hdf5_model_paths_are_refused(tmp_path, name):
+    model, _, _ = trained_model()
+    with pytest.raises(ValueError, match="legacy HDF5"):
+        model.save(tmp_path / name)
+    assert not (tmp_path / name).exists()

@@ -1630,3 +1630,15 @@ def test_objects_whose_conversion_raises_are_refused_with_type_error():
         model.set_weights([_TensorLike(), np.zeros(2)])
     with raises(TypeError, "a could not be converted"):
         fm.ops.matmul(_TensorLike(), np.ones((3, 3), np.float32))
+
+
+def test_a_layer_applied_twice_in_one_model_is_refused():
+    shared = fm.Dense(4)
+    inputs = fm.Input((4,))
+    outputs = shared(shared(inputs))
+    with raises(ValueError, "twice"):
+        fm.Model(inputs, outputs)
+    with raises(ValueError, "already in this model"):
+        fm.Sequential([fm.Input((4,)), shared, shared])
+    with raises(ValueError, "appears twice"):  # once directly, once inside a nested model
+        fm.Sequential([fm.Input((4,)), shared, fm.Sequential([shared])]).predict(X, verbose=0)

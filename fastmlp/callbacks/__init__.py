@@ -23,5 +23,5 @@ from .terminate_on_nan import TerminateOnNaN
 __all__ = [
     "Callback", "CallbackList", "History", "EarlyStopping", "ReduceLROnPlateau",
     "ModelCheckpoint", "CSVLogger", "LearningRateScheduler", "TerminateOnNaN", "LambdaCallback",
-    "ProgbarLogger", "ProgressBar", "check_callbacks", "format_logs", "inference_bar",
+    "ProgbarLogger",
 ]

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._validation import (cast, check_bool, check_finite, check_int, describe, to_array)
 
-__all__ = ["Layer", "Variable", "KerasTensor"]
+__all__ = ["weight_attribute", "Layer", "Variable", "KerasTensor"]
 
 _name_counts: dict = {}
 _names_lock = threading.Lock()
@@ -142,6 +142,24 @@ class Variable:
 
     def __repr__(self) -> str:
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+
+
+def weight_attribute(key: str, doc: str) -> property:
+    """A layer attribute for weight `key` (Dense.kernel, BatchNormalization.gamma, ...):
+    reads give the Variable (None when the layer is configured without it),
+    assignments replace the values (shape and finiteness checked)."""
+
+    def getter(self):
+        self._require_built(key)
+        return next((v for v in self.weights if v.name == key), None)
+
+    def setter(self, value):
+        self._require_built(key)
+        if key not in self._arrays:
+            raise ValueError(f"layer {self.name!r} has no {key} (as configured)")
+        self._assign(key, value)
+
+    return property(getter, setter, doc=doc)
 
 
 class Layer:

@@ -5,7 +5,7 @@ from typing import Any
 
 from .. import _engine, initializers, regularizers
 from .._validation import check_bool, check_float
-from .base import Layer
+from .base import Layer, weight_attribute
 from .dense import _no_constraint, regularizer_coefficients
 
 __all__ = ["BatchNormalization"]
@@ -87,6 +87,14 @@ class BatchNormalization(Layer):
         specs += [("moving_mean", (n_in,), self.moving_mean_initializer, False),
                   ("moving_variance", (n_in,), self.moving_variance_initializer, False)]
         return specs
+
+    gamma = weight_attribute("gamma", "The scale, (features,), as a Variable; None with "
+                                      "scale=False.")
+    beta = weight_attribute("beta", "The shift, (features,), as a Variable; None with "
+                                    "center=False.")
+    moving_mean = weight_attribute("moving_mean", "The moving mean, (features,), as a Variable.")
+    moving_variance = weight_attribute("moving_variance", "The moving variance, (features,), "
+                                                          "as a Variable.")
 
     def engine_spec(self, n_in):
         return {"kind": _engine.LAYER_KINDS["batch_normalization"], "n_in": n_in, "n_out": n_in,

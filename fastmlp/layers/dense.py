@@ -5,7 +5,7 @@ from typing import Any, Optional
 
 from .. import _engine, activations, initializers, regularizers
 from .._validation import check_bool, check_int
-from .base import Layer
+from .base import Layer, weight_attribute
 
 __all__ = ["Dense"]
 
@@ -91,27 +91,10 @@ class Dense(Layer):
     def output_width(self, n_in):
         return self.units
 
-    @property
-    def kernel(self):
-        """The kernel, (input features, units), as a Variable (assignable)."""
-        self._require_built("kernel")
-        return self.weights[0]
-
-    @kernel.setter
-    def kernel(self, value):
-        self._assign("kernel", value)
-
-    @property
-    def bias(self):
-        """The bias, (units,), as a Variable; None without a bias."""
-        self._require_built("bias")
-        return self.weights[1] if self.use_bias else None
-
-    @bias.setter
-    def bias(self, value):
-        if not self.use_bias:
-            raise ValueError(f"layer {self.name!r} has no bias (use_bias=False)")
-        self._assign("bias", value)
+    kernel = weight_attribute("kernel", "The kernel, (input features, units), as a Variable "
+                                        "(assignable).")
+    bias = weight_attribute("bias", "The bias, (units,), as a Variable (assignable); None "
+                                    "with use_bias=False.")
 
     def get_config(self) -> dict:
         config = super().get_config()

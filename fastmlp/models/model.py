@@ -191,13 +191,16 @@ class Model(Layer):
         shape = self._sample_shape()
         if shape is not None:
             return int(np.prod(shape))
-        return self._net.n_in if self._net is not None else None
+        if self._net is not None:
+            return self._net.n_in
+        flat = self._flat()  # a model used as a layer is built by the model around it
+        return flat[0]._width if flat and flat[0].built else None
 
     @property
     def input_shape(self) -> Optional[tuple]:
         shape = self._sample_shape()
-        if shape is None and self._net is not None:
-            shape = (self._net.n_in,)
+        if shape is None and self._n_in() is not None:
+            shape = (self._n_in(),)
         return None if shape is None else (None,) + tuple(shape)
 
     @property
@@ -221,6 +224,13 @@ class Model(Layer):
     def _check_structure(self, n_in: int) -> None:
         """ValueError for a chain the engine cannot run on n_in features."""
         flat = self._flat()
+        seen = set()
+        for layer in flat:
+            if id(layer) in seen:
+                raise ValueError(f"layer {layer.name!r} appears twice in the model: fastmlp's "
+                                 f"engine gives each position its own weights, so a layer "
+                                 f"cannot be applied twice in one model (use two layers)")
+            seen.add(id(layer))
         shape = self._sample_shape()
         flattened = shape is None or len(shape) == 1
         width = n_in
