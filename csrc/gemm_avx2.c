@@ -1,7 +1,8 @@
-/* AVX2+FMA micro-kernels: 6×16 for float32 (12 ymm accumulators), 6×8 for
- * float64. Compiled for AVX2 whatever the build's baseline; cpu.c calls them
- * only on CPUs that support AVX2 and FMA. Partial vectors at the edges go
- * through a small stack buffer: masked AVX stores are slow. */
+/* AVX2+FMA micro-kernels: fm_ukr_avx2_f32 6×16 (12 ymm accumulators),
+ * fm_ukr_avx2_f64 6×8; their table is in isa_tables.c. Compiled for AVX2
+ * whatever the build's baseline; cpu.c chooses them only on CPUs that support
+ * AVX2 and FMA. Partial vectors at the edges go through a small stack buffer:
+ * masked AVX stores are slow. */
 #if defined(__x86_64__) || defined(_M_X64)
 #pragma GCC target("avx2,fma")
 #include <immintrin.h>
@@ -40,7 +41,7 @@ static inline void store_part_f64(double *p, __m256d v, int n)
 #define VL 8
 #define MR 6
 #define NVMAX 2
-#define UKR ukr_avx2_f32
+#define UKR fm_ukr_avx2_f32
 #define UKR_T ukr_avx2_f32_t
 #define V_ZERO() _mm256_setzero_ps()
 #define V_SET1(x) _mm256_set1_ps(x)
@@ -60,7 +61,7 @@ static inline void store_part_f64(double *p, __m256d v, int n)
 #define VL 4
 #define MR 6
 #define NVMAX 2
-#define UKR ukr_avx2_f64
+#define UKR fm_ukr_avx2_f64
 #define UKR_T ukr_avx2_f64_t
 #define V_ZERO() _mm256_setzero_pd()
 #define V_SET1(x) _mm256_set1_pd(x)
@@ -73,24 +74,4 @@ static inline void store_part_f64(double *p, __m256d v, int n)
 #define V_LOAD_PART(p, n) load_part_f64(p, n)
 #define V_STORE_PART(p, v, n) store_part_f64(p, v, n)
 #include "gemm_ukernel.inc"
-
-const fm_isa_table fm_isa_avx2 = {
-    "avx2",
-    /* mr, nr, vl, kc, nc */
-    {6, 16, 8, 256, 512},
-    {6, 8, 4, 256, 256},
-    ukr_avx2_f32,
-    ukr_avx2_f64,
-    NULL,
-    fm_transpose_scalar_f32,
-    fm_transpose_scalar_f64,
-    fm_update_range_avx2_f32,
-    fm_update_range_avx2_f64,
-    fm_dropout_rows_f32,
-    fm_dropout_rows_f64,
-    fm_act_rows_avx2_f32,
-    fm_act_rows_scalar_f64,
-    fm_exp_avx2_f32,
-    {0, 0, NULL},
-};
 #endif

@@ -1,7 +1,9 @@
-/* AVX-512 micro-kernels: 6×64 for float32 (24 zmm accumulators; measured 1-6 %
- * faster than 8×48 on the seed network's shapes), 8×24 for float64. Compiled for AVX-512 whatever the build's baseline; cpu.c calls
- * them only on CPUs (and OSes) that support it. Edges use k-masks, which cost
- * the same as plain loads and stores on Zen 4. */
+/* AVX-512 micro-kernels: fm_ukr_avx512_f32 6×64 (24 zmm accumulators; measured
+ * 1-6 % faster than 8×48 on the seed network's shapes), fm_ukr_avx512_f64 8×24,
+ * and fm_ukr_wide_avx512_f32 for one or two rows; their table is in
+ * isa_tables.c. Compiled for AVX-512 whatever the build's baseline; cpu.c
+ * chooses them only on CPUs (and OSes) that support it. Edges use k-masks,
+ * which cost the same as plain loads and stores on Zen 4. */
 #if defined(__x86_64__) || defined(_M_X64)
 #pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,fma")
 #include <immintrin.h>
@@ -14,7 +16,7 @@
 #define VL 16
 #define MR 6
 #define NVMAX 4
-#define UKR ukr_avx512_f32
+#define UKR fm_ukr_avx512_f32
 #define UKR_T ukr_avx512_f32_t
 #define V_ZERO() _mm512_setzero_ps()
 #define V_SET1(x) _mm512_set1_ps(x)
@@ -34,7 +36,7 @@
 #define VL 8
 #define MR 8
 #define NVMAX 3
-#define UKR ukr_avx512_f64
+#define UKR fm_ukr_avx512_f64
 #define UKR_T ukr_avx512_f64_t
 #define V_ZERO() _mm512_setzero_pd()
 #define V_SET1(x) _mm512_set1_pd(x)
@@ -108,9 +110,9 @@ wide_t(const int rows, const int nv, int64_t kc, const float *FM_RESTRICT a, int
     WIDE_CASE(R_, 1) WIDE_CASE(R_, 2) WIDE_CASE(R_, 3) WIDE_CASE(R_, 4) WIDE_CASE(R_, 5)       \
     WIDE_CASE(R_, 6) WIDE_CASE(R_, 7) WIDE_CASE(R_, 8)
 
-static void wide_avx512_f32(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a, const float *b,
-                            int64_t ldb, float *c, int64_t ldc, int mr, int nr, int flags,
-                            const float *bias, int act)
+void fm_ukr_wide_avx512_f32(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
+                            const float *b, int64_t ldb, float *c, int64_t ldc, int mr, int nr,
+                            int flags, const float *bias, int act)
 {
     switch (mr * 16 + (nr + 15) / 16) {
         WIDE_ROW(1) WIDE_ROW(2)
@@ -118,24 +120,4 @@ static void wide_avx512_f32(int64_t kc, const float *a, int64_t rs_a, int64_t cs
         break;
     }
 }
-
-const fm_isa_table fm_isa_avx512 = {
-    "avx512",
-    /* mr, nr, vl, kc, nc */
-    {6, 64, 16, 384, 512},
-    {8, 24, 8, 256, 240},
-    ukr_avx512_f32,
-    ukr_avx512_f64,
-    &fm_skinny_avx512,
-    fm_transpose_avx512_f32,
-    fm_transpose_scalar_f64,
-    fm_update_range_avx512_f32,
-    fm_update_range_avx512_f64,
-    fm_dropout_rows_avx512_f32,
-    fm_dropout_rows_avx512_f64,
-    fm_act_rows_avx512_f32,
-    fm_act_rows_scalar_f64,
-    fm_exp_avx512_f32,
-    {2, 128, wide_avx512_f32},
-};
 #endif

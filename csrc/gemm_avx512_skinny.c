@@ -128,9 +128,9 @@ dot_rows(const int R, const int N, int64_t k, const float *a, int64_t lda, const
             dot_rows(1, N, k, a + i * lda, lda, bt, ldbt, c + i * ldc, ldc, bias, act, acc); \
         break;
 
-static void skinny_nn_avx512_f32(int64_t rows, int64_t n, int64_t k, const float *a, int64_t lda,
-                                 const float *bt, int64_t ldbt, float *c, int64_t ldc,
-                                 const float *bias, int act, int acc)
+void fm_skinny_nn_avx512_f32(int64_t rows, int64_t n, int64_t k, const float *a, int64_t lda,
+                             const float *bt, int64_t ldbt, float *c, int64_t ldc,
+                             const float *bias, int act, int acc)
 {
     int64_t i = 0;
     switch (n) {
@@ -187,9 +187,9 @@ col_rows(const int V, const int N, int64_t rows, int64_t k, const float *a, int6
                      bias, act, acc);                                                       \
         break;
 
-static void skinny_tn_avx512_f32(int64_t rows, int64_t n, int64_t k, const float *a, int64_t lda,
-                                 const float *b, int64_t ldb, float *c, int64_t ldc,
-                                 const float *bias, int act, int acc)
+void fm_skinny_tn_avx512_f32(int64_t rows, int64_t n, int64_t k, const float *a, int64_t lda,
+                             const float *b, int64_t ldb, float *c, int64_t ldc,
+                             const float *bias, int act, int acc)
 {
     int64_t i = 0;
     switch (n) {
@@ -201,8 +201,6 @@ static void skinny_tn_avx512_f32(int64_t rows, int64_t n, int64_t k, const float
     }
     if (act == FM_ACT_SIGMOID || act == FM_ACT_TANH) fm_act_rows_avx512_f32(act, rows, n, c, ldc);
 }
-
-const fm_skinny_kernels fm_skinny_avx512 = {16, skinny_nn_avx512_f32, skinny_tn_avx512_f32};
 
 /* dst[j*ldd + i] = src[i*lds + j] for i < rows, j < cols: 16×16 blocks
  * through a register transpose, edges masked. */

@@ -1,14 +1,14 @@
 /* Portable micro-kernels (plain C, vectorised by the compiler for the baseline
- * instruction set): MR×NR = 4×16 for float32, 4×8 for float64. Contract in
- * kernels.h. */
+ * instruction set): fm_ukr_generic_f32 (MR×NR = 4×16) and fm_ukr_generic_f64
+ * (4×8). Contract in kernels.h; their table is in isa_tables.c. */
 #include "kernels.h"
 
 #define GEN_MR 4
 
 #define DEFINE_GENERIC_UKR(REAL, SFX, NR)                                               \
-    static void ukr_generic_##SFX(int64_t kc, const REAL *ap, int64_t rs_a, int64_t cs_a, \
-                                  const REAL *bp, int64_t ldbp, REAL *c, int64_t ldc,   \
-                                  int mr, int nr, int flags, const REAL *bias, int act) \
+    void fm_ukr_generic_##SFX(int64_t kc, const REAL *ap, int64_t rs_a, int64_t cs_a,   \
+                              const REAL *bp, int64_t ldbp, REAL *c, int64_t ldc,       \
+                              int mr, int nr, int flags, const REAL *bias, int act)     \
     {                                                                                   \
         REAL acc[GEN_MR][NR] FM_ALIGNED(64);                                            \
         for (int i = 0; i < GEN_MR; i++)                                                \
@@ -35,23 +35,3 @@
 
 DEFINE_GENERIC_UKR(float, f32, 16)
 DEFINE_GENERIC_UKR(double, f64, 8)
-
-const fm_isa_table fm_isa_generic = {
-    "generic",
-    /* mr, nr, vl, kc, nc */
-    {GEN_MR, 16, 16, 256, 512},
-    {GEN_MR, 8, 8, 256, 256},
-    ukr_generic_f32,
-    ukr_generic_f64,
-    NULL,
-    fm_transpose_scalar_f32,
-    fm_transpose_scalar_f64,
-    fm_update_range_f32,
-    fm_update_range_f64,
-    fm_dropout_rows_f32,
-    fm_dropout_rows_f64,
-    fm_act_rows_scalar_f32,
-    fm_act_rows_scalar_f64,
-    fm_exp_scalar_f32,
-    {0, 0, NULL},
-};

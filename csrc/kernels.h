@@ -124,11 +124,85 @@ typedef struct {
     } wide_f32;
 } fm_isa_table;
 
+/* The tables (isa_tables.c): one per instruction set compiled in, and the list
+ * of them all, NULL-terminated. cpu.c chooses one. */
 extern const fm_isa_table fm_isa_generic;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const fm_isa_table fm_isa_avx2;
 extern const fm_isa_table fm_isa_avx512;
-extern const fm_skinny_kernels fm_skinny_avx512;
+#endif
+extern const fm_isa_table *const fm_isa_tables[];
+
+/* The first entry of t left empty (a NULL kernel or a zero block size), by
+ * its field's name, or NULL when t is complete. The skinny and wide kernels
+ * are optional: absent, the general kernels serve every shape. */
+const char *fm_isa_table_gap(const fm_isa_table *t);
+
+/* The kernels the tables point to, by full name (csrc/README.md says which
+ * file defines a templated one). Portable, also the other paths' fallbacks: */
+void fm_ukr_generic_f32(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a, const float *bp,
+                        int64_t ldbp, float *c, int64_t ldc, int mr, int nr, int flags,
+                        const float *bias, int act);
+void fm_ukr_generic_f64(int64_t kc, const double *a, int64_t rs_a, int64_t cs_a,
+                        const double *bp, int64_t ldbp, double *c, int64_t ldc, int mr, int nr,
+                        int flags, const double *bias, int act);
+void fm_transpose_scalar_f32(const float *src, int64_t lds, int64_t rows, int64_t cols,
+                             float *dst, int64_t ldd);
+void fm_transpose_scalar_f64(const double *src, int64_t lds, int64_t rows, int64_t cols,
+                             double *dst, int64_t ldd);
+int64_t fm_update_range_f32(const fm_update_coeffs *k, int64_t n, float *w, const float *g,
+                            float *s1, float *s2);
+int64_t fm_update_range_f64(const fm_update_coeffs *k, int64_t n, double *w, const double *g,
+                            double *s1, double *s2);
+void fm_dropout_rows_f32(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
+                         const float *in, int64_t ldi, float *out, int64_t ldo);
+void fm_dropout_rows_f64(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
+                         const double *in, int64_t ldi, double *out, int64_t ldo);
+void fm_act_rows_scalar_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
+void fm_act_rows_scalar_f64(int act, int64_t rows, int64_t cols, double *y, int64_t ldy);
+void fm_exp_scalar_f32(const float *x, float *y, int64_t n);
+#if defined(__x86_64__) || defined(_M_X64)
+/* AVX2 + FMA: */
+void fm_ukr_avx2_f32(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a, const float *bp,
+                     int64_t ldbp, float *c, int64_t ldc, int mr, int nr, int flags,
+                     const float *bias, int act);
+void fm_ukr_avx2_f64(int64_t kc, const double *a, int64_t rs_a, int64_t cs_a, const double *bp,
+                     int64_t ldbp, double *c, int64_t ldc, int mr, int nr, int flags,
+                     const double *bias, int act);
+int64_t fm_update_range_avx2_f32(const fm_update_coeffs *k, int64_t n, float *w, const float *g,
+                                 float *s1, float *s2);
+int64_t fm_update_range_avx2_f64(const fm_update_coeffs *k, int64_t n, double *w,
+                                 const double *g, double *s1, double *s2);
+void fm_act_rows_avx2_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
+void fm_exp_avx2_f32(const float *x, float *y, int64_t n);
+/* AVX-512 (F, BW, DQ, VL) + FMA: */
+void fm_ukr_avx512_f32(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a, const float *bp,
+                       int64_t ldbp, float *c, int64_t ldc, int mr, int nr, int flags,
+                       const float *bias, int act);
+void fm_ukr_avx512_f64(int64_t kc, const double *a, int64_t rs_a, int64_t cs_a,
+                       const double *bp, int64_t ldbp, double *c, int64_t ldc, int mr, int nr,
+                       int flags, const double *bias, int act);
+void fm_ukr_wide_avx512_f32(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
+                            const float *b, int64_t ldb, float *c, int64_t ldc, int mr, int nr,
+                            int flags, const float *bias, int act);
+void fm_skinny_nn_avx512_f32(int64_t rows, int64_t n, int64_t k, const float *a, int64_t lda,
+                             const float *bt, int64_t ldbt, float *c, int64_t ldc,
+                             const float *bias, int act, int acc);
+void fm_skinny_tn_avx512_f32(int64_t rows, int64_t n, int64_t k, const float *a, int64_t lda,
+                             const float *b, int64_t ldb, float *c, int64_t ldc,
+                             const float *bias, int act, int acc);
+void fm_transpose_avx512_f32(const float *src, int64_t lds, int64_t rows, int64_t cols,
+                             float *dst, int64_t ldd);
+int64_t fm_update_range_avx512_f32(const fm_update_coeffs *k, int64_t n, float *w,
+                                   const float *g, float *s1, float *s2);
+int64_t fm_update_range_avx512_f64(const fm_update_coeffs *k, int64_t n, double *w,
+                                   const double *g, double *s1, double *s2);
+void fm_dropout_rows_avx512_f32(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
+                                const float *in, int64_t ldi, float *out, int64_t ldo);
+void fm_dropout_rows_avx512_f64(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
+                                const double *in, int64_t ldi, double *out, int64_t ldo);
+void fm_act_rows_avx512_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
+void fm_exp_avx512_f32(const float *x, float *y, int64_t n);
 #endif
 
 /* A calling thread's Ctrl-C watch (interrupt.c), copied into work shared with
@@ -144,33 +218,6 @@ int fm_interrupted(void); /* the calling thread's watch has tripped */
 
 /* The table in use; fm_init() sets it. */
 const fm_isa_table *fm_isa(void);
-
-void fm_transpose_scalar_f32(const float *src, int64_t lds, int64_t rows, int64_t cols,
-                             float *dst, int64_t ldd);
-void fm_transpose_scalar_f64(const double *src, int64_t lds, int64_t rows, int64_t cols,
-                             double *dst, int64_t ldd);
-#if defined(__x86_64__) || defined(_M_X64)
-void fm_transpose_avx512_f32(const float *src, int64_t lds, int64_t rows, int64_t cols,
-                             float *dst, int64_t ldd);
-#endif
-
-#define FM_DECLARE_ELEMENTWISE(ISA)                                                           \
-    int64_t fm_update_range##ISA##_f32(const fm_update_coeffs *k, int64_t n, float *w,         \
-                                       const float *g, float *s1, float *s2);                  \
-    int64_t fm_update_range##ISA##_f64(const fm_update_coeffs *k, int64_t n, double *w,        \
-                                       const double *g, double *s1, double *s2);               \
-    void fm_dropout_rows##ISA##_f32(const fm_dropout_key *k, int64_t r0, int64_t r1,           \
-                                    int64_t cols, const float *in, int64_t ldi, float *out,    \
-                                    int64_t ldo);                                              \
-    void fm_dropout_rows##ISA##_f64(const fm_dropout_key *k, int64_t r0, int64_t r1,           \
-                                    int64_t cols, const double *in, int64_t ldi, double *out,  \
-                                    int64_t ldo);
-FM_DECLARE_ELEMENTWISE()
-#if defined(__x86_64__) || defined(_M_X64)
-FM_DECLARE_ELEMENTWISE(_avx2)
-FM_DECLARE_ELEMENTWISE(_avx512)
-#endif
-#undef FM_DECLARE_ELEMENTWISE
 
 fm_dropout_key fm_dropout_key_for(uint64_t seed, int64_t step, int layer, double rate);
 
@@ -196,18 +243,6 @@ static inline void fm_share(int64_t n, int64_t unit, int tid, int nth, int64_t *
     *i1 = unit * (units * (tid + 1) / nth);
     if (*i1 > n) *i1 = n;
 }
-
-void fm_exp_scalar_f32(const float *x, float *y, int64_t n);
-#if defined(__x86_64__) || defined(_M_X64)
-void fm_act_rows_avx512_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
-void fm_act_rows_avx2_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
-void fm_exp_avx512_f32(const float *x, float *y, int64_t n);
-void fm_exp_avx2_f32(const float *x, float *y, int64_t n);
-#endif
-
-/* Scalar epilogue shared by the portable kernels and edge paths. */
-void fm_act_rows_scalar_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
-void fm_act_rows_scalar_f64(int act, int64_t rows, int64_t cols, double *y, int64_t ldy);
 
 /* Threads that a piece of work of `flops` floating-point operations should
  * use: 1 below a size where fork/join costs more than it saves, and 1 for a

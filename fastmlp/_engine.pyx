@@ -109,6 +109,19 @@ def reset_isa():
     fm_init()
 
 
+def isa_tables():
+    """{name: None, or the first entry left empty} for every kernel table
+    compiled in, runnable on this CPU or not (tests)."""
+    tables = {}
+    cdef int i = 0
+    cdef const char *gap
+    while fm_isa_tables[i] != NULL:
+        gap = fm_isa_table_gap(fm_isa_tables[i])
+        tables[fm_isa_tables[i].name.decode()] = None if gap == NULL else gap.decode()
+        i += 1
+    return tables
+
+
 # ---------------------------------------------------------------- kernels
 
 def gemm(cnp.ndarray a, bint trans_a, cnp.ndarray b, bint trans_b, cnp.ndarray c,

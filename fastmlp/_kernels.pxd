@@ -177,3 +177,9 @@ cdef extern from "internal.h" nogil:
                         int64_t cols, const float *inp, int64_t ldi, float *out, int64_t ldo)
     void fm_dropout_f64(uint64_t seed, int64_t step, int layer, double rate, int64_t rows,
                         int64_t cols, const double *inp, int64_t ldi, double *out, int64_t ldo)
+
+cdef extern from "kernels.h" nogil:
+    ctypedef struct fm_isa_table:
+        const char *name
+    const fm_isa_table *fm_isa_tables[]
+    const char *fm_isa_table_gap(const fm_isa_table *t)

@@ -1,0 +1,111 @@
+/* The kernels and block sizes of each instruction set, as data (the kernels
+ * themselves are in gemm_<isa>.c, vmath_<isa>.c, optim_<isa>.c, rng_<isa>.c).
+ * This file only takes addresses, so it is compiled for the baseline; cpu.c
+ * chooses the table the CPU can run. A tile (mr × nr) must fit its
+ * micro-kernel: mr <= MR and nr <= NVMAX·VL of the file that defines it. */
+#include "kernels.h"
+
+const fm_isa_table fm_isa_generic = {
+    .name = "generic",
+    .blocking_f32 = {.mr = 4, .nr = 16, .vl = 16, .kc = 256, .nc = 512},
+    .blocking_f64 = {.mr = 4, .nr = 8, .vl = 8, .kc = 256, .nc = 256},
+    .ukr_f32 = fm_ukr_generic_f32,
+    .ukr_f64 = fm_ukr_generic_f64,
+    .skinny = NULL,
+    .transpose_f32 = fm_transpose_scalar_f32,
+    .transpose_f64 = fm_transpose_scalar_f64,
+    .update_f32 = fm_update_range_f32,
+    .update_f64 = fm_update_range_f64,
+    .dropout_rows_f32 = fm_dropout_rows_f32,
+    .dropout_rows_f64 = fm_dropout_rows_f64,
+    .act_rows_f32 = fm_act_rows_scalar_f32,
+    .act_rows_f64 = fm_act_rows_scalar_f64,
+    .exp_f32 = fm_exp_scalar_f32,
+    .wide_f32 = {.rows = 0, .nr = 0, .ukr = NULL},
+};
+
+#if defined(__x86_64__) || defined(_M_X64)
+const fm_isa_table fm_isa_avx2 = {
+    .name = "avx2",
+    .blocking_f32 = {.mr = 6, .nr = 16, .vl = 8, .kc = 256, .nc = 512},
+    .blocking_f64 = {.mr = 6, .nr = 8, .vl = 4, .kc = 256, .nc = 256},
+    .ukr_f32 = fm_ukr_avx2_f32,
+    .ukr_f64 = fm_ukr_avx2_f64,
+    .skinny = NULL,
+    .transpose_f32 = fm_transpose_scalar_f32,
+    .transpose_f64 = fm_transpose_scalar_f64,
+    .update_f32 = fm_update_range_avx2_f32,
+    .update_f64 = fm_update_range_avx2_f64,
+    .dropout_rows_f32 = fm_dropout_rows_f32,
+    .dropout_rows_f64 = fm_dropout_rows_f64,
+    .act_rows_f32 = fm_act_rows_avx2_f32,
+    .act_rows_f64 = fm_act_rows_scalar_f64,
+    .exp_f32 = fm_exp_avx2_f32,
+    .wide_f32 = {.rows = 0, .nr = 0, .ukr = NULL},
+};
+
+/* The skinny kernels take n <= 16 (one vector of outputs). */
+static const fm_skinny_kernels skinny_avx512 = {
+    .max_n = 16,
+    .nn_f32 = fm_skinny_nn_avx512_f32,
+    .tn_f32 = fm_skinny_tn_avx512_f32,
+};
+
+const fm_isa_table fm_isa_avx512 = {
+    .name = "avx512",
+    .blocking_f32 = {.mr = 6, .nr = 64, .vl = 16, .kc = 384, .nc = 512},
+    .blocking_f64 = {.mr = 8, .nr = 24, .vl = 8, .kc = 256, .nc = 240},
+    .ukr_f32 = fm_ukr_avx512_f32,
+    .ukr_f64 = fm_ukr_avx512_f64,
+    .skinny = &skinny_avx512,
+    .transpose_f32 = fm_transpose_avx512_f32,
+    .transpose_f64 = fm_transpose_scalar_f64,
+    .update_f32 = fm_update_range_avx512_f32,
+    .update_f64 = fm_update_range_avx512_f64,
+    .dropout_rows_f32 = fm_dropout_rows_avx512_f32,
+    .dropout_rows_f64 = fm_dropout_rows_avx512_f64,
+    .act_rows_f32 = fm_act_rows_avx512_f32,
+    .act_rows_f64 = fm_act_rows_scalar_f64,
+    .exp_f32 = fm_exp_avx512_f32,
+    .wide_f32 = {.rows = 2, .nr = 128, .ukr = fm_ukr_wide_avx512_f32},
+};
+#endif
+
+const fm_isa_table *const fm_isa_tables[] = {
+    &fm_isa_generic,
+#if defined(__x86_64__) || defined(_M_X64)
+    &fm_isa_avx2,
+    &fm_isa_avx512,
+#endif
+    NULL,
+};
+
+static int blocking_complete(const fm_blocking *b)
+{
+    return b->mr > 0 && b->nr > 0 && b->vl > 0 && b->kc > 0 && b->nc > 0;
+}
+
+#define GAP_IF(missing, field) if (missing) return #field
+
+const char *fm_isa_table_gap(const fm_isa_table *t)
+{
+    GAP_IF(!t->name, name);
+    GAP_IF(!blocking_complete(&t->blocking_f32), blocking_f32);
+    GAP_IF(!blocking_complete(&t->blocking_f64), blocking_f64);
+    GAP_IF(!t->ukr_f32, ukr_f32);
+    GAP_IF(!t->ukr_f64, ukr_f64);
+    GAP_IF(t->skinny && t->skinny->max_n <= 0, skinny.max_n);
+    GAP_IF(t->skinny && !t->skinny->nn_f32, skinny.nn_f32);
+    GAP_IF(t->skinny && !t->skinny->tn_f32, skinny.tn_f32);
+    GAP_IF(!t->transpose_f32, transpose_f32);
+    GAP_IF(!t->transpose_f64, transpose_f64);
+    GAP_IF(!t->update_f32, update_f32);
+    GAP_IF(!t->update_f64, update_f64);
+    GAP_IF(!t->dropout_rows_f32, dropout_rows_f32);
+    GAP_IF(!t->dropout_rows_f64, dropout_rows_f64);
+    GAP_IF(!t->act_rows_f32, act_rows_f32);
+    GAP_IF(!t->act_rows_f64, act_rows_f64);
+    GAP_IF(!t->exp_f32, exp_f32);
+    GAP_IF(t->wide_f32.ukr && (t->wide_f32.rows <= 0 || t->wide_f32.nr <= 0), wide_f32);
+    return NULL;
+}
