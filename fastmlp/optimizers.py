@@ -19,13 +19,13 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import schedules
+from . import _engine, schedules
 from ._validation import check_bool, check_choice, check_float, describe
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "get", "serialize", "deserialize",
            "schedules"]
 
-SGD_CODE, RMSPROP_CODE, ADAM_CODE = 0, 1, 2
+SGD_CODE, RMSPROP_CODE, ADAM_CODE = (_engine.OPTIMIZERS[k] for k in ("sgd", "rmsprop", "adam"))
 
 
 class StepCount(int):
