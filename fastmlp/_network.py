@@ -66,6 +66,7 @@ class Network:
             specs.append({"kind": _engine.LAYER_KINDS["activation"], "n_in": width,
                           "n_out": width})
         self.n_out = width
+        self.optimizer = None
         self.engine = _engine.Network(self.dtype, specs, dropout_seed)
         rng = rng or _random.generator()
         for layer, width, named in zip(self.computing, widths, self.engine.arrays):
@@ -105,6 +106,54 @@ class Network:
         for i, layer in enumerate(self.computing):
             if self.engine.specs[i]["trainable"] != layer.trainable:
                 self.engine.set_trainable(i, layer.trainable)
+
+    # ------------------------------------------------------------ weights and optimizer
+
+    def get_weights(self) -> List[np.ndarray]:
+        """Copies of the weights, layer by layer in Keras's order."""
+        return [view.copy() for named in self.engine.arrays for _, view in named]
+
+    def set_weights(self, arrays: Sequence[np.ndarray]) -> None:
+        """Write weights (get_weights's order; shapes already checked by the caller)."""
+        views = [view for named in self.engine.arrays for _, view in named]
+        if len(views) != len(arrays):
+            raise ValueError(f"the network has {len(views)} weight arrays; got {len(arrays)}")
+        for view, value in zip(views, arrays):
+            view[...] = value
+        self.engine.touch()
+
+    def dense_views(self) -> List[tuple]:
+        """(kernel, bias or None) live views of each Dense layer's weights."""
+        return [pair for pair in self.engine.weights if pair[0] is not None]
+
+    def configure(self, optimizer: Any) -> None:
+        """Train with `optimizer`, its state (moments, step count) starting afresh."""
+        self.engine.set_optimizer(*optimizer.engine_args(0))
+        self.engine.set_clipping(*optimizer.clipping())
+        optimizer._bind(self.engine)
+        self.optimizer = optimizer
+
+    def refresh_hyperparameters(self) -> None:
+        """The optimizer's current hyper-parameters (schedules at the current step,
+        clipping) into the engine; its state is kept."""
+        step = self.engine.iterations
+        self.engine.set_hyperparameters(*self.optimizer.engine_args(step)[1:])
+        self.engine.set_clipping(*self.optimizer.clipping())
+
+    def optimizer_state(self) -> Optional[tuple]:
+        """(copies of the optimizer's slots, step count), or None before configure."""
+        slots = self.engine.optimizer_slots()
+        if slots is None:
+            return None
+        return [s.copy() for s in slots], int(self.engine.iterations)
+
+    def set_optimizer_state(self, state: Optional[tuple]) -> None:
+        if state is None:
+            return
+        slots, iterations = state
+        for live, saved in zip(self.engine.optimizer_slots(), slots):
+            live[...] = saved
+        self.engine.iterations = iterations
 
     # ------------------------------------------------------------ data
 

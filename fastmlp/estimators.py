@@ -6,7 +6,8 @@ data shuffled and the early-stopping split drawn from `random_state` exactly as
 scikit-learn draws them, the losses, the L2 penalty (alpha) and the sample
 weights are scikit-learn's, and so are the stopping rules, the learning-rate
 schedules and the L-BFGS solver (scipy's L-BFGS-B with scikit-learn's
-options). Each network is a fastmlp Sequential whose engine runs every batch
+options). Each network is fastmlp's internal Network (the one the Keras
+dialect trains through too), whose engine runs every batch
 (forward, loss, backward, update), or each whole-set evaluation for L-BFGS,
 in compiled code.
 
@@ -48,7 +49,8 @@ from ._config import MAX_THREADS, thread_count
 from ._locks import lock_of
 from ._validation import cast, check_finite, check_int, describe
 from .layers import MAX_DROPOUT_RATE, Dense, Dropout
-from .models import Sequential, unapplied_step
+from ._network import Network
+from .models import unapplied_step
 from .optimizers import SGD, Adam, RMSprop
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -226,21 +228,37 @@ class _BaseMLP(BaseEstimator):
     # ------------------------------------------------------------ fitted attributes
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # (object.__getstate__ gives __dict__ itself)
         state.pop("_lock", None)  # a copy gets its own lock on first use
         for name in _WEIGHT_LISTS:  # views of the network: the copy makes its own
             if not self._assigned(name):
                 state.pop(_HANDED + name, None)
+        net = state.pop("_net", None)
+        if net is not None:  # the engine's arrays, not the engine
+            units = [net.n_in] + [w.shape[1] for w, _ in net.dense_views()]
+            state["_net_state"] = (units, net.dtype.name, net.get_weights(), net.optimizer,
+                                   net.optimizer_state())
         return state
 
-    def __sklearn_is_fitted__(self):
-        return "_model" in self.__dict__ or self._assigned_weights_pending()
+    def __setstate__(self, state):
+        saved = state.pop("_net_state", None)
+        super().__setstate__(state)
+        if saved is not None:
+            units, dtype, weights, optimizer, optimizer_state = saved
+            self._net = self._network(units, dtype)
+            self._net.set_weights(weights)
+            if optimizer is not None:
+                self._net.configure(optimizer)
+                self._net.set_optimizer_state(optimizer_state)
 
-    def _fitted_model(self, name):
-        model = self.__dict__.get("_model")
-        if model is None:
+    def __sklearn_is_fitted__(self):
+        return "_net" in self.__dict__ or self._assigned_weights_pending()
+
+    def _fitted_net(self, name):
+        net = self.__dict__.get("_net")
+        if net is None:
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-        return model
+        return net
 
     @property
     def coefs_(self):
@@ -268,8 +286,7 @@ class _BaseMLP(BaseEstimator):
     def _live_weights(self, name):
         """Views of the network's kernels (coefs_) or biases (intercepts_)."""
         part = 0 if name == "coefs_" else 1
-        return [pair[part] for pair in self._fitted_model(name)._engine.weights
-                if pair[0] is not None]
+        return [pair[part] for pair in self._fitted_net(name).dense_views()]
 
     def _weight_list(self, name):
         """The list coefs_/intercepts_ hand out: the same list object each
@@ -310,10 +327,10 @@ class _BaseMLP(BaseEstimator):
         scikit-learn's estimators simply use whatever these attributes hold)."""
         if not self._assigned_weights_pending():
             return
-        model = self.__dict__.get("_model")
+        net = self.__dict__.get("_net")
         parts = {}
         for name in _WEIGHT_LISTS:
-            live = self._live_weights(name) if model is not None else None
+            live = self._live_weights(name) if net is not None else None
             value, issued = self.__dict__.get(_HANDED + name) or (live, None)
             if value is None:
                 raise AttributeError(f"{name} must be set as well to use assigned weights")
@@ -323,13 +340,13 @@ class _BaseMLP(BaseEstimator):
                            for i, item in enumerate(value)]
         units = _units_of(parts["coefs_"], parts["intercepts_"])
         shapes = [c.shape for c in parts["coefs_"]]
-        if model is None or [c.shape for c in self._live_weights("coefs_")] != shapes:
-            dtype = model.dtype if model is not None else _assigned_dtype(parts)
+        if net is None or [c.shape for c in self._live_weights("coefs_")] != shapes:
+            dtype = net.dtype if net is not None else _assigned_dtype(parts)
             self.n_outputs_, self.n_layers_ = units[-1], len(units)
-            self._model = self._network(units, dtype)
+            self._net = self._network(units, dtype)
             self.__dict__.pop("_learning_rate", None)  # the new network's optimizer starts afresh
-        self._model.set_weights([a for pair in zip(parts["coefs_"], parts["intercepts_"])
-                                 for a in pair])
+        self._set_weights([a for pair in zip(parts["coefs_"], parts["intercepts_"])
+                           for a in pair])
         for name in _WEIGHT_LISTS:
             self._hand_out(name)  # the same list, now holding the network's views
 
@@ -338,10 +355,10 @@ class _BaseMLP(BaseEstimator):
         """The optimizer of the last stochastic fit (fastmlp's SGD, Adam or
         RMSprop), where scikit-learn keeps its own: code reads its
         learning_rate, which the 'invscaling' and 'adaptive' schedules set."""
-        model = self.__dict__.get("_model")
-        if model is None or model.optimizer is None:
+        net = self.__dict__.get("_net")
+        if net is None or net.optimizer is None:
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '_optimizer'")
-        return model.optimizer
+        return net.optimizer
 
     # ------------------------------------------------------------ fit
 
@@ -372,7 +389,7 @@ class _BaseMLP(BaseEstimator):
                 raise
             with self._threads():
                 failure = self._train(*prepared)
-            if failure or not _engine.all_finite(self._model._engine.params):
+            if failure or not _engine.all_finite(self._net.engine.params):
                 raise ValueError(_NON_FINITE + (f" {failure}" if failure else ""))
         return self
 
@@ -397,15 +414,15 @@ class _BaseMLP(BaseEstimator):
         else:
             self._take_assigned_weights()
         X, y = self._validate_input(X, y, reset=first_pass)
-        if not first_pass and X.shape[1] != self._model._engine.n_in:
+        if not first_pass and X.shape[1] != self._net.n_in:
             raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
-                             f"expecting {self._model._engine.n_in} features as input.")
+                             f"expecting {self._net.n_in} features as input.")
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         targets, labels, n_outputs = self._encode_targets(y, incremental)
         self._thread_count()
         # the data in the network's dtype before any random draw or new network
-        dtype = np.dtype(X.dtype if first_pass else self._model.dtype)
+        dtype = np.dtype(X.dtype if first_pass else self._net.dtype)
         X = self._model_input(X, dtype)
         if targets is not None:
             targets = cast(np.asarray(targets), dtype, "y")
@@ -427,9 +444,9 @@ class _BaseMLP(BaseEstimator):
         self.out_activation_ = self._out_activation()
         units = [n_features] + hidden + [n_outputs]
         weights = _initial_weights(units, self.activation, self._random_state)
-        self._model = self._network(units, dtype)
-        self._model.set_weights(weights)
-        self._best_weights = self._model.get_weights()
+        self._net = self._network(units, dtype)
+        self._set_weights(weights)
+        self._best_weights = self._net.get_weights()
         if self.solver != "lbfgs":  # as in scikit-learn, lbfgs keeps no training record
             self._start_record()
 
@@ -447,22 +464,25 @@ class _BaseMLP(BaseEstimator):
             self.best_validation_score_ = None
 
     def _network(self, units, dtype):
-        """A built Sequential for layer sizes `units` (weights to be set)."""
+        """The engine network for layer sizes `units` (weights to be set)."""
         # Explicit names, zero kernels (the caller sets the weights) and an explicit
-        # dropout seed (build() would draw one): fastmlp's global counters and
-        # random state are left alone.
-        model = Sequential(dtype=np.dtype(dtype).name, name=type(self).__name__.lower())
+        # dropout seed: fastmlp's global counters and random state are left alone.
         hidden_activation = _HIDDEN_ACTIVATIONS[self.activation]
+        layers = []
         for i, width in enumerate(units[1:-1]):
-            model.add(Dense(width, activation=hidden_activation, kernel_initializer="zeros",
-                            name=f"hidden_{i}"))
+            layers.append(Dense(width, activation=hidden_activation, kernel_initializer="zeros",
+                                name=f"hidden_{i}"))
             if self.dropout > 0:
-                model.add(Dropout(self.dropout, name=f"dropout_{i}"))
-        model.add(Dense(units[-1], activation=_OUTPUTS[self.out_activation_][0],
-                        kernel_initializer="zeros", name="output"))
-        model._build(units[0], dropout_seed=0)
+                layers.append(Dropout(self.dropout, name=f"dropout_{i}"))
+        layers.append(Dense(units[-1], activation=_OUTPUTS[self.out_activation_][0],
+                            kernel_initializer="zeros", name="output"))
         self._architecture = (self.activation, float(self.dropout))
-        return model
+        return Network(layers, units[0], np.dtype(dtype), dropout_seed=0)
+
+    def _set_weights(self, arrays):
+        """Weights in Keras's order (kernel, bias per layer) into the network, in its dtype."""
+        net = self._net
+        net.set_weights([cast(np.asarray(a), net.dtype, "weights") for a in arrays])
 
     def _check_continuation(self, hidden, n_outputs):
         """warm_start / partial_fit: the same layer sizes are required; a new
@@ -477,9 +497,9 @@ class _BaseMLP(BaseEstimator):
                              f"{self.n_outputs_}; use warm_start=False to start afresh")
         if self._architecture != (self.activation, float(self.dropout)):
             units = [self.n_features_in_] + hidden + [n_outputs]
-            weights = self._model.get_weights()
-            self._model = self._network(units, self._model.dtype)
-            self._model.set_weights(weights)
+            weights = self._net.get_weights()
+            self._net = self._network(units, self._net.dtype)
+            self._set_weights(weights)
             self.__dict__.pop("_learning_rate", None)  # the new network's optimizer starts afresh
 
     @staticmethod
@@ -518,12 +538,13 @@ class _BaseMLP(BaseEstimator):
         """Optimizer (fresh state when `restart`), scikit-learn's loss and alpha."""
         if restart:
             self._learning_rate = float(self.learning_rate_init)
-        model, optimizer = self._model, self._make_optimizer()
-        if restart or type(model.optimizer) is not type(optimizer):
-            model.compile(optimizer=optimizer, loss="mse")
+        net, optimizer = self._net, self._make_optimizer()
+        if restart or type(net.optimizer) is not type(optimizer):
+            net.configure(optimizer)
         else:
-            model.optimizer = optimizer
-            model._engine.set_hyperparameters(*optimizer.engine_args()[1:])
+            net.optimizer = optimizer
+            optimizer._bind(net.engine)
+            net.refresh_hyperparameters()
         self._objective = self._engine_objective()
 
     def _engine_objective(self):
@@ -533,9 +554,8 @@ class _BaseMLP(BaseEstimator):
 
     def _set_learning_rate(self, lr):
         self._learning_rate = lr
-        optimizer = self._model.optimizer
-        optimizer.learning_rate = lr
-        self._model._engine.set_hyperparameters(*optimizer.engine_args()[1:])
+        self._net.optimizer.learning_rate = lr
+        self._net.refresh_hyperparameters()
 
     def _schedules_apply(self):
         return self.solver == "sgd"
@@ -595,7 +615,7 @@ class _BaseMLP(BaseEstimator):
         set, each evaluation one engine call."""
         if sp.issparse(X):
             X = np.ascontiguousarray(X.toarray())  # the engine reads dense rows
-        engine = self._model._engine
+        engine = self._net.engine
         objective = _lbfgs.FullBatchObjective(engine, X, targets, labels, sample_weight,
                                               self._engine_objective(), self._loss_divisor())
         start = objective.packed_parameters()
@@ -622,17 +642,17 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self)
         with lock_of(self):
             self._take_assigned_weights()
-            model = self._model
-            X = cast(np.asarray(X.toarray() if sp.issparse(X) else X), model.dtype, "X")
+            net = self._net
+            X = cast(np.asarray(X.toarray() if sp.issparse(X) else X), net.dtype, "X")
             y = np.asarray(y).reshape(X.shape[0], -1)
             targets = labels = None
             if self.out_activation_ == "softmax":
                 labels = np.ascontiguousarray(np.argmax(y, axis=1), dtype=np.int64)
             else:
-                targets = cast(y, model.dtype, "y")
+                targets = cast(y, net.dtype, "y")
             if sample_weight is not None:
                 sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
-            objective = _lbfgs.FullBatchObjective(model._engine, X, targets, labels,
+            objective = _lbfgs.FullBatchObjective(net.engine, X, targets, labels,
                                                   sample_weight, self._engine_objective(),
                                                   self._loss_divisor())
             with self._threads():
@@ -650,7 +670,7 @@ class _BaseMLP(BaseEstimator):
             rows = np.arange(X.shape[0], dtype=np.int64)
         n_train = len(rows)
         batch_size = self._batch_size(n_train)
-        engine = self._model._engine
+        engine = self._net.engine
         if self.dropout > 0:
             engine.dropout_seed = int(self._random_state.randint(0, 2**63 - 1, dtype=np.int64))
         engine.reserve(batch_size)
@@ -698,7 +718,7 @@ class _BaseMLP(BaseEstimator):
         if best is _DIVERGED or (best is None and divergence is not None):
             return False
         if best is not None:
-            self._model.set_weights(best)
+            self._set_weights(best)
         # From here on scikit-learn's coefs_ *are* its best weights (the same
         # arrays): a warm start that finds no better score keeps its last weights.
         return True
@@ -734,7 +754,7 @@ class _BaseMLP(BaseEstimator):
         return total
 
     def _step(self, X, targets, labels, sample_weight, rows, start, count):
-        engine, objective = self._model._engine, self._objective
+        engine, objective = self._net.engine, self._objective
         if not sp.issparse(X):
             return engine.train_batch(X, targets, labels, rows, start, count, sample_weight,
                                       objective)
@@ -777,7 +797,7 @@ class _BaseMLP(BaseEstimator):
             self._no_improvement_count = 0
         if score > self.best_validation_score_:
             self.best_validation_score_ = score
-            self._best_weights = _DIVERGED if diverged else self._model.get_weights()
+            self._best_weights = _DIVERGED if diverged else self._net.get_weights()
 
     # ------------------------------------------------------------ inference
 
@@ -791,15 +811,15 @@ class _BaseMLP(BaseEstimator):
 
     def _forward(self, X):
         """The output layer's activations for validated X, (n, n_outputs_)."""
-        model = self._model
+        net = self._net
         with self._threads():
             if not sp.issparse(X):
-                return model.predict(X, verbose=0)
+                return net.predict(cast(X, net.dtype, "X"))
             X = X.tocsr()
-            out = np.empty((X.shape[0], self.n_outputs_), dtype=model.dtype)
+            out = np.empty((X.shape[0], self.n_outputs_), dtype=net.dtype)
             for start in range(0, X.shape[0], _SPARSE_CHUNK):
                 stop = min(start + _SPARSE_CHUNK, X.shape[0])
-                out[start:stop] = model.predict(X[start:stop].toarray(), verbose=0)
+                out[start:stop] = net.predict(cast(X[start:stop].toarray(), net.dtype, "X"))
             return out
 
     def _score_outputs(self, outputs, y, sample_weight):

@@ -166,6 +166,11 @@ class Optimizer:
         engine = self._engine_ref() if self._engine_ref is not None else None
         return StepCount(engine.iterations if engine is not None else 0)
 
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_engine_ref"] = None  # a copy is bound to no model until compiled
+        return state
+
     def _bind(self, engine) -> None:
         self._engine_ref = weakref.ref(engine)
 

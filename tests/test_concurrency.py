@@ -107,7 +107,7 @@ def test_the_gil_is_released_during_predict_and_training_steps(threads):
     model = classifier()
     x, y = data(100_000)
     out = np.empty((len(x), 10), np.float32)
-    engine = model._engine
+    engine = model._network().engine
     assert not finishes_before_python_work(lambda: engine.predict(x, out, len(x)))
     engine.reserve(len(x))
     rows = np.arange(len(x), dtype=np.int64)
@@ -162,14 +162,14 @@ def test_predict_sizes_its_output_from_the_engine_it_runs():
     must not make the engine write past the output (found in review)."""
     model = fm.Sequential([fm.Dense(10, input_dim=5)])
     x = np.ones((100, 5), np.float32)
-    engine = model._engine
+    engine = model._network().engine
     out = np.empty((100, 10), np.float32)
     model.add(fm.Dense(40))  # the model now has a new, wider engine
     engine.predict(x, out, 100)  # the old engine still fits its own output
     with pytest.raises(ValueError, match=r"\(100, 40\)"):
-        model._engine.predict(x, out, 100)
+        model._network().engine.predict(x, out, 100)
     with pytest.raises(ValueError, match="5-column"):
-        model._engine.predict(np.ones((100, 4), np.float32), np.empty((100, 40), np.float32), 10)
+        model._network().engine.predict(np.ones((100, 4), np.float32), np.empty((100, 40), np.float32), 10)
     assert model.predict(x).shape == (100, 40)
 
 

@@ -22,9 +22,9 @@ def network(output, n_out):
 def objective(model, x, y, labels, weights, scored):
     """loss sum / weight sum + penalty (already divided by the weight sum), the
     batch objective, and its gradients."""
-    stats = model._engine.compute_gradients(x, y, labels, weights, scored)
+    stats = model._network().engine.compute_gradients(x, y, labels, weights, scored)
     loss_sum, weight_sum, penalty = stats["loss_sum"], stats["weight_sum"], stats["penalty"]
-    grads = [g.copy() for dw, db in model._engine.gradients_views if dw is not None
+    grads = [g.copy() for dw, db in model._network().engine.gradients_views if dw is not None
              for g in (dw, db)]
     return loss_sum / weight_sum + penalty, grads
 
@@ -56,7 +56,7 @@ def test_gradients_of_weighted_penalised_objectives(name, output, loss, l2, weig
         y = rng.standard_normal((7, n_out))
     weights = rng.uniform(0.2, 3.0, 7) if weighted else None
     model = network(output, n_out)
-    model._engine.reserve(7)
+    model._network().engine.reserve(7)
     check(model, x, y, labels, weights, _engine.Objective(loss, 0, l2))
 
 
@@ -67,7 +67,7 @@ def test_integer_weights_equal_repeated_rows():
     weights = np.array([1.0, 2.0, 1.0, 3.0, 1.0, 2.0])
     repeat = np.repeat(np.arange(6), weights.astype(int))
     model = network("linear", 2)
-    model._engine.reserve(len(repeat))
+    model._network().engine.reserve(len(repeat))
     scored = _engine.Objective(HALF_SQUARED_SUM, 0, 0.1)
     weighted = objective(model, x, y, None, weights, scored)
     repeated = objective(model, x[repeat], y[repeat], None, None, scored)
@@ -78,9 +78,9 @@ def test_integer_weights_equal_repeated_rows():
 
 def test_penalty_is_half_alpha_sum_of_squared_kernels_only():
     model = network("linear", 2)
-    model._engine.reserve(4)
+    model._network().engine.reserve(4)
     x, y = np.ones((4, 3)), np.zeros((4, 2))
-    penalty = model._engine.compute_gradients(x, y, None, None,
+    penalty = model._network().engine.compute_gradients(x, y, None, None,
                                               _engine.Objective(HALF_SQUARED_SUM, 0, 0.5))["penalty"]
     kernels = model.get_weights()[::2]
     # ½·α·Σ kernel² over the batch's 4 rows
@@ -89,10 +89,10 @@ def test_penalty_is_half_alpha_sum_of_squared_kernels_only():
 
 def test_sklearn_losses_keep_the_sum_over_outputs():
     model = network("linear", 3)
-    model._engine.reserve(2)
+    model._network().engine.reserve(2)
     model.set_weights([np.zeros((3, 5)), np.zeros(5), np.zeros((5, 3)), np.zeros(3)])
     y = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 2.0]])
-    stats = model._engine.compute_gradients(np.ones((2, 3)), y, None, None,
+    stats = model._network().engine.compute_gradients(np.ones((2, 3)), y, None, None,
                                             _engine.Objective(HALF_SQUARED_SUM, 0, 0.0))
     loss_sum, weight_sum = stats["loss_sum"], stats["weight_sum"]
     assert loss_sum / weight_sum == pytest.approx(0.5 * (1 + 4 + 9 + 4) / 2)

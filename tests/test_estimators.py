@@ -499,7 +499,7 @@ def test_assigned_weights_are_used_like_scikit_learns(digits):
     # the list handed out stays the same object and holds the live weights again
     handed = ours.coefs_
     ours.partial_fit(X, y)
-    assert ours.coefs_ is handed and np.shares_memory(handed[0], ours._model._engine.params)
+    assert ours.coefs_ is handed and np.shares_memory(handed[0], ours._net.engine.params)
     # a plain fit starts afresh, as scikit-learn's does
     ours.coefs_[0] = np.zeros((64, 8))
     ours.fit(X, y)

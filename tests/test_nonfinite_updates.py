@@ -47,7 +47,7 @@ def test_an_overflowing_update_keeps_each_weight_it_would_break(isa, optimizer):
     x = np.full((4, 3), 1e11, np.float32)
     y = np.zeros((4, 40), np.float32)
     before = [w.copy() for w in model.get_weights()]
-    engine = model._engine
+    engine = model._network().engine
     engine.reserve(4)
     stats = engine.train_batch(x, y, None, np.arange(4, dtype=np.int64), 0, 4, None,
                                model._objective())
@@ -67,7 +67,7 @@ def test_non_finite_gradients_leave_every_weight_and_the_optimizer_state_alone(i
     x = np.array([[3e38, 3e38]], np.float32)  # x·w is finite for w < 0.5; xᵀ·dZ overflows
     model.set_weights([np.full((2, 4), 0.1, np.float32), np.zeros(4, np.float32)])
     before = [w.copy() for w in model.get_weights()]
-    engine = model._engine
+    engine = model._network().engine
     engine.reserve(1)
     stats = engine.train_batch(x, np.zeros((1, 4), np.float32), None,
                                np.zeros(1, dtype=np.int64), 0, 1, None, model._objective())

@@ -251,7 +251,7 @@ def test_a_refused_fit_leaves_the_fitted_estimator_as_it_was(refusal):
 def test_engine_refuses_to_reallocate_while_training():
     model = classifier()
     x, y = data(20000)
-    engine = model._engine
+    engine = model._network().engine
     engine.reserve(len(x))
     rows = np.arange(len(x), dtype=np.int64)
     labels = y.astype(np.int64)

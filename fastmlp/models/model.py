@@ -281,16 +281,6 @@ class Model(Layer):
                     new[...] = old
                 net.engine.iterations = old_slots[1]
 
-    # the estimators' access to the engine (until they build a _network.Network themselves)
-    @property
-    def _engine(self):
-        return self._network().engine if self._n_in() is not None else None
-
-    def _build(self, n_in: int, rng=None, dropout_seed: Optional[int] = None) -> None:
-        if self._input_shape is None:
-            self._input_shape = (n_in,)
-        self._build_network(n_in, rng=rng, dropout_seed=dropout_seed)
-
     def build(self, input_shape: Any = None) -> None:
         """Create the weights for inputs of `input_shape` = (None, features) or
         features (drawn from the initializers; fm.set_random_seed fixes them)."""
@@ -480,10 +470,7 @@ class Model(Layer):
                                f"loss=...) first")
 
     def _configure_optimizer(self) -> None:
-        engine = self._net.engine
-        engine.set_optimizer(*self.optimizer.engine_args(0))
-        engine.set_clipping(*self.optimizer.clipping())
-        self.optimizer._bind(engine)
+        self._net.configure(self.optimizer)
 
     @property
     def metrics(self) -> list:
