@@ -360,11 +360,6 @@ def test_moving_statistics_follow_every_batch_of_fit():
     np.testing.assert_allclose(w[3], var, rtol=1e-14)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Model._gradients (full_gradient runs BN on its "
-                                       "moving statistics) never writes gamma's and beta's "
-                                       "gradients: zeros, or the last training step's values "
-                                       "(csrc/layer_batchnorm.inc, fm_batchnorm_backward's "
-                                       "inference branch continues before dgamma/dbeta)")
 def test_full_batch_gradients_of_a_normalized_model(torch):
     """model._gradients is the gradient of the loss evaluate reports (inference
     mode: moving statistics), gamma and beta included."""
