@@ -246,4 +246,13 @@ def run_layers(layers: Sequence[Any], x: Any, training: bool = False) -> np.ndar
     dtype = next((l._storage_dtype() for l in layers if l._arrays), np.dtype(np.float32))
     net = Network(layers, int(np.prod(shape)), dtype, _random.next_seed(), own=False)
     data = net.inputs(arr.reshape(len(arr), -1), "inputs")
-    return net.forward_training(data) if training else net.predict(data)
+    if not training:
+        return net.predict(data)
+    out = net.forward_training(data)
+    for layer, named in zip(net.computing, net.engine.arrays):  # the moving statistics moved
+        for key, view in named:
+            if key.startswith("moving_"):
+                layer._arrays[key][...] = view
+                if layer._owner is not None:
+                    layer._owner.touch()
+    return out

@@ -8,7 +8,8 @@ Layout of the weights (Keras 3's): each model's layers are groups
 class in the order of model.layers (dense, dense_1, batch_normalization, ...,
 whatever names the user gave), each holding `vars/0..n` in get_weights
 order; nested models hold their own `layers`. The optimizer's variables are
-`optimizer/vars/0..n`: the iteration count, the learning rate, then its
+`optimizer/vars/0..n`: the iteration count, the learning rate (unless a
+schedule gives it), then its
 slots for the trainable variables in order (Adam: momentum and velocity per
 variable; RMSprop: all velocities, then all momentums; SGD: momentums).
 """
@@ -25,6 +26,7 @@ from typing import Any, Iterator, List, Tuple
 import numpy as np
 
 from ._model_file import write_atomically
+from .layers.base import feature_shape, structure_only
 
 __all__ = ["save_keras", "load_keras", "save_weights_h5", "load_weights_h5"]
 
@@ -116,6 +118,12 @@ def _optimizer_slots(model: Any) -> list:
     return []
 
 
+def _optimizer_header(optimizer: Any) -> int:
+    """How many variables precede the slots: the iteration count, and the
+    learning rate unless a schedule gives it (Keras then keeps no variable)."""
+    return 1 if optimizer.schedule is not None else 2
+
+
 def _slot_view(net: Any, arena: np.ndarray, layer: Any, key: str) -> np.ndarray:
     """The part of an optimizer slot arena that belongs to layer's weight `key`."""
     params = net.engine.params
@@ -141,8 +149,10 @@ def _write_weights(model: Any, f: Any) -> None:
         opt_vars.attrs["name"] = snake_case(type(model.optimizer).__name__)
         if net is not None and net.engine.optimizer_slots() is not None:
             opt_vars.create_dataset("0", data=np.int32(net.engine.iterations))
-            opt_vars.create_dataset("1", data=np.float32(model.optimizer.learning_rate))
-            for i, (arena, layer, key) in enumerate(_optimizer_slots(model), start=2):
+            header = _optimizer_header(model.optimizer)
+            if header == 2:
+                opt_vars.create_dataset("1", data=np.float32(model.optimizer.learning_rate))
+            for i, (arena, layer, key) in enumerate(_optimizer_slots(model), start=header):
                 opt_vars.create_dataset(str(i), data=_slot_view(net, arena, layer, key))
     f.create_group("vars").attrs["name"] = model.name
 
@@ -192,11 +202,13 @@ def _read_weights(model: Any, f: Any, skip_mismatch: bool, source: str) -> None:
     net.touch()
     opt_group = f.get("optimizer/vars")
     slots = _optimizer_slots(model)
-    if opt_group is not None and slots and len(opt_group) == len(slots) + 2:
+    header = _optimizer_header(model.optimizer) if model.optimizer is not None else 2
+    if opt_group is not None and slots and len(opt_group) == len(slots) + header:
         stored = [np.asarray(opt_group[str(i)]) for i in range(len(opt_group))]
         views = [_slot_view(net, arena, layer, key) for arena, layer, key in slots]
-        if all(v.shape == s.shape and np.isfinite(s).all() for v, s in zip(views, stored[2:])):
-            for v, s in zip(views, stored[2:]):
+        if all(v.shape == s.shape and np.isfinite(s).all() for v, s in
+               zip(views, stored[header:])):
+            for v, s in zip(views, stored[header:]):
                 v[...] = s
             net.engine.iterations = int(stored[0])
 
@@ -274,13 +286,14 @@ def load_keras(path: str, compile: bool = True) -> Any:
             raise ValueError(f"{path!r}: its config.json is too large ({info.file_size} bytes)")
         try:
             entry = json.loads(zf.read("config.json"))
-            model = model_from_config(entry)
+            with structure_only():  # nothing allocated before the weights are checked
+                model = model_from_config(entry, build=False)
+            build = entry.get("build_config") or {}
+            shape = build.get("input_shape") if isinstance(build, dict) else None
+            if model._n_in() is None and shape:
+                model._input_shape = feature_shape(shape)
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise ValueError(f"{path!r} describes a model fastmlp cannot build: {exc}") from None
-        build = entry.get("build_config") or {}
-        shape = build.get("input_shape")
-        if model._n_in() is None and shape:
-            model.build(shape)
         compile_config = entry.get("compile_config")
         if compile and compile_config:
             try:
@@ -296,5 +309,29 @@ def load_keras(path: str, compile: bool = True) -> Any:
                                  f"({exc}); load it with compile=False") from None
         data = zf.read("model.weights.h5")
     with h5py.File(io.BytesIO(data), "r") as f:
-        _read_weights(model, f, False, repr(path))
+        if model._n_in() is not None:
+            _check_declared_shapes(model, f, repr(path))
+            # the file's weights replace the initial ones: the global random state is left alone
+            model._build_network(model._n_in(), rng=np.random.default_rng(0))
+            _read_weights(model, f, False, repr(path))
     return model
+
+
+def _check_declared_shapes(model: Any, f: Any, source: str) -> None:
+    """Every weight the architecture declares is in the file with that shape
+    (HDF5 metadata only), before the network is allocated."""
+    widths, width = {}, model._n_in()
+    for layer in model._flat():
+        widths[id(layer)] = width
+        width = layer.output_width(width)
+    for path, layer in _walk(model):
+        if _is_model(layer):
+            continue
+        specs = layer.weight_specs(widths.get(id(layer), 1))
+        group = f.get(path + "/vars")
+        stored = [] if group is None else [group[str(i)] for i in range(len(group))
+                                           if str(i) in group]
+        if [tuple(d.shape) for d in stored] != [tuple(spec[1]) for spec in specs]:
+            raise ValueError(f"{source}: layer {layer.name!r} ({path}) declares weights of "
+                             f"shapes {[tuple(spec[1]) for spec in specs]}; the file holds "
+                             f"{[tuple(d.shape) for d in stored]}")

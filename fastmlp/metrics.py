@@ -407,8 +407,10 @@ def get(identifier: Any) -> Metric:
         if cls is None:
             raise ValueError(f"unknown metric {identifier!r}; valid values are "
                              f"{', '.join(map(repr, NAMES))}")
-        return cls(name=identifier if identifier in _BY_NAME or identifier.lower() in _BY_NAME
-                   else None)
+        metric = cls(name=identifier if identifier in _BY_NAME or identifier.lower() in _BY_NAME
+                     else None)
+        metric._given_as = identifier  # configs keep the name, as Keras's compile config does
+        return metric
     raise TypeError(f"a metric must be a name such as 'accuracy' or a metric object such as "
                     f"fm.metrics.AUC(); got {describe(identifier)}")
 
@@ -429,6 +431,9 @@ def get_list(metrics: Any, argument: str = "metrics") -> List[Metric]:
 
 def serialize(metric: Metric):
     """A config entry: the name for a string-made metric, else Keras's dict."""
+    given = getattr(metric, "_given_as", None)
+    if given is not None:
+        return given
     return {"module": "keras.metrics", "class_name": type(metric).__name__,
             "config": metric.get_config(), "registered_name": None}
 

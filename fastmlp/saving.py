@@ -21,6 +21,7 @@ from . import metrics as metrics_module
 from ._model_file import (MalformedFile, open_model_file, read_array, read_config,
                           write_model_file)
 from ._validation import check_int
+from .layers.base import structure_only
 
 __all__ = ["load_model", "model_from_json", "model_from_config", "clone_model"]
 
@@ -85,11 +86,14 @@ def model_config(model: Any, depth: int = 0) -> dict:
 
 
 def model_config_entry(model: Any, depth: int = 0) -> dict:
-    """{"module": "keras", "class_name": "Sequential" | "Functional", "config": ...}."""
+    """A model's entry as Keras 3 serializes it (Sequential or Functional)."""
     from .models import Sequential
 
-    return {"module": "keras", "class_name": "Sequential" if isinstance(model, Sequential)
-            else "Functional", "config": model_config(model, depth), "registered_name": None}
+    if isinstance(model, Sequential):
+        return {"module": "keras", "class_name": "Sequential",
+                "config": model_config(model, depth), "registered_name": None}
+    return {"module": "keras.src.models.functional", "class_name": "Functional",
+            "config": model_config(model, depth), "registered_name": "Functional"}
 
 
 def _layer_from_entry(entry: Any, depth: int) -> Any:
@@ -108,9 +112,11 @@ def _layer_from_entry(entry: Any, depth: int) -> Any:
     return LAYER_CLASSES[class_name].from_config(config)
 
 
-def model_from_config(entry: dict, depth: int = 0, custom_objects: Any = None) -> Any:
-    """The (unbuilt-weights) model a model_config_entry describes: Sequential
-    or Functional; fresh weights, as Keras's from_config."""
+def model_from_config(entry: dict, depth: int = 0, custom_objects: Any = None,
+                      build: bool = True) -> Any:
+    """The model a model_config_entry describes, Sequential or Functional, with
+    fresh weights and built when its input shape is known, as Keras's
+    from_config (`build=False`: left unbuilt, for the file readers)."""
     from .layers import Input, InputLayer
     from .models import Model, Sequential
 
@@ -131,8 +137,11 @@ def model_from_config(entry: dict, depth: int = 0, custom_objects: Any = None) -
             model.add(layer, rebuild=False)
         shape = config.get("build_input_shape")
         if shape is not None and not (layers and isinstance(layers[0], InputLayer)):
+            need(isinstance(shape, (list, tuple)), "build_input_shape is not a list")
             model._input_shape = tuple(check_int(s, "build_input_shape", minimum=1,
                                                  maximum=_MAX_UNITS) for s in shape[1:])
+        if build and model._n_in() is not None and depth == 0:
+            model.build()
         return model
     need(class_name in ("Functional", "Model"), f"unknown model class {class_name!r}")
     need(layers and isinstance(layers[0], InputLayer), "a Functional model starts with an InputLayer")
@@ -249,7 +258,7 @@ class _Description:
     """A checked description (file versions 1 and 2): the model it builds,
     and the arrays it promises."""
 
-    def __init__(self, config: Any):
+    def __init__(self, config: Any, compile: bool = True):
         from .layers import LAYER_CLASSES
 
         need(isinstance(config, dict), "the description is not an object")
@@ -272,11 +281,12 @@ class _Description:
         else:
             model_entry = config.get("model")
             need(isinstance(model_entry, dict), "no model description")
-        self.model = model_from_config(model_entry)
+        with structure_only():  # nothing allocated before the arrays are checked
+            self.model = model_from_config(model_entry, build=False)
         self.model._dtype = self.dtype
         compile_cfg = config.get("compile")
         need(compile_cfg is None or isinstance(compile_cfg, dict), "compile is not an object")
-        self.compile = compile_cfg
+        self.compile = compile_cfg if compile else None
         self.n_in = config.get("input_dim")
         self.shapes = []
         if self.n_in is not None:
@@ -295,7 +305,7 @@ class _Description:
                 width = layer.output_width(width)
             self.dropout_seed = check_int(config.get("dropout_seed"), "dropout_seed", minimum=0,
                                           maximum=2**64 - 1)
-        self.iterations = config.get("optimizer_iterations")
+        self.iterations = config.get("optimizer_iterations") if compile else None
         if self.iterations is not None:
             need(compile_cfg is not None and self.n_in is not None,
                  "optimizer state without a compiled, built model")
@@ -395,6 +405,13 @@ def load_model(path: Any, custom_objects: Any = None, compile: bool = True,
     ----------
     path : str or os.PathLike
         The file to read.
+    custom_objects : ignored
+        Accepted for Keras code; fastmlp has no custom layers to look up.
+    compile : bool, default True
+        Restore the compile settings and the optimizer's state; with False
+        the model comes back uncompiled (weights only), as in Keras.
+    safe_mode : ignored
+        fastmlp's reader never runs code or unpickles, whatever its value.
 
     Returns
     -------
@@ -439,7 +456,7 @@ def load_model(path: Any, custom_objects: Any = None, compile: bool = True,
         except _INVALID + _READ_ERRORS as exc:
             raise ValueError(f"{path!r} is not a fastmlp model file ({exc})") from None
         try:
-            description = _Description(config)
+            description = _Description(config, compile=compile)
             arrays = {}
             for name, shape in description.arrays():
                 arrays[name] = read_array(archive, size, name, shape, description.dtype)

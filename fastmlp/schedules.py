@@ -464,7 +464,8 @@ _CLASSES = {cls.__name__: cls for cls in (ExponentialDecay, PiecewiseConstantDec
 
 
 def serialize(schedule: LearningRateSchedule) -> dict:
-    """A JSON-able description: ``{"class_name": ..., "config": ...}``.
+    """A JSON-able description in Keras's layout: ``{"module", "class_name", "config",
+    "registered_name"}``.
 
     Parameters
     ----------
@@ -487,7 +488,8 @@ def serialize(schedule: LearningRateSchedule) -> dict:
     """
     if type(schedule) not in _CLASSES.values():
         raise TypeError(f"schedule must be one of {', '.join(_CLASSES)}; got {describe(schedule)}")
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+    return {"module": "keras.optimizers.schedules", "class_name": type(schedule).__name__,
+            "config": schedule.get_config(), "registered_name": None}
 
 
 def deserialize(config: dict) -> LearningRateSchedule:

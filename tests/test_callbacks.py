@@ -1189,3 +1189,29 @@ def test_live_progress_bar_on_a_terminal():
     assert text.count("\r") == 4 and text.endswith("\n") and text.count("\n") == 1
     assert "\r\x1b[1m1/3\x1b[0m \x1b[32m━━━━━━\x1b[0m\x1b[37m━━━━━━━━━━━━━━\x1b[0m" in text
     assert "accuracy: 0.7500 - loss: 0.5000" in text
+
+
+def test_per_batch_test_and_predict_hooks_do_not_change_the_results():
+    """With a callback that has per-batch hooks, evaluate and predict run batch
+    by batch (so the hooks can be called); the loss, the metrics and the
+    outputs are those of the single engine call, and each batch's logs hold
+    the running values."""
+    fm.set_random_seed(3)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((50, 4))
+    y = rng.integers(0, 3, 50)
+    model = fm.Sequential([fm.Input((4,)), fm.Dense(6, activation="relu",
+                                                   kernel_regularizer=fm.regularizers.l2(0.01)),
+                           fm.Dense(3, activation="softmax")], dtype="float64")
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    seen = []
+    hooks = fm.LambdaCallback(on_test_batch_end=lambda batch, logs: seen.append(dict(logs)),
+                              on_predict_batch_end=lambda batch, logs: seen.append(batch))
+    plain = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    batched = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True, callbacks=[hooks])
+    assert len(seen) == 4 and seen[-1] == pytest.approx(batched, rel=1e-12)
+    assert batched == pytest.approx(plain, rel=1e-12)
+    seen.clear()
+    np.testing.assert_array_equal(model.predict(x, batch_size=16, verbose=0, callbacks=[hooks]),
+                                  model.predict(x, verbose=0))
+    assert seen == [0, 1, 2, 3]

@@ -346,10 +346,6 @@ def test_object_serialize_round_trip_through_json(case):
     _same(value(rebuilt), value(original))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (Keras 3.15.1 has it too): Huber.get_config() is {'name', 'reduction'} without delta "
-    "(fastmlp/losses.py Huber inherits Loss.get_config), so Huber(delta=2.5) comes back from "
-    "from_config, a model file or a .keras file as Huber(delta=1.0) and computes another loss"))
 def test_huber_delta_survives_a_round_trip():
     original = fm.losses.Huber(delta=2.5)
     rebuilt = fm.losses.Huber.from_config(original.get_config())
@@ -447,13 +443,6 @@ def test_to_json_is_keras_shaped():
         "x", 0, 0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a Sequential rebuilt from its config (from_config, model_from_json, clone_model) "
-    "says built=False, count_params() == 0 (summary() rows too) and its get_config() lacks "
-    "the layers' build_config until it is first used, although its input shape is known: "
-    "fastmlp/saving.py model_from_config adds the layers with rebuild=False and "
-    "Model.count_params (fastmlp/models/model.py) sums unbuilt layers without building; "
-    "Keras's from_config returns a built model"))
 def test_a_sequential_rebuilt_from_its_config_is_built():
     model = fm.Sequential([fm.Input((3,)), fm.Dense(2), fm.BatchNormalization()])
     rebuilt = fm.Sequential.from_config(model.get_config())
@@ -568,10 +557,6 @@ def test_a_fresh_optimizer_would_train_differently(tmp_path):
     assert any(not np.array_equal(a, b) for a, b in zip(loaded.get_weights(), model.get_weights()))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: load_model(path, compile=False) ignores compile= for fastmlp's own format "
-    "(fastmlp/saving.py load_model passes it to load_keras only): the model comes back "
-    "compiled; Keras (and fastmlp's .keras path) return it uncompiled"))
 def test_load_model_compile_false_for_fastmlp_format(tmp_path):
     model, _, _ = _trained("sequential", "adam")
     model.save(tmp_path / "model.fmlp")
@@ -610,11 +595,6 @@ def test_keras_file_layout(tmp_path):
         assert int(f["optimizer/vars/0"][()]) == 16
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a model without an input shape cannot be saved to .keras (RuntimeError 'has no input "
-    "size yet' from keras_format.py _write_weights -> model._network()); Keras saves and "
-    "loads unbuilt models (and fastmlp's load_keras cannot read Keras's: _read_weights builds "
-    "the network unconditionally)"))
 def test_an_unbuilt_model_round_trips_through_keras_format(tmp_path):
     needs_h5py()
     model = fm.Sequential([fm.Dense(3, name="a"), fm.Dense(1, name="b")])
@@ -1075,13 +1055,6 @@ def test_keras_loads_a_fastmlp_nested_model(interop):
 
 
 @needs_keras
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: fastmlp writes a Functional model as {'module': 'keras', 'class_name': 'Functional'} "
-    "(fastmlp/saving.py model_config_entry), which Keras refuses: \"Could not deserialize "
-    "'keras.Functional' because it is not a KerasSaveable subclass\". Keras writes module "
-    "'keras.src.models.functional' with registered_name 'Functional' (class_name 'Model' with "
-    "module 'keras' also loads); with only that changed the same file loads and predicts "
-    "the same, optimizer state included"))
 def test_keras_loads_a_fastmlp_functional_model(interop):
     d, *_, keras_results = interop
     _ok(keras_results, "f_functional")
@@ -1089,13 +1062,6 @@ def test_keras_loads_a_fastmlp_functional_model(interop):
 
 
 @needs_keras
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: metrics given as strings are written as class dicts (fastmlp/metrics.py serialize "
-    "always returns {'class_name': ...}, although its docstring says a string-made metric is "
-    "written as its name): 'accuracy' becomes {'class_name': 'Accuracy'}, which Keras compiles "
-    "as keras.metrics.Accuracy (element-wise equality), so evaluate() on sparse labels fails "
-    "in Keras ('The size of tensor a (32) must match the size of tensor b (3)', torch "
-    "backend). Keras writes metrics=['accuracy'] as the string"))
 def test_keras_evaluates_a_fastmlp_model_compiled_with_accuracy(interop):
     _, _, _, expected, keras_results = interop
     _close_dicts(_ok(keras_results, "f_accuracy")["eval"], expected["f_accuracy_eval"])
@@ -1113,19 +1079,8 @@ def test_keras_reads_fastmlp_weights_h5_with_the_optimizer_state(interop):
         _close(a, b)
 
 
-_SCHEDULE_TO_KERAS = (
-    "BUG: a learning-rate schedule is serialized without 'module' (fastmlp/schedules.py "
-    "serialize returns only class_name and config), so Keras cannot load the .keras file "
-    "(\"Could not locate class 'ExponentialDecay'\"); and with a schedule Keras's optimizer has "
-    "no learning_rate variable, but fastmlp always writes one as optimizer/vars/1 "
-    "(fastmlp/keras_format.py _write_weights), so even with the module fixed Keras skips the "
-    "optimizer state ('it has 5 variables whereas the saved optimizer has 6')")
-
-
 @needs_keras
-@pytest.mark.parametrize("case", [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=_SCHEDULE_TO_KERAS))
-    if c == "adam_exponential_decay" else c for c in STATE_CASES])
+@pytest.mark.parametrize("case", STATE_CASES)
 def test_optimizer_state_carries_over_from_fastmlp_to_keras(interop, case):
     """A trained fastmlp model saved as .keras, loaded in Keras: one further
     train_on_batch on the same batch gives the same weights in both libraries
@@ -1182,17 +1137,8 @@ def test_fastmlp_reads_keras_weights_h5_with_the_optimizer_state(interop):
         _close(a, b)
 
 
-_SCHEDULE_FROM_KERAS = (
-    "BUG: with a learning-rate schedule Keras's optimizer has no learning_rate variable "
-    "(optimizer/vars holds the iteration and the slots only), and fastmlp/keras_format.py "
-    "_read_weights loads the optimizer state only when the file holds len(slots) + 2 "
-    "variables: the state is silently dropped (iterations 0, empty slots)")
-
-
 @needs_keras
-@pytest.mark.parametrize("case", [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=_SCHEDULE_FROM_KERAS))
-    if c == "adam_exponential_decay" else c for c in STATE_CASES])
+@pytest.mark.parametrize("case", STATE_CASES)
 def test_optimizer_state_carries_over_from_keras_to_fastmlp(interop, case):
     """A Keras model trained and saved as .keras, loaded in fastmlp: one
     further train_on_batch on the same batch gives the weights Keras got."""
@@ -1214,10 +1160,6 @@ def test_optimizer_state_carries_over_from_keras_to_fastmlp(interop, case):
 
 
 @needs_keras
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: fastmlp cannot read Keras's .keras file of an unbuilt model: load_keras "
-    "(fastmlp/keras_format.py) calls _read_weights, which builds the network and raises "
-    "RuntimeError 'has no input size yet' (not even ValueError)"))
 def test_fastmlp_loads_an_unbuilt_keras_model(interop):
     d, *_, keras_results = interop
     _ok(keras_results, "k_unbuilt")
@@ -1281,13 +1223,7 @@ def _harmful(differences):
 
 
 @needs_keras
-@pytest.mark.parametrize("name", [
-    "sequential",
-    pytest.param("functional", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: the top-level entry of a Functional model: Keras has module "
-        "'keras.src.models.functional' and registered_name 'Functional', fastmlp module "
-        "'keras' and registered_name None (fastmlp/saving.py model_config_entry); Keras cannot "
-        "deserialize fastmlp's")))])
+@pytest.mark.parametrize("name", ["sequential", "functional"])
 def test_config_json_differs_from_keras_only_where_it_does_not_matter(interop, name):
     """model.to_json() of the same model built in both libraries: every
     difference is one of BENIGN_DIFFERENCES."""
@@ -1301,11 +1237,7 @@ def test_config_json_differs_from_keras_only_where_it_does_not_matter(interop, n
 
 
 @needs_keras
-@pytest.mark.parametrize("name", [
-    "sequential",
-    pytest.param("functional", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: Keras's model_from_json refuses fastmlp's Functional JSON: \"Could not "
-        "deserialize 'keras.Functional'\" (fastmlp/saving.py model_config_entry)")))])
+@pytest.mark.parametrize("name", ["sequential", "functional"])
 def test_keras_reads_fastmlp_model_json(interop, name):
     d, *_, keras_results = interop
     result = _ok(keras_results, f"f_json_{name}")

@@ -99,6 +99,19 @@ class CallbackList(Callback):
         if params:
             self.set_params(params)
 
+    def calls_any(self, *hooks: str) -> bool:
+        """Whether a callback of the list (other than History and the progress
+        display) does something in one of `hooks`: then the caller runs its
+        work batch by batch so that they can be called."""
+        for cb in self.callbacks:
+            if isinstance(cb, (History, ProgressBar)):
+                continue
+            for hook in hooks:
+                function = getattr(cb, hook, None)
+                if getattr(function, "__func__", None) is not getattr(Callback, hook):
+                    return True
+        return False
+
     def __iter__(self):
         return iter(self.callbacks)
 

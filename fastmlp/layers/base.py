@@ -4,6 +4,8 @@ no arithmetic of their own: a model's engine (fastmlp._network) computes them,
 and a layer called on an array runs in a small engine network of its own."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
 import threading
 from typing import Any, List, Optional, Sequence
@@ -12,7 +14,7 @@ import numpy as np
 
 from .._validation import (cast, check_bool, check_finite, check_int, describe, to_array)
 
-__all__ = ["weight_attribute", "Layer", "Variable", "KerasTensor"]
+__all__ = ["structure_only", "weight_attribute", "Layer", "Variable", "KerasTensor"]
 
 _name_counts: dict = {}
 _names_lock = threading.Lock()
@@ -109,7 +111,13 @@ class Variable:
 
     @property
     def path(self) -> str:
-        return f"{self._layer.name}/{self.name}"
+        """"layer/name", preceded by the Sequential models the layer was added
+        to ("outer/inner/dense/kernel"), as Keras names variables."""
+        parts, model = [self._layer.name, self.name], self._layer._model
+        while model is not None:
+            parts.insert(0, model.name)
+            model = model._model
+        return "/".join(parts)
 
     @property
     def trainable(self) -> bool:
@@ -142,6 +150,21 @@ class Variable:
 
     def __repr__(self) -> str:
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+
+
+# while set, layers record their input width but allocate no weights (a model
+# file's architecture is checked against its arrays before anything is allocated)
+_STRUCTURE_ONLY = contextvars.ContextVar("fastmlp_structure_only", default=False)
+
+
+@contextlib.contextmanager
+def structure_only():
+    """Layers built inside this block get their sizes but no weight arrays."""
+    token = _STRUCTURE_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _STRUCTURE_ONLY.reset(token)
 
 
 def weight_attribute(key: str, doc: str) -> property:
@@ -262,10 +285,12 @@ class Layer:
         """Standalone arrays for input width `width`, keeping those whose
         shapes still fit (a rebuild keeps trained values)."""
         arrays = {}
-        for key, shape, initializer, _ in self.weight_specs(width):
-            old = self._arrays.get(key)
-            arrays[key] = (old.copy() if old is not None and old.shape == tuple(shape)
-                           else initializer.sample(shape, rng))
+        if not _STRUCTURE_ONLY.get():
+            dtype = np.float64 if self._dtype_policy == "float64" else np.float32
+            for key, shape, initializer, _ in self.weight_specs(width):
+                old = self._arrays.get(key)
+                arrays[key] = (old.copy() if old is not None and old.shape == tuple(shape)
+                               else np.asarray(initializer.sample(shape, rng), dtype=dtype))
         self._arrays = arrays
         self._owner = None
         self._width = width

@@ -219,7 +219,10 @@ class Model(Layer):
 
     @property
     def built(self) -> bool:
-        return self._net is not None
+        """Whether the input size is known, so that the weights exist (a
+        Functional model, or a first layer with input_shape, is built from the
+        start, as in Keras)."""
+        return self._n_in() is not None
 
     def _check_structure(self, n_in: int) -> None:
         """ValueError for a chain the engine cannot run on n_in features."""
@@ -692,7 +695,7 @@ class Model(Layer):
             epoch_logs = dict(logs)
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 cbs.on_test_begin({})
-                val_logs = self._evaluate_data(validation, val_batch)
+                val_logs = self._evaluate_data(validation, val_batch, cbs, val_batch)
                 cbs.on_test_end(val_logs)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
@@ -704,17 +707,42 @@ class Model(Layer):
 
     # ------------------------------------------------------------ evaluation
 
-    def _evaluate_data(self, data: tuple, chunk: int) -> dict:
-        """Loss and metrics over prepared data, with metric states of their own."""
+    def _evaluate_data(self, data: tuple, chunk: int, callbacks: Any = None,
+                       batch_size: int = 32) -> dict:
+        """Loss and metrics over prepared data, with metric states of their own.
+        One engine call over everything, or one per batch of batch_size when a
+        callback has per-batch test hooks (Keras calls them batch by batch)."""
         x, values, labels, weights, loss, metrics = data
         net = self._network()
         states = [m.new_state() for m in metrics]
         objective = self._objective(loss, metrics, states)
-        stats = net.engine.evaluate(x, values, labels, max(1, min(int(chunk), len(x))), objective,
-                                    weights)
-        logs = {"loss": stats["loss_sum"] / stats["divisor"] + stats["penalty"]}
-        for m, state in zip(metrics, states):
-            logs[m.name] = m.result(state)
+
+        def result(loss_sum, divisor, penalty):
+            logs = {"loss": loss_sum / divisor + penalty}
+            for m, state in zip(metrics, states):
+                logs[m.name] = m.result(state)
+            return logs
+
+        if callbacks is None or not callbacks.calls_any("on_test_batch_begin",
+                                                        "on_test_batch_end"):
+            stats = net.engine.evaluate(x, values, labels, max(1, min(int(chunk), len(x))),
+                                        objective, weights)
+            return result(stats["loss_sum"], stats["divisor"], stats["penalty"])
+        loss_sum = divisor = penalty = 0.0
+        logs: dict = {}
+        for step, start in enumerate(range(0, len(x), batch_size)):
+            part = slice(start, start + batch_size)
+            callbacks.on_test_batch_begin(step, {})
+            stats = net.engine.evaluate(
+                x[part], None if values is None else values[part],
+                None if labels is None else labels[part], batch_size, objective,
+                None if weights is None else weights[part])
+            rows = len(x[part])
+            loss_sum += stats["loss_sum"]
+            divisor += stats["divisor"]
+            penalty += stats["penalty"] * rows  # (a mean over rows, like the loss)
+            logs = result(loss_sum, divisor, penalty / min(start + batch_size, len(x)))
+            callbacks.on_test_batch_end(step, logs)
         return logs
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: Optional[int] = None,
@@ -748,7 +776,7 @@ class Model(Layer):
             cbs.on_test_begin({})
             bar.on_test_begin()
             logs = self._evaluate_data(data, batch_size if batch_size > _network.DEFAULT_CHUNK
-                                       else _network.DEFAULT_CHUNK)
+                                       else _network.DEFAULT_CHUNK, cbs, batch_size)
             bar.on_test_end(logs)
             cbs.on_test_end(logs)
         if return_dict:
@@ -784,9 +812,23 @@ class Model(Layer):
                                                  "steps": n_steps})
         cbs.on_predict_begin({})
         bar.on_predict_begin()
-        out = net.predict(x, min(chunk or _network.DEFAULT_CHUNK, len(x)))
+        if cbs.calls_any("on_predict_batch_begin", "on_predict_batch_end"):
+            out = self._predict_by_batch(net, x, chunk or 32, cbs)
+        else:
+            out = net.predict(x, min(chunk or _network.DEFAULT_CHUNK, len(x)))
         cbs.on_predict_end({})
         bar.on_predict_end({})
+        return out
+
+    @staticmethod
+    def _predict_by_batch(net, x: np.ndarray, batch_size: int, callbacks: Any) -> np.ndarray:
+        """predict batch by batch, for callbacks with per-batch predict hooks."""
+        out = np.empty((len(x), net.n_out), dtype=net.dtype)
+        for step, start in enumerate(range(0, len(x), batch_size)):
+            callbacks.on_predict_batch_begin(step, {})
+            part = slice(start, start + batch_size)
+            out[part] = net.predict(x[part], batch_size)
+            callbacks.on_predict_batch_end(step, {"outputs": out[part]})
         return out
 
     def __call__(self, inputs: Any, training: Optional[bool] = None) -> Any:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import textwrap
 from typing import Any, Optional
 
 import numpy as np
@@ -19,56 +18,90 @@ def _readable(n_bytes: float) -> str:
     return f"{n_bytes:.2f} {units[i]}"
 
 
-def _rows(model: Any, expand_nested: bool, show_trainable: bool) -> list:
-    """(name and type, output shape, param count, trainable mark) per layer."""
-    from ..layers import InputLayer
-    from .model import Model
-
-    rows = []
-    layers = model.layers
+def _rows(model: Any, expand_nested: bool) -> list:
+    """(name and type, output shape, param count, trainable mark) per layer,
+    the layers of nested models indented under them with expand_nested."""
     width = model._n_in()
     if width is None and model.input_shape is not None:
         width = model.input_shape[1]
-    for layer in layers:
-        label = f"{layer.name} ({type(layer).__name__})"
+    rows: list = []
+    _layer_rows(model, width, expand_nested, 0, rows)
+    return rows
+
+
+def _layer_rows(model: Any, width: Optional[int], expand_nested: bool, level: int,
+                rows: list) -> Optional[int]:
+    from ..layers import InputLayer
+    from .model import Model
+
+    prefix = "   " * level + "└ " if level else ""
+    for layer in model.layers:
+        label = f"{prefix}{layer.name} ({type(layer).__name__})"
         if isinstance(layer, InputLayer):
             rows.append((label, str((None,) + tuple(layer._input_shape)), "0", "-"))
             continue
         if width is None:
             rows.append((label, "?", "0 (unbuilt)", "-"))
             continue
-        width = layer.output_width(width)
-        if isinstance(layer, Model):
-            count = sum(l.count_params() for l in layer._weight_owners())
-        else:
-            count = layer.count_params()
-        mark = "-" if not layer.weight_specs(1) and not isinstance(layer, Model) else \
+        nested = isinstance(layer, Model)
+        count = sum(l.count_params() for l in layer._weight_owners()) if nested else \
+            layer.count_params()
+        mark = "-" if not layer.weight_specs(1) and not nested else \
             ("Y" if layer.trainable else "N")
-        rows.append((label, str((None, width)), f"{count:,}", mark))
-        if expand_nested and isinstance(layer, Model):
-            for inner in layer._flat():
-                rows.append(("   └ " + f"{inner.name} ({type(inner).__name__})", "", 
-                             f"{inner.count_params():,}", "Y" if inner.trainable else "N"))
-    return rows
+        rows.append((label, str((None, layer.output_width(width))), f"{count:,}", mark))
+        if expand_nested and nested:
+            _layer_rows(layer, width, expand_nested, level + 1, rows)
+        width = layer.output_width(width)
+    return width
 
 
-def _box(widths: list, rows: list, header: list, right: set) -> list:
+def _fit_widths(widths: list, line_length: int) -> list:
+    """Column widths (between the bars) once the n + 1 bars are taken out of
+    line_length: the excess shared out column by column with rounding, the
+    way rich (which draws Keras's table) reduces fixed-width columns."""
+    excess, remaining = sum(widths) + len(widths) + 1 - line_length, len(widths)
+    out = []
+    for w in widths:
+        share = min(w, round(excess / remaining)) if excess > 0 else 0
+        out.append(w - share)
+        excess -= share
+        remaining -= 1
+    return out
+
+
+def _fit(text: str, width: int) -> list:
+    """text in lines of at most `width` characters, broken at spaces; a word
+    too long for a line is cut with an ellipsis (as rich draws Keras's table)."""
+    lines: list = []
+    for word in text.split(" "):
+        if len(word) > width:
+            word = word[:width - 1] + "…"
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _box(widths: list, rows: list, header: list, align: list) -> list:
     def border(left, fill, mid, end):
         return left + mid.join(fill * w for w in widths) + end
 
     def cells(values, bar, wrap=True):
         columns = []
-        for i, (value, w) in enumerate(zip(values, widths)):
+        for value, w in zip(values, widths):
             inner = w - 2
-            lines = textwrap.wrap(value, inner, break_long_words=True) if wrap and value else [value]
-            columns.append(lines or [""])
+            if wrap:
+                columns.append(_fit(value, inner))
+            else:
+                columns.append([value if len(value) <= inner else value[:inner - 1] + "…"])
         height = max(len(c) for c in columns)
         out = []
         for k in range(height):
             parts = []
-            for i, (c, w) in enumerate(zip(columns, widths)):
+            for c, w, how in zip(columns, widths, align):
                 text = c[k] if k < len(c) else ""
-                text = text.rjust(w - 2) if i in right else text.ljust(w - 2)
+                text = {"right": text.rjust, "center": text.center}.get(how, text.ljust)(w - 2)
                 parts.append(" " + text + " ")
             out.append(bar + bar.join(parts) + bar)
         return out
@@ -107,23 +140,25 @@ def _optimizer_params(model: Any, trainable: int) -> Optional[int]:
 
 def summary_text(model: Any, line_length: Optional[int] = None, positions: Any = None,
                  expand_nested: bool = False, show_trainable: bool = False) -> str:
+    default_length = 88
+    positions = list(positions or [0.45, 0.80, 1.0])
+    header = ["Layer (type)", "Output Shape", "Param #"]
+    align = ["left", "left", "right"]
+    if show_trainable:
+        default_length += 12
+        positions = [p * 0.90 for p in positions] + [1.0]
+        header.append("Trainable")
+        align.append("center")
     if line_length is None:
         columns = shutil.get_terminal_size((80, 24)).columns
-        line_length = min(88, columns - 4)
-    positions = positions or [0.45, 0.80, 1.0]
-    if show_trainable:
-        line_length += 11
-        positions = [p * (line_length - 11) / line_length for p in positions] + [1.0]
+        line_length = min(default_length, columns - 4)
     stops = [int(line_length * p) for p in positions]
-    widths = [b - a for a, b in zip([0] + stops[:-1], stops)]
-    # the border characters come out of the columns: 1 from the first and last, 2 between
-    widths = [w - (1 if i in (0, len(widths) - 1) else 2) for i, w in enumerate(widths)]
-    header = ["Layer (type)", "Output Shape", "Param #"] + (["Trainable"] if show_trainable else [])
-    rows = _rows(model, expand_nested, show_trainable)
+    widths = _fit_widths([b - a for a, b in zip([0] + stops[:-1], stops)], line_length)
+    rows = _rows(model, expand_nested)
     rows = [r if show_trainable else r[:3] for r in rows]
-    lines = [f'Model: "{model.name}"'] + _box(widths, rows, header, {2})
+    lines = [f'Model: "{model.name}"'] + _box(widths, rows, header, align)
     itemsize = np.dtype(model.dtype).itemsize
-    built = model._n_in() is not None and model._net is not None
+    built = model.built
     trainable = non_trainable = 0
     if built:
         for v in model.weights:
