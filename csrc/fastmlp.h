@@ -87,6 +87,7 @@ typedef struct {
     int class_id;          /* confusion: one output column, or -1 for all of them */
     int n_thresholds;      /* confusion */
     const double *thresholds; /* confusion; binary accuracy uses thresholds[0] */
+    int logits;            /* AUC: the predictions are logits (a sigmoid comes first) */
     double *acc;           /* fm_metric_size() values */
 } fm_metric;
 

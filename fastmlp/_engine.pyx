@@ -356,8 +356,9 @@ cdef class Objective:
     """What a training or evaluation call is scored against (fm_objective):
     the loss code and its options, scikit-learn's L2 penalty α on the
     kernels, and the metrics, each (kind, weighted, k, class_id, thresholds,
-    accumulator): the accumulator is a float64 array the caller owns and the
-    engine adds to (zero it to reset). Immutable otherwise: compiling again
+    accumulator[, logits]): the accumulator is a float64 array the caller owns
+    and the engine adds to (zero it to reset); logits (AUC) puts the
+    predictions through a sigmoid first. Immutable otherwise: compiling again
     makes a new one, so a call in progress keeps the objective it started with.
 
     metric (old form): 0 for no metric."""
@@ -385,10 +386,12 @@ cdef class Objective:
             raise MemoryError("fastmlp ran out of memory building an objective")
         self._keep = []
         cdef fm_metric *m
-        for i, (kind, weighted, k, class_id, thresholds, acc) in enumerate(metrics):
+        for i, spec in enumerate(metrics):
+            kind, weighted, k, class_id, thresholds, acc = spec[:6]
             if not 0 < kind < FM_METRIC_COUNT:
                 raise ValueError(f"unknown metric code {kind}")
             m = &self.metric_structs[i]
+            m.logits = bool(spec[6]) if len(spec) > 6 else 0
             m.kind = kind
             m.weighted = bool(weighted)
             m.k = k

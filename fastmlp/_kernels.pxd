@@ -65,6 +65,7 @@ cdef extern from "fastmlp.h" nogil:
         int class_id
         int n_thresholds
         const double *thresholds
+        int logits
         double *acc
 
     int64_t fm_metric_size(const fm_metric *m)

@@ -191,7 +191,8 @@ def objective(loss: Any, metrics: Sequence[Any], weighted: Sequence[bool], *,
     for i, (metric, w) in enumerate(zip(metrics, weighted)):
         kind, k, class_id, thresholds = metric.engine_spec()
         state = metric.state if states is None else states[i]
-        specs.append((kind, w, k, class_id, thresholds, state))
+        specs.append((kind, w, k, class_id, thresholds, state,
+                      getattr(metric, "from_logits", False)))
     return _engine.Objective(loss.code, specs, l2, from_logits=loss.from_logits,
                              loss_param=loss.loss_param, reduction=reduction)
 
@@ -216,7 +217,8 @@ def update_metric(metric: Any, y_true: Any, y_pred: Any, sample_weight: Any = No
     kind, k, class_id, thresholds = metric.engine_spec()
     loss = _engine.LOSSES["sparse_categorical_crossentropy" if values is None else "mse"]
     obj = _engine.Objective(loss, [(kind, weights is not None, k, class_id, thresholds,
-                                    metric.state)], reduction=_engine.MEAN_OVER_ROWS)
+                                    metric.state, getattr(metric, "from_logits", False))],
+                            reduction=_engine.MEAN_OVER_ROWS)
     net.evaluate(np.ascontiguousarray(pred), values, labels, len(pred), obj, weights)
 
 

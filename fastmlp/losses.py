@@ -64,6 +64,7 @@ class Loss:
     sparse = False          # integer labels rather than values
     from_logits = False
     loss_param = 0.0
+    batch_dependent = False  # a row's loss depends on the other rows of its batch
 
     def __init__(self, reduction: str = "sum_over_batch_size", name: Optional[str] = None,
                  dtype: Any = None):
@@ -195,6 +196,7 @@ class Hinge(Loss):
     """mean(max(1 − y·p, 0), axis=-1); labels all in {0, 1} in a batch are
     taken as {−1, 1}, as Keras does."""
     code, default_name = CODES["hinge"], "hinge"
+    batch_dependent = True
 
     def per_sample(self, y, p):
         return np.maximum(1 - _hinge_labels(y) * p, 0).mean(axis=-1)
@@ -203,6 +205,7 @@ class Hinge(Loss):
 class SquaredHinge(Loss):
     """mean(max(1 − y·p, 0)², axis=-1), labels as Hinge."""
     code, default_name = CODES["squared_hinge"], "squared_hinge"
+    batch_dependent = True
 
     def per_sample(self, y, p):
         return (np.maximum(1 - _hinge_labels(y) * p, 0) ** 2).mean(axis=-1)

@@ -289,11 +289,10 @@ class AUC(Metric):
         s = self.state if state is None else state
         n = self.num_thresholds
         pos, neg = s[:n], s[n:]
-        tp = np.cumsum(pos[::-1])[::-1]  # predictions above threshold i sit in buckets >= i
+        # bucket b holds the predictions in (b/(n−1), (b+1)/(n−1)] (0 joins bucket 0), so
+        # those above threshold i = i/(n−1) (threshold 0 is −ε) sit in buckets >= i
+        tp = np.cumsum(pos[::-1])[::-1]
         fp = np.cumsum(neg[::-1])[::-1]
-        tp = np.append(tp[1:], 0.0)      # bucket i is above thresholds 0..i, so shift by one
-        fp = np.append(fp[1:], 0.0)
-        tp[0], fp[0] = pos.sum(), neg.sum()  # above −ε: everything
         return tp, fp, neg.sum() - fp, pos.sum() - tp
 
     def result(self, state=None):

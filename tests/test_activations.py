@@ -340,10 +340,6 @@ def test_in_a_model_predict_and_gradients(isa, case, where, dtype):
 
 # ---------------------------------------------------------------- arguments Keras refuses
 
-@pytest.mark.xfail(strict=True, reason="BUG: fm.ReLU accepts a negative threshold and "
-                                       "fm.LeakyReLU a negative negative_slope; Keras 3 raises "
-                                       "ValueError for both (layers/activations/relu.py, "
-                                       "leaky_relu.py)")
 @pytest.mark.parametrize("make", [lambda: fm.ReLU(threshold=-1.0),
                                   lambda: fm.LeakyReLU(negative_slope=-0.1)],
                          ids=["ReLU(threshold=-1)", "LeakyReLU(negative_slope=-0.1)"])

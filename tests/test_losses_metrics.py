@@ -208,9 +208,6 @@ def test_loss_functions_and_reduction_argument():
     assert expected == pytest.approx((w * per_sample).sum() / 10, rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (minor): evaluate decides Hinge's {0,1}→{−1,1} "
-                                       "label conversion per 256-row engine chunk, not per "
-                                       "batch of batch_size as Keras (and fastmlp's fit) do")
 def test_hinge_labels_are_converted_per_evaluation_batch():
     """Keras converts {0, 1} hinge labels batch by batch; evaluate's batch_size sets the batches."""
     i = np.arange(40.0)
@@ -520,10 +517,6 @@ def test_auc_in_fit_and_evaluate():
     assert logs["auc"] == pytest.approx(auc_reference(Y_B, P_B), rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: fm.metrics.AUC.confusion shifts the counts by one "
-                                       "threshold (np.append(tp[1:], 0)): threshold i gets the "
-                                       "counts of threshold i+1, so the curve loses its point at "
-                                       "1/(n-1) and AUC is wrong when scores lie in (0, 2/(n-1)]")
 def test_auc_counts_at_every_threshold():
     """TP/FP at threshold i count the predictions strictly above i/(n−1), as Keras's."""
     y = np.array([1, 0, 1, 0, 1, 0, 0, 1], float)
@@ -539,9 +532,6 @@ def test_auc_counts_at_every_threshold():
     assert m.result() == pytest.approx(0.53125)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: AUC(from_logits=True) is ignored: "
-                                       "AUC.engine_spec does not pass from_logits, so the logits "
-                                       "are clipped to [0, 1] instead of going through a sigmoid")
 def test_auc_from_logits():
     """AUC(from_logits=True) applies a sigmoid to the predictions first."""
     y = np.array([1, 0, 1, 0, 1, 0, 0, 1], float)
@@ -655,10 +645,6 @@ def test_weighted_metrics_use_sample_weights_and_are_renamed():
         (w * PER_SAMPLE["sparse_categorical_crossentropy"](labels, p)).sum() / 30, rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: with a from_logits loss the compiled metrics get "
-                                       "sigmoid/softmax(outputs) (csrc/loss.inc "
-                                       "fm_accumulate_metrics → prediction_row); Keras's metrics "
-                                       "get the model's raw outputs")
 def test_metrics_see_the_model_outputs_with_a_from_logits_loss():
     """Keras passes the model's outputs (here logits) to the metrics whatever the loss."""
     z = Z[:, :1] * 0.4  # logits 0.8, -0.12, 0.4, 0: z > 0.5 and sigmoid(z) > 0.5 differ

@@ -62,7 +62,7 @@ class ReLU(_ActivationLayer):
         self.max_value = None if max_value is None else check_float(max_value, "max_value", 0.0,
                                                                      None)
         self.negative_slope = check_float(negative_slope, "negative_slope", 0.0, None)
-        self.threshold = check_float(threshold, "threshold")
+        self.threshold = check_float(threshold, "threshold", 0.0, None)
         super().__init__(**kwargs)
 
     def _activation(self):
@@ -90,7 +90,7 @@ class LeakyReLU(_ActivationLayer):
     def __init__(self, negative_slope: float = 0.3, **kwargs: Any):
         if "alpha" in kwargs:  # Keras 2's name
             negative_slope = kwargs.pop("alpha")
-        self.negative_slope = check_float(negative_slope, "negative_slope")
+        self.negative_slope = check_float(negative_slope, "negative_slope", 0.0, None)
         super().__init__(**kwargs)
 
     def _activation(self):

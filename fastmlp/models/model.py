@@ -775,8 +775,11 @@ class Model(Layer):
                                                      "steps": n_steps})
             cbs.on_test_begin({})
             bar.on_test_begin()
-            logs = self._evaluate_data(data, batch_size if batch_size > _network.DEFAULT_CHUNK
-                                       else _network.DEFAULT_CHUNK, cbs, batch_size)
+            # engine calls of DEFAULT_CHUNK rows at least, unless the loss of a row depends on
+            # its batch (Keras evaluates batch by batch)
+            chunk = batch_size if data[4].batch_dependent else max(batch_size,
+                                                                   _network.DEFAULT_CHUNK)
+            logs = self._evaluate_data(data, chunk, cbs, batch_size)
             bar.on_test_end(logs)
             cbs.on_test_end(logs)
         if return_dict:
