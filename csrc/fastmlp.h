@@ -189,7 +189,7 @@ typedef struct {
     void *dw, *db;     /* their gradients */
     int64_t offset, count; /* the layer's range in the parameter arena */
     void *moving_mean, *moving_var; /* batchnorm state (non-trainable) */
-    void *batch_stats; /* batchnorm, per training step: batch mean, then 1/sqrt(var + epsilon) */
+    void *batch_stats; /* batchnorm, per training step: batch mean, 1/sqrt(var + epsilon), var */
     void *pre;         /* per training step: pre-activation, when the activation needs it */
     void *fold_w, *fold_b; /* inference: this dense layer with batchnorm folded in (or NULL) */
 } fm_layer;

@@ -44,7 +44,8 @@ void *fm_pack_buffer(size_t bytes);   /* per calling thread, grows on demand */
                                 const REAL *out, REAL *g, REAL *g_in, int dz_given,          \
                                 int accumulate);                                            \
     void fm_batchnorm_forward_##SFX(const fm_layer *L, int64_t count, const REAL *in,         \
-                                    REAL *out, int training, int update_moving);             \
+                                    REAL *out, int training);                                \
+    void fm_batchnorm_commit_##SFX(const fm_layer *L);                                         \
     void fm_batchnorm_backward_##SFX(const fm_layer *L, int64_t count, const REAL *in,        \
                                      REAL *g, REAL *g_in, int training, int accumulate);     \
     void fm_batchnorm_infer_##SFX(const fm_layer *L, int64_t count, const REAL *in,           \

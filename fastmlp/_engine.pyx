@@ -601,7 +601,7 @@ cdef class Network:
             L.moving_mean, L.moving_var = cnp.PyArray_DATA(mm), cnp.PyArray_DATA(mv)
             named += [("moving_mean", mm), ("moving_variance", mv)]
             state_offset += 2 * n_out
-            stats = np.zeros(2 * n_out, dtype=self.dtype)
+            stats = np.zeros(3 * n_out, dtype=self.dtype)  # batch mean, 1/std, variance
             L.batch_stats = cnp.PyArray_DATA(stats)
             self.stat_arrays.append(stats)
         self.arrays.append(named)

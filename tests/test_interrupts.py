@@ -130,3 +130,43 @@ def test_ctrl_c_interrupts_the_main_thread_not_a_worker_thread_computing(tmp_pat
     result = run_python(WORKER_SCRIPT, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == ["True"]
+
+
+REDONE_STEP_SCRIPT = textwrap.dedent("""
+    import os, signal, threading
+    import numpy as np
+    import fastmlp as fm
+
+    fm.set_num_threads(2)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((20_000, 64)).astype(np.float32)
+    y = rng.integers(0, 10, len(x))
+
+    def trained(interrupt):
+        fm.set_random_seed(0)
+        # little work before the normalization, much after it: the signal lands after it
+        model = fm.Sequential([fm.Input((64,)), fm.Dense(16), fm.BatchNormalization(),
+                               fm.Activation("relu"), fm.Dense(1024, activation="relu"),
+                               fm.Dense(1024, activation="relu"),
+                               fm.Dense(10, activation="softmax")])
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        if interrupt:
+            threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+        model.fit(x, y, batch_size=len(x), epochs=2, shuffle=False, verbose=0)
+        return model.get_weights()
+
+    plain = trained(False)
+    caught = []
+    signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    redone = trained(True)
+    print(len(caught), all(np.array_equal(a, b) for a, b in zip(plain, redone)))
+""")
+
+
+def test_a_training_step_redone_after_a_signal_moves_the_moving_statistics_once(tmp_path):
+    """A signal whose handler does not raise makes the engine redo the piece of
+    work it interrupted: a whole training step redone must leave the batch
+    normalization's moving statistics (and every weight) as one step does."""
+    result = run_python(REDONE_STEP_SCRIPT, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["1", "True"]
