@@ -501,8 +501,9 @@ class Model(Layer):
         return _network.objective(loss, metrics, self._weighted_flags, states=states)
 
     def _gradients(self, x, y):
-        """(mean loss, gradients in get_weights order) over all of (x, y),
-        without dropout or noise and without updating anything. For tests."""
+        """(mean loss, gradients of the trainable weights in get_weights order)
+        over all of (x, y), without dropout or noise, batch normalization on
+        its moving statistics, nothing updated. For tests."""
         self._require_compiled("_gradients()")
         self._infer_input(x)
         with self._lock:

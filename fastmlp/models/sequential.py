@@ -107,13 +107,10 @@ class Sequential(Model):
             return layer
 
     def _rebuild(self) -> None:
-        from ..layers import Dense
-
-        n_in = self._n_in()
-        if not any(isinstance(l, Dense) for l in self._flat()):
-            self._net = None  # nothing to compute yet: built at the first Dense layer
+        if not self._flat():
+            self._net = None  # nothing to compute yet
             return
-        self._build_network(n_in)
+        self._build_network(self._n_in())
 
     def get_config(self) -> dict:
         from ..saving import model_config
