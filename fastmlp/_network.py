@@ -66,7 +66,9 @@ class Network:
             specs.append({"kind": _engine.LAYER_KINDS["activation"], "n_in": width,
                           "n_out": width})
         self.n_out = width
+        self._weighted = [layer for layer in self.computing if layer.weight_specs(1)]
         self.optimizer = None
+        self.flat_input = True  # whether samples arrive flat (set by the model)
         self.engine = _engine.Network(self.dtype, specs, dropout_seed)
         rng = rng or _random.generator()
         for layer, width, named in zip(self.computing, widths, self.engine.arrays):
@@ -93,7 +95,7 @@ class Network:
     @property
     def current(self) -> bool:
         """Whether every layer's weights still live here."""
-        return all(layer._owner is self for layer in self.computing if layer.weight_specs(1))
+        return all(layer._owner is self for layer in self._weighted)
 
     def touch(self) -> None:
         """Weights were written from outside (set_weights, assign)."""
