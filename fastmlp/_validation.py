@@ -121,8 +121,13 @@ def _as_numeric_array(data, name):
             raise TypeError(f"{name} must be an array of numbers; got None")
         arr = to_array(data, name)
     if arr.dtype.kind not in "biuf":
+        hint = ""
+        if arr.dtype.kind in "USO" and name.split()[-1] in ("y", "y_true"):
+            hint = ("; for class labels given as strings, encode them as integers first "
+                    "(sklearn.preprocessing.LabelEncoder, then fm.utils.to_categorical for "
+                    "one-hot targets), or use fm.MLPClassifier, which takes any labels")
         raise TypeError(f"{name} must contain numbers (bool, integer or float); "
-                        f"got {describe(arr) if arr.ndim else describe(data)}")
+                        f"got {describe(arr) if arr.ndim else describe(data)}{hint}")
     if isinstance(arr, np.ma.MaskedArray):
         if np.ma.count_masked(arr):
             raise ValueError(f"{name} is a masked array with {np.ma.count_masked(arr)} masked "
