@@ -37,8 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only; never imports ma
 
 __all__ = ["history", "decision_boundary", "confusion_matrix"]
 
-_PLOT_EXTRA = 'pip install "fastmlp[plot]"'
-_SKLEARN_EXTRA = 'pip install "fastmlp[plot,sklearn]"'
+_PLOT_EXTRA = "pip install 'fastmlp[plot]'"
+_SKLEARN_EXTRA = "pip install 'fastmlp[plot,sklearn]'"
 
 
 # ----------------------------------------------------------------------------- imports on demand

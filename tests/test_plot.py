@@ -1,12 +1,12 @@
 """fm.plot, headless: each function draws what it says, labels its axes,
 returns the Axes (the given one with ax=), and refuses bad input clearly."""
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 
 import fastmlp as fm
+from conftest import run_python
 
 matplotlib = pytest.importorskip("matplotlib", reason="fm.plot needs matplotlib (the plot extra)")
 matplotlib.use("Agg")
@@ -80,7 +80,7 @@ def legend_texts(ax):
 
 # ----------------------------------------------------------------------------- imports
 
-def test_import_fastmlp_does_not_import_matplotlib():
+def test_import_fastmlp_does_not_import_matplotlib(tmp_path):
     code = ("import sys, fastmlp as fm\n"
             "assert 'matplotlib' not in sys.modules\n"
             "assert 'plot' in dir(fm) and 'plot' in fm.__all__\n"
@@ -89,7 +89,7 @@ def test_import_fastmlp_does_not_import_matplotlib():
             "from fastmlp.plot import confusion_matrix, decision_boundary, history\n"
             "assert 'matplotlib' not in sys.modules\n"
             "print('ok')\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = run_python(code, tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "ok\n"
 
@@ -97,7 +97,7 @@ def test_import_fastmlp_does_not_import_matplotlib():
 def test_without_matplotlib_the_error_names_the_extra(monkeypatch, keras_binary):
     for name in ("matplotlib", "matplotlib.pyplot", "matplotlib.axes"):
         monkeypatch.setitem(sys.modules, name, None)
-    with pytest.raises(ImportError, match=r'pip install "fastmlp\[plot\]"'):
+    with pytest.raises(ImportError, match=r"pip install 'fastmlp\[plot\]'"):
         fm.plot.history(keras_binary[1])
     with pytest.raises(ImportError, match=r"fastmlp\[plot\]"):
         fm.plot.confusion_matrix([0, 1], [0, 1])
