@@ -28,6 +28,7 @@ except ImportError as _exc:  # a source checkout that was never built in place
 
 from . import (activations, callbacks, datasets, initializers, layers, losses, metrics, models,
                ops, optimizers, regularizers, schedules, utils)
+from . import onnx  # ONNX export and import (the onnx package loads on first use)
 from ._config import get_num_threads, set_num_threads, show_config
 from ._random import set_random_seed
 from .callbacks import (CSVLogger, Callback, EarlyStopping, History, LambdaCallback,
@@ -74,6 +75,6 @@ __all__ = [
     "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "ProgbarLogger",
     "set_random_seed", "set_num_threads", "get_num_threads", "show_config",
     "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics",
-    "models", "ops", "optimizers", "regularizers", "schedules", "utils", "plot",
+    "models", "ops", "optimizers", "regularizers", "schedules", "utils", "plot", "onnx",
     "MLPClassifier", "MLPRegressor",
 ]
