@@ -348,7 +348,7 @@ def decision_boundary(model: Any, X: Any, y: Any = None, *, ax: Optional["Axes"]
                       response_method: str = "auto", plot_method: str = "contourf",
                       class_names: Optional[Sequence[Any]] = None,
                       xlabel: Optional[str] = None, ylabel: Optional[str] = None,
-                      alpha: float = 0.5, **kwargs: Any) -> "Axes":
+                      alpha: float = 0.5, title: Optional[str] = None, **kwargs: Any) -> "Axes":
     """The model's response over the plane of 2-D data, with the data on top.
 
     Drawn by scikit-learn's `~sklearn.inspection.DecisionBoundaryDisplay`:
@@ -391,9 +391,10 @@ def decision_boundary(model: Any, X: Any, y: Any = None, *, ax: Optional["Axes"]
         Default "feature 0", "feature 1" (a DataFrame's column names).
     alpha : float, default 0.5
         Opacity of the surface.
+    title : str, optional
     **kwargs
-        Passed to the plotting method (``cmap=`` for a binary or continuous
-        response, ``multiclass_colors=`` is not accepted here).
+        Passed to the display's plotting method (``cmap=`` for a binary or
+        continuous response, ``levels=``, ...).
 
     Returns
     -------
@@ -418,7 +419,7 @@ def decision_boundary(model: Any, X: Any, y: Any = None, *, ax: Optional["Axes"]
     >>> _ = model.fit(X, y, epochs=20, verbose=0)
     >>> ax = fm.plot.decision_boundary(model, X, y)                          # doctest: +SKIP
     >>> clf = fm.MLPClassifier(max_iter=300, random_state=0).fit(X, y)       # doctest: +SKIP
-    >>> ax = fm.plot.decision_boundary(clf, X, y, title=None)                # doctest: +SKIP
+    >>> ax = fm.plot.decision_boundary(clf, X, y, title="MLPClassifier")     # doctest: +SKIP
     """
     display_class = _sklearn("DecisionBoundaryDisplay", "decision_boundary")
     data, labels = _check_xy(X, y, "decision_boundary")
@@ -478,6 +479,8 @@ def decision_boundary(model: Any, X: Any, y: Any = None, *, ax: Optional["Axes"]
 
     if labels is not None:
         _scatter(ax, display, data, labels, model, classifier, n_classes, names)
+    if title is not None:
+        ax.set_title(title)
     return ax
 
 

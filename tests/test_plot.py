@@ -249,9 +249,9 @@ def test_decision_boundary_of_a_keras_multiclass_classifier(blobs, keras_softmax
     X, y = blobs
     fig, ax = plt.subplots()
     names = ["left", "middle", "right"]
-    assert fm.plot.decision_boundary(keras_softmax, X, np.eye(3)[y], ax=ax,
-                                     class_names=names) is ax  # one-hot y
-    assert legend_texts(ax) == names
+    assert fm.plot.decision_boundary(keras_softmax, X, np.eye(3)[y], ax=ax, class_names=names,
+                                     title="blobs") is ax  # one-hot y
+    assert legend_texts(ax) == names and ax.get_title() == "blobs"
     ax = fm.plot.decision_boundary(keras_softmax, X, response_method="predict",
                                    plot_method="pcolormesh", grid_resolution=25, eps=0.3)
     expected = keras_softmax.predict(grid_of(X, 25, 0.3), verbose=0).argmax(axis=1)
