@@ -398,7 +398,7 @@ def test_seed_network_imports_back_exactly(tmp_path):
     assert fm.models.load_onnx(fm.onnx.to_onnx(double)).dtype == "float64"
 
 
-@pytest.mark.parametrize("name", ["torch_mlp", "keras_mlp"])
+@pytest.mark.parametrize("name", ["torch_mlp", "torch_dynamo_mlp", "keras_mlp"])
 def test_files_from_torch_and_keras_import_and_predict_as_their_framework(name):
     data = np.load(os.path.join(FILES, f"{name}.npz"))
     model = fm.models.load_onnx(os.path.join(FILES, f"{name}.onnx"))
@@ -410,8 +410,29 @@ def test_files_from_torch_and_keras_import_and_predict_as_their_framework(name):
         assert [layer.activation.name for layer in model.layers if kinds[0] != "x" and
                 hasattr(layer, "units")] == ["linear", "gelu", "swish", "softmax"]
         assert model.input_shape == (None, 3, 4)
+    elif name == "torch_dynamo_mlp":  # Reshape, and the normalization already in the Gemm;
+        assert kinds == ["Flatten", "Dense", "Dense", "Dense"]  # weights in a .onnx.data file
     else:  # Keras's inference-time batch normalization (Sub, Mul, Add) goes into a Dense
         assert kinds == ["Dense", "Dense", "Dense"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None or
+                    importlib.util.find_spec("onnxscript") is None,
+                    reason="torch.onnx's dynamo exporter needs torch and onnxscript "
+                           "(tests/onnx_files/torch_dynamo_mlp.onnx is checked without them)")
+def test_live_torch_dynamo_export_imports_with_its_external_data(tmp_path):
+    import torch
+
+    net, x = _torch_net("activations")
+    path = str(tmp_path / "d.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (x,), path, dynamo=True, external_data=True,
+                          dynamic_shapes=({0: torch.export.Dim("batch")},))
+    with torch.no_grad():
+        expected = net(x).numpy()
+    model = fm.models.load_onnx(path)
+    np.testing.assert_allclose(model.predict(x.numpy(), verbose=0), expected, rtol=0, atol=1e-5)
 
 
 def _torch_net(kind):
@@ -658,11 +679,20 @@ def test_malformed_and_hostile_files_raise_value_error(tmp_path):
         "negative dim": _model(gemm, [_weights_tensor(dims=[-3, -2])],
                                [None, 3]).SerializeToString(),
     }
-    external = _weights_tensor()
-    external.data_location = TensorProto.EXTERNAL
-    entry = external.external_data.add()
-    entry.key, entry.value = "location", "/etc/passwd"
-    cases["external data"] = _model(gemm, [external], [None, 3]).SerializeToString()
+    (tmp_path / "data").write_bytes(np.ones(6, np.float32).tobytes())
+    for name, location, offset, length in [("absolute", "/etc/passwd", 0, 24),
+                                           ("outside", "../data", 0, 24),
+                                           ("missing", "nothing.bin", 0, 24),
+                                           ("past the end", "data", 8, 24),
+                                           ("wrong length", "data", 0, 20),
+                                           ("bad offset", "data", "x", 24)]:
+        external = _weights_tensor()
+        external.ClearField("raw_data")
+        external.data_location = TensorProto.EXTERNAL
+        for key, value in (("location", location), ("offset", offset), ("length", length)):
+            entry = external.external_data.add()
+            entry.key, entry.value = key, str(value)
+        cases[f"external data, {name}"] = _model(gemm, [external], [None, 3]).SerializeToString()
     cycle = [helper.make_node("Relu", ["y"], ["a"]), helper.make_node("Relu", ["a"], ["y"])]
     cases["cycle"] = _model(cycle, [], [None, 3]).SerializeToString()
     no_graph = onnx.ModelProto()
@@ -676,5 +706,7 @@ def test_malformed_and_hostile_files_raise_value_error(tmp_path):
         assert str(info.value), name
     with pytest.raises(ValueError, match="no ONNX file"):
         fm.models.load_onnx(str(tmp_path / "missing.onnx"))
+    with pytest.raises(ValueError, match="external data.*file path"):  # bytes: no folder
+        fm.models.load_onnx(open(os.path.join(FILES, "torch_dynamo_mlp.onnx"), "rb").read())
     with pytest.raises(TypeError, match="path, the file's bytes or an onnx.ModelProto"):
         fm.models.load_onnx(42)

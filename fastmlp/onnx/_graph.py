@@ -4,13 +4,16 @@ takes through its graph.
 Every size is checked against what the file holds before anything is
 allocated from it: a tensor's declared dims against the bytes or values it
 carries, the graph's node count, the values a walk visits. Tensors stored
-outside the file (external data) are refused, so a file cannot make fastmlp
-read other files. Anything malformed raises ValueError.
+outside the file (external data, which torch.onnx's dynamo exporter writes by
+default) are read only from files in the model file's own folder, at an
+offset and length that the data file holds: a model cannot make fastmlp read
+anything else. Anything malformed raises ValueError.
 """
 from __future__ import annotations
 
 import math
 import os
+from pathlib import PurePath
 from typing import Any, Dict, List, Optional
 
 import numpy as np
@@ -31,6 +34,7 @@ _FLOAT_TYPES = {1: np.float32, 11: np.float64}          # TensorProto.FLOAT, DOU
 _INT_TYPES = {7: np.int64, 6: np.int32, 9: np.bool_}     # INT64, INT32, BOOL
 _FIELD = {1: "float_data", 11: "double_data", 7: "int64_data", 6: "int32_data", 9: "int32_data"}
 _ITEMSIZE = {1: 4, 11: 8, 7: 8, 6: 4, 9: 1}
+_LITTLE_ENDIAN = {1: "<f4", 11: "<f8", 7: "<i8", 6: "<i4", 9: "?"}
 
 
 def node_label(node: Any, index: Optional[int] = None) -> str:
@@ -39,20 +43,23 @@ def node_label(node: Any, index: Optional[int] = None) -> str:
     return f"node {name!r} ({node.op_type})"
 
 
-def read_model(source: Any) -> Any:
-    """An onnx.ModelProto from a path, bytes or a ModelProto."""
+def read_model(source: Any) -> tuple:
+    """(onnx.ModelProto, the folder external data may come from or None)
+    from a path, bytes or a ModelProto."""
     onnx = require_onnx()
+    folder = None
     if isinstance(source, onnx.ModelProto):
-        return source
+        return source, None
     where = "the bytes given"
     if isinstance(source, (str, os.PathLike)):
         where = repr(os.fspath(source))
+        folder = os.path.dirname(os.path.abspath(source))
         if not os.path.isfile(source):
             raise ValueError(f"no ONNX file at {where}")
         size = os.path.getsize(source)
         if size >= MAX_FILE_BYTES:
             raise ValueError(f"{where} holds {size:,} bytes; an ONNX model in one file holds "
-                             f"less than 2 GiB (external data is not supported)")
+                             f"less than 2 GiB (larger models keep their weights in external data)")
         with open(source, "rb") as f:
             data = f.read(MAX_FILE_BYTES)
     elif isinstance(source, (bytes, bytearray, memoryview)):
@@ -68,15 +75,16 @@ def read_model(source: Any) -> Any:
                          f"{str(exc)[:200]}") from None
     if not proto.HasField("graph"):
         raise ValueError(f"{where} is not an ONNX model (it has no graph)")
-    return proto
+    return proto, folder
 
 
 class OnnxGraph:
     """The graph of a model: its nodes by the values they produce, its
     constants (evaluated on demand), its one input and the output to import."""
 
-    def __init__(self, proto: Any):
+    def __init__(self, proto: Any, folder: Optional[str] = None):
         self.onnx = require_onnx()
+        self.folder = folder
         graph = proto.graph
         if len(graph.node) > MAX_NODES:
             raise ValueError(f"the graph has {len(graph.node):,} nodes; fastmlp imports MLPs "
@@ -150,9 +158,6 @@ class OnnxGraph:
         """A TensorProto's values, its declared size checked against its data first."""
         if tensor is None:
             raise ValueError(f"{what} is a sparse initializer, which fastmlp does not import")
-        if tensor.data_location == self.onnx.TensorProto.EXTERNAL or len(tensor.external_data):
-            raise ValueError(f"{what} is stored outside the file (external data), which "
-                             f"fastmlp does not read")
         elem = tensor.data_type
         if elem not in _FIELD:
             raise ValueError(f"{what} has element type {self._type_name(elem)}; fastmlp reads "
@@ -164,6 +169,8 @@ class OnnxGraph:
             count *= d
             if count > MAX_ELEMENTS:
                 raise ValueError(f"{what} declares more than {MAX_ELEMENTS:,} values")
+        if tensor.data_location == self.onnx.TensorProto.EXTERNAL:
+            return self._external(tensor, what, count)
         if tensor.HasField("raw_data"):
             held = len(tensor.raw_data) / _ITEMSIZE[elem]
         else:
@@ -176,6 +183,41 @@ class OnnxGraph:
         except Exception as exc:
             raise ValueError(f"{what} cannot be read: {exc}") from None
         return np.array(array, dtype=(_FLOAT_TYPES.get(elem) or _INT_TYPES[elem]), copy=True)
+
+    def _external(self, tensor: Any, what: str, count: int) -> np.ndarray:
+        """A tensor kept in a data file beside the model: only a relative
+        location inside the model's folder, only the bytes the file holds."""
+        if self.folder is None:
+            raise ValueError(f"{what} is stored outside the model (external data): load the "
+                             f"model from its file path, with its data file beside it")
+        info = {entry.key: entry.value for entry in tensor.external_data}
+        location = info.get("location", "")
+        if not location or os.path.isabs(location) or ".." in PurePath(location).parts:
+            raise ValueError(f"{what} names its external data {location!r}; fastmlp reads "
+                             f"data files from the model's own folder only")
+        root = os.path.realpath(self.folder)
+        path = os.path.realpath(os.path.join(root, location))
+        if os.path.commonpath([root, path]) != root or not os.path.isfile(path):
+            raise ValueError(f"{what}: no data file {location!r} in the model's folder")
+        try:
+            offset = int(info.get("offset", 0))
+            length = int(info.get("length", count * _ITEMSIZE[tensor.data_type]))
+        except ValueError:
+            raise ValueError(f"{what} has a malformed external data offset or length") from None
+        if length != count * _ITEMSIZE[tensor.data_type]:
+            raise ValueError(f"{what} declares shape {tuple(tensor.dims)} ({count:,} values) "
+                             f"but {length:,} bytes of external data")
+        if offset < 0 or offset + length > os.path.getsize(path):
+            raise ValueError(f"{what}: {location!r} holds no bytes {offset:,} to "
+                             f"{offset + length:,}")
+        with open(path, "rb") as f:
+            f.seek(offset)
+            data = f.read(length)
+        if len(data) != length:
+            raise ValueError(f"{what}: {location!r} ended early")
+        values = np.frombuffer(data, dtype=_LITTLE_ENDIAN[tensor.data_type])
+        kind = _FLOAT_TYPES.get(tensor.data_type) or _INT_TYPES[tensor.data_type]
+        return values.astype(kind).reshape(tuple(tensor.dims))
 
     def constant(self, name: str, depth: int = 0) -> Optional[np.ndarray]:
         """The value of `name` when the graph fixes it (an initializer, a

@@ -206,7 +206,7 @@ class _Reader:
         keeps_batch = len(target) == 2 and target[0] in (0, -1) and (
             target[1] == -1 and target[0] == 0 or
             target[1] > 0 and (width is None or target[1] == width))
-        if not keeps_batch or attrs.get("allowzero", 0):
+        if not keeps_batch or (attrs.get("allowzero", 0) and 0 in target):
             raise ValueError(f"{label} reshapes to {target}; fastmlp imports reshapes that "
                              f"flatten each sample, to (batch, features)")
         if width is None and target[1] > 0:
@@ -534,7 +534,8 @@ def load_onnx(source: Any, output: Optional[str] = None) -> Any:
     TypeError
         For a source that is none of the above.
     ValueError
-        For a file that is not ONNX or is malformed, external data, several
+        For a file that is not ONNX or is malformed, external data outside
+        the model file's folder (or with a model not given as a path), several
         inputs or float outputs (choose with `output=`), and any node on the
         path fastmlp cannot import (the message names it).
 
@@ -551,7 +552,7 @@ def load_onnx(source: Any, output: Optional[str] = None) -> Any:
     from ..models import Sequential
 
     require_onnx()
-    graph = OnnxGraph(read_model(source))
+    graph = OnnxGraph(*read_model(source))
     reader = _Reader(graph, output)
     steps, dims = reader.steps()
     dense = [s for s in steps if s.kind == "dense"]

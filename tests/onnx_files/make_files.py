@@ -4,6 +4,11 @@ that made them, each beside an .npz of inputs and the framework's outputs:
 - torch_mlp.onnx: a PyTorch MLP (Flatten, Linear, BatchNorm1d, ReLU, Dropout,
   GELU, SiLU, Linear, Softmax; (batch, 3, 4) inputs) exported by
   torch.onnx.export(dynamo=False), opset 17;
+- torch_dynamo_mlp.onnx (+ .onnx.data): a PyTorch MLP (Flatten, Linear,
+  BatchNorm1d, ReLU, Linear, GELU, Linear, Softmax) exported by
+  torch.onnx.export(dynamo=True) (needs onnxscript), which writes opset 20,
+  folds the normalization into the Gemm and keeps the weights in a data file
+  beside the model (external data);
 - keras_mlp.onnx: a Keras 3 model (Dense relu, BatchNormalization, Dropout,
   Dense tanh, Dense softmax), trained for two epochs so that its moving
   statistics are not the initial ones, written by Keras's own
@@ -66,12 +71,40 @@ def torch_file():
              version=np.array(torch.__version__))
 
 
+def torch_dynamo_file():
+    import torch
+
+    nn = torch.nn
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(12, 16), nn.BatchNorm1d(16), nn.ReLU(),
+                        nn.Linear(16, 16), nn.GELU(), nn.Linear(16, 3), nn.Softmax(dim=1))
+    net.train()
+    with torch.no_grad():
+        for _ in range(20):
+            net(torch.randn(64, 3, 4) - 0.5)
+    net.eval()
+    probe = torch.randn(32, 3, 4)
+    path = os.path.join(HERE, "torch_dynamo_mlp.onnx")
+    torch.onnx.export(net, (probe,), path, dynamo=True,
+                      dynamic_shapes=({0: torch.export.Dim("batch")},), external_data=True)
+    with torch.no_grad():
+        expected = net(probe).numpy()
+    np.savez(os.path.join(HERE, "torch_dynamo_mlp.npz"), x=probe.numpy(), y=expected,
+             version=np.array(torch.__version__))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keras-python", default=os.environ.get("FASTMLP_KERAS_PYTHON"))
     args = parser.parse_args()
     torch_file()
+    try:
+        import onnxscript  # noqa: F401  (the dynamo exporter's dependency)
+    except ImportError:
+        print("onnxscript is not installed: torch_dynamo_mlp.onnx not written", file=sys.stderr)
+    else:
+        torch_dynamo_file()
     if args.keras_python:
         subprocess.run([args.keras_python, "-c", KERAS_SCRIPT, HERE], check=True,
                        env=dict(os.environ, KERAS_BACKEND="torch"))
