@@ -111,6 +111,9 @@ class _Record:
 
 
 def _record(source: Any) -> _Record:
+    steps = getattr(source, "steps", None)
+    if _is_estimator(source) and isinstance(steps, list) and steps:
+        source = steps[-1][1]  # a Pipeline: its final estimator
     if _is_estimator(source):
         name = type(source).__name__
         if not hasattr(source, "loss_curve_"):
@@ -169,8 +172,9 @@ def history(source: Any, metrics: Union[str, Sequence[str]] = "loss", *,
     source : History, dict, model or estimator
         What ``fit`` returned (a `fastmlp.callbacks.History`), its
         ``.history`` dict, a fitted Keras-dialect model (its ``.history``),
-        or a fitted `fastmlp.MLPClassifier` / `fastmlp.MLPRegressor`, whose
-        ``loss_curve_`` is plotted as ``"loss"`` and, with
+        or a fitted `fastmlp.MLPClassifier` / `fastmlp.MLPRegressor` (or a
+        Pipeline ending in one), whose ``loss_curve_`` is plotted as
+        ``"loss"`` and, with
         ``early_stopping=True``, ``validation_scores_`` as ``"val_score"``
         (accuracy for a classifier, R² for a regressor): ask for it with
         ``metrics="score"``.
@@ -430,6 +434,9 @@ def decision_boundary(model: Any, X: Any, y: Any = None, *, ax: Optional["Axes"]
                          f"got {plot_method!r}")
     if eps is None:
         eps = 0.1 * float(max(np.ptp(data[:, 0]), np.ptp(data[:, 1]), 1e-12))
+    elif (not isinstance(eps, numbers.Real) or isinstance(eps, bool) or not np.isfinite(eps)
+          or eps < 0):
+        raise ValueError(f"eps must be a finite number >= 0 (or None); got {eps!r}")
     columns = list(getattr(X, "columns", [])) if hasattr(X, "columns") else []
     xlabel = xlabel if xlabel is not None else (str(columns[0]) if columns else "feature 0")
     ylabel = ylabel if ylabel is not None else (str(columns[1]) if columns else "feature 1")

@@ -211,6 +211,13 @@ def test_history_of_estimators(moons):
     assert ax.get_ylabel() == "validation accuracy"
     assert line.get_label() == "validation accuracy (validation_scores_)"
 
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipeline = make_pipeline(StandardScaler(), fm.MLPClassifier(hidden_layer_sizes=(8,),
+                                                                max_iter=5, random_state=0))
+    ax = fm.plot.history(pipeline.fit(X, y))  # the pipeline's final estimator
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), pipeline[-1].loss_curve_)
     reg = fm.MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
     with pytest.raises(ValueError, match="MLPRegressor has no loss_curve_ to plot: fit it first"):
         fm.plot.history(reg)
@@ -324,6 +331,8 @@ def test_decision_boundary_refuses_bad_input(moons, keras_binary):
         fm.plot.decision_boundary(model, X, plot_method="surface")
     with pytest.raises(ValueError, match="grid_resolution"):
         fm.plot.decision_boundary(model, X, grid_resolution=1)
+    with pytest.raises(ValueError, match="eps must be"):
+        fm.plot.decision_boundary(model, X, eps=-1.0)
     with pytest.raises(ValueError, match="response_method"):
         fm.plot.decision_boundary(model, X, response_method="decision_function")
     with pytest.raises(TypeError, match="got str"):
