@@ -344,6 +344,22 @@ def test_regressor_converts_as_scikit_learns_does_and_multi_output_keeps_its_col
 
 
 @needs_skl2onnx
+def test_estimator_in_a_pipeline_converts(skl2onnx):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x = rows(150, 4) * 5 + 3
+    y = (x[:, 0] > 3).astype(int) + (x[:, 1] > 4)
+    pipe = make_pipeline(StandardScaler(), fm.MLPClassifier((6,), max_iter=40, random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        proto = skl2onnx.to_onnx(pipe.fit(x, y), x[:1], options={"zipmap": False})
+    labels, probabilities = session(proto).run(None, {"X": x})
+    np.testing.assert_array_equal(labels, pipe.predict(x))
+    np.testing.assert_allclose(probabilities, pipe.predict_proba(x), rtol=0, atol=1e-5)
+
+
+@needs_skl2onnx
 def test_float64_poisson_and_multilabel_estimators_convert(skl2onnx):
     x = rows(200, 4, dtype=np.float64)
     counts = np.exp(0.3 * x[:, 0])
@@ -356,14 +372,19 @@ def test_float64_poisson_and_multilabel_estimators_convert(skl2onnx):
     out = run_ort(proto, x)
     assert out.dtype == np.float64
     np.testing.assert_allclose(out.ravel(), reg.predict(x), rtol=1e-6)
-    y = np.column_stack([x[:, 0] > 0, x[:, 1] > 0, x[:, 0] + x[:, 1] > 1]).astype(int)
-    clf = fm.MLPClassifier((6,), max_iter=30, random_state=0).fit(x.astype(np.float32), y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        proto = skl2onnx.to_onnx(clf, x[:1].astype(np.float32), options={"zipmap": False})
-    labels, probabilities = session(proto).run(None, {"X": x.astype(np.float32)})
-    np.testing.assert_array_equal(labels, clf.predict(x.astype(np.float32)))
-    np.testing.assert_allclose(probabilities, clf.predict_proba(x.astype(np.float32)), atol=1e-5)
+    for columns in ([x[:, 0] > 0, x[:, 1] > 0, x[:, 0] + x[:, 1] > 1], [x[:, 0] > 0, x[:, 1] > 0]):
+        y = np.column_stack(columns).astype(int)
+        clf = fm.MLPClassifier((6,), max_iter=30, random_state=0).fit(x.astype(np.float32), y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            proto = skl2onnx.to_onnx(clf, x[:1].astype(np.float32), options={"zipmap": False})
+        onnx.checker.check_model(proto, full_check=True)
+        sess = session(proto)
+        assert [o.shape for o in sess.get_outputs()] == [[None, len(columns)], [None, len(columns)]]
+        labels, probabilities = sess.run(None, {"X": x.astype(np.float32)})
+        np.testing.assert_array_equal(labels, clf.predict(x.astype(np.float32)))
+        np.testing.assert_allclose(probabilities, clf.predict_proba(x.astype(np.float32)),
+                                   atol=1e-5)
 
 
 # ---------------------------------------------------------------- import

@@ -9,9 +9,10 @@ inference, so it leaves no trace.
 
 Where this differs from skl2onnx's converter for scikit-learn's models it
 is on purpose: a multi-output regressor gives (N, n_outputs) (scikit-learn's
-converter reshapes those outputs into one column), and a multi-label
-classifier with two labels gives its two probabilities (scikit-learn's
-converter treats it as binary).
+converter reshapes those outputs into one column), a multi-label classifier
+declares its labels (N, n_labels) (scikit-learn's declares (N,)), and one with
+two labels gives its two probabilities (scikit-learn's converter treats it as
+binary and gives four columns).
 """
 from __future__ import annotations
 
@@ -133,6 +134,18 @@ def _convert_regressor(scope: Any, operator: Any, container: Any) -> None:
                        name=scope.get_unique_operator_name("Reshape"))
 
 
+def _classifier_shape(operator: Any) -> None:
+    """skl2onnx's shapes for classifiers; multi-label labels are (N, n_labels)."""
+    from skl2onnx.common.data_types import Int64TensorType
+    from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
+
+    calculate_linear_classifier_output_shapes(operator)
+    est = operator.raw_operator
+    if est._label_binarizer.y_type_ == "multilabel-indicator":
+        n = operator.inputs[0].get_first_dimension()
+        operator.outputs[0].type = Int64TensorType([n, est.n_outputs_])
+
+
 def _regressor_shape(operator: Any) -> None:
     """(N, n_outputs) in the input's float type (float for other inputs)."""
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
@@ -169,12 +182,10 @@ def register_skl2onnx() -> None:
     """
     _skl2onnx()
     from skl2onnx import update_registered_converter
-    from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
 
     from ..estimators import MLPClassifier, MLPRegressor
 
-    update_registered_converter(MLPClassifier, "FastmlpMLPClassifier",
-                                calculate_linear_classifier_output_shapes, _convert_classifier,
-                                options=_CLASSIFIER_OPTIONS)
+    update_registered_converter(MLPClassifier, "FastmlpMLPClassifier", _classifier_shape,
+                                _convert_classifier, options=_CLASSIFIER_OPTIONS)
     update_registered_converter(MLPRegressor, "FastmlpMLPRegressor", _regressor_shape,
                                 _convert_regressor)
