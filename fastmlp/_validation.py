@@ -11,6 +11,10 @@ import numpy as np
 
 from . import _engine
 
+__all__ = ["FLOAT_DTYPES", "plain", "describe", "check_int", "check_float", "check_bool",
+           "check_choice", "check_dtype", "to_array", "check_finite", "cast", "as_matrix",
+           "as_targets", "targets_for", "sparse_targets", "sample_weights"]
+
 FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
