@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from common import benchmark_main, fashion_mnist_or_synthetic, report, table
+from common import benchmark_main, fashion_mnist_or_synthetic, report, table, warn_if_spread
 
 BATCH = 128
 PREDICT_ROWS = 10_000
@@ -136,7 +136,6 @@ def child(threads, rounds, markdown):
             print(f"  round {r + 1}: {lib:<8} {variant:<15} fit {fit_s:6.2f} s  "
                   f"predict {predict_s * 1e3:6.1f} ms", flush=True)
     med = {key: float(np.median(v)) for key, v in samples.items()}
-    spread = {key: (max(v) - min(v)) / float(np.median(v)) for key, v in samples.items()}
     print(f"\n## {threads} thread{'s' if threads > 1 else ''}: {source}; fit = one epoch of "
           f"{len(x):,} rows, batch {BATCH}; predict = {PREDICT_ROWS:,} rows\n")
     rows = []
@@ -147,10 +146,7 @@ def child(threads, rounds, markdown):
                      f"{pred_s * 1e3:.1f}", f"{pred_s / base_pred:.3f}"])
     table(["library, network", "epoch s", "epoch / seed", "predict ms", "predict / seed"], rows,
           markdown)
-    noisy = [f"{k[0]} {k[1]} {k[2]}" for k, s in spread.items() if s > 0.2]
-    if noisy:
-        print(f"\nnote: repeated runs spread by more than 20 % for {', '.join(noisy)}: the "
-              f"machine is noisy, re-run before concluding")
+    warn_if_spread({" ".join(k): v for k, v in samples.items()})
     report({"threads": threads, "medians": {" | ".join(k): v for k, v in med.items()}})
 
 

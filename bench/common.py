@@ -29,20 +29,106 @@ def machine_line():
 def run_children(script, thread_counts, extra_args):
     """Run `script --child T extra_args` once per thread count T, with every
     library's thread pool sized to T before it loads; returns the children's
-    JSON results (lines starting with RESULT)."""
+    JSON results (lines starting with RESULT). The children's other lines are
+    passed on as they come, so a long run shows each measurement when it is made."""
     results = []
     for threads in thread_counts:
         env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-                   MKL_NUM_THREADS=str(threads))
+                   MKL_NUM_THREADS=str(threads), PYTHONUNBUFFERED="1")
         cmd = [sys.executable, os.path.abspath(script), "--child", str(threads)] + extra_args
-        proc = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True)
-        for line in proc.stdout.splitlines():
-            if line.startswith("RESULT "):
-                results.append(json.loads(line[len("RESULT "):]))
-            else:
-                print(line)
-        sys.stdout.flush()
+        with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True, bufsize=1) as proc:
+            for line in proc.stdout:
+                if line.startswith("RESULT "):
+                    results.append(json.loads(line[len("RESULT "):]))
+                else:
+                    print(line, end="", flush=True)
+        if proc.returncode:
+            sys.exit(f"the {threads}-thread run failed (exit status {proc.returncode}); "
+                     f"its output is above")
     return results
+
+
+def seconds_per_call(fn, arg, min_time):
+    """Seconds per fn(arg), averaged over enough calls (doubling) to fill min_time."""
+    import time
+
+    reps = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(reps):
+            fn(arg)
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            return elapsed / reps
+        reps *= 2
+
+
+def say(text):
+    """Print a measurement the moment it is made."""
+    print(text, flush=True)
+
+
+# Repeated runs whose (max − min) / median exceeds this are flagged, as
+# pyperf flags unstable benchmarks: on a shared machine they mean another
+# tenant was busy during some of them, and the medians may not hold.
+SPREAD_THRESHOLD = 0.2
+
+
+def spread(values):
+    """(max − min) / median of repeated measurements."""
+    values = [float(v) for v in values]
+    return (max(values) - min(values)) / float(np.median(values)) if len(values) > 1 else 0.0
+
+
+def warn_if_spread(samples, threshold=SPREAD_THRESHOLD):
+    """Print a note naming every label of samples ({label: [seconds, ...]})
+    whose repeated runs spread by more than threshold; returns those labels."""
+    noisy = {label: spread(values) for label, values in samples.items()}
+    noisy = {label: s for label, s in noisy.items() if s > threshold}
+    if noisy:
+        say(f"\nnote: repeated runs spread by more than {threshold:.0%} (max − min over the "
+            f"median) for " + ", ".join(f"{label} ({s:.0%})" for label, s in noisy.items())
+            + ": the machine was busy; re-run before concluding")
+    return list(noisy)
+
+
+class Peak:
+    """The float32 FMA peak as the yardstick of "% of peak": probed before
+    the measurements and again after (the highest probe counts), so a probe
+    that ran in a slow phase is corrected by the other. A result above the
+    peak still is marked with "*" and explained by note(), never reported
+    as more than 100 % silently."""
+
+    def __init__(self, threads, seconds=0.3):
+        import fastmlp as fm
+
+        self.threads, self.seconds = threads, seconds
+        self.probes = [fm.ops.peak_gflops(threads, seconds)]
+        self.above = []
+
+    def probe_again(self):
+        import fastmlp as fm
+
+        self.probes.append(fm.ops.peak_gflops(self.threads, self.seconds))
+        return self.gflops
+
+    @property
+    def gflops(self):
+        return max(self.probes)
+
+    def percent(self, gflops, label=""):
+        """gflops as a share of the peak, "97" or "104*" (then note() explains)."""
+        share = 100 * gflops / self.gflops
+        if share > 100:
+            self.above.append(label or f"{gflops:.1f} GFLOPS")
+            return f"{share:.0f}*"
+        return f"{share:.0f}"
+
+    def note(self):
+        if self.above:
+            say(f"\n* above the measured peak ({', '.join(self.above)}): the peak probes "
+                f"({', '.join(f'{p:.0f}' for p in self.probes)} GFLOPS) ran in a slower phase "
+                f"of the machine than these measurements; the peak probe was noisy, re-run")
 
 
 def benchmark_main(script, description, child, options):
@@ -105,3 +191,23 @@ def table(header, rows, markdown):
     print("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
     for row in rows:
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+
+
+def predict_table(names, samples, batch_rows, markdown):
+    """The inference table: per library (names, the first one fastmlp) the
+    median seconds of a batch of batch_rows rows and of one row (samples:
+    {name: {"batch": [...], "one": [...]}}), rows/s and fastmlp's speedups;
+    flags spread samples. Returns the medians."""
+    med = {name: {k: float(np.median(v)) for k, v in s.items()} for name, s in samples.items()}
+    base = med[names[0]]
+    rows = []
+    for name in names:
+        m = med[name]
+        rows.append([name, f"{m['batch'] * 1e3:.1f}", f"{batch_rows / m['batch']:,.0f}",
+                     f"{m['batch'] / base['batch']:.2f}", f"{m['one'] * 1e6:.1f}",
+                     f"{m['one'] / base['one']:.2f}"])
+    table(["library", f"{batch_rows:,} rows ms", "rows/s", "fastmlp speedup", "1 row µs",
+           "fastmlp speedup (latency)"], rows, markdown)
+    warn_if_spread({f"{name} ({f'{batch_rows:,} rows' if k == 'batch' else '1 row'})": v
+                    for name, s in samples.items() for k, v in s.items()})
+    return med

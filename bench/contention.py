@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from common import benchmark_main, fashion_mnist_or_synthetic, report, table
+from common import benchmark_main, fashion_mnist_or_synthetic, report, table, warn_if_spread
 from train import BATCH, FastmlpPeer, TorchPeer
 
 TRAIN_ROWS, PREDICT_ROWS = 20_000, 10_000
@@ -129,8 +129,6 @@ def child(threads, busy, rounds, markdown):
         finally:
             stop_busy(procs)
     med = {key: float(np.median(v)) for key, v in samples.items()}
-    spread = {key: (max(v) - min(v)) / float(np.median(v)) for key, v in samples.items()}
-    noisy = [f"{k[0]} {k[1]} ({k[2]})" for k, s in spread.items() if s > 0.3]
     print(f"\n## {threads} threads, {busy} busy process{'es' if busy > 1 else ''} "
           f"({source}: fit = one epoch of {TRAIN_ROWS:,} rows, batch {BATCH}; "
           f"predict = {PREDICT_ROWS:,} rows)\n")
@@ -143,9 +141,7 @@ def child(threads, busy, rounds, markdown):
             rows.append([f"{name} {kind}", f"{q * 1e3:.0f}", f"{b * 1e3:.0f}", f"{q2 * 1e3:.0f}",
                          f"{b / min(q, q2):.2f}"])
     table(["library, work", "quiet ms", "busy ms", "quiet again ms", "slowdown"], rows, markdown)
-    if noisy:
-        print(f"\nnote: repeated runs spread by more than 30 % for {', '.join(noisy)}: "
-              f"the machine is noisy, re-run before concluding")
+    warn_if_spread({" ".join(k): v for k, v in samples.items()}, threshold=0.3)
     report({"threads": threads, "medians": {" | ".join(k): v for k, v in med.items()}})
 
 

@@ -25,12 +25,13 @@ fastmlp.
     python bench/estimators.py [--threads 1 2] [--repeats 3] [--epochs 3]
                                [--solvers adam,lbfgs] [--markdown]
 """
+import sys
 import time
 import warnings
 
 import numpy as np
 
-from common import benchmark_main, fashion_mnist_or_synthetic, report, table
+from common import benchmark_main, fashion_mnist_or_synthetic, report, say, table, warn_if_spread
 
 
 def digits():
@@ -62,20 +63,23 @@ def as_float64(data):
 
 
 def workloads(epochs, solvers):
-    """(name, data, hyper-parameters) of each comparison."""
+    """(short name, name, data, hyper-parameters) of each comparison."""
     chosen = []
     if "adam" in solvers:
         x, y, xt, yt, source = fashion_mnist_or_synthetic()
+        short = "Fashion-MNIST" if source == "Fashion-MNIST" else "synthetic 60,000 × 784"
         chosen += [
-            ("adam, digits (1,347 x 64)", digits(), dict(random_state=0)),
-            (f"adam, {source} (60,000 x 784)", (x, y, xt, yt),
+            ("adam, digits", "adam, digits (1,347 x 64)", digits(), dict(random_state=0)),
+            (f"adam, {short}", f"adam, {source} (60,000 x 784)", (x, y, xt, yt),
              dict(hidden_layer_sizes=(512, 512), max_iter=epochs, random_state=0)),
         ]
     if "lbfgs" in solvers:
         lbfgs = dict(solver="lbfgs", tol=0.0, random_state=0)
         chosen += [
-            ("lbfgs, digits (1,347 x 64)", as_float64(digits()), dict(lbfgs, max_iter=100)),
-            ("lbfgs, tabular (50,000 x 54)", tabular(), dict(lbfgs, max_iter=30)),
+            ("lbfgs, digits", "lbfgs, digits (1,347 x 64)", as_float64(digits()),
+             dict(lbfgs, max_iter=100)),
+            ("lbfgs, 50,000 × 54", "lbfgs, tabular (50,000 x 54)", tabular(),
+             dict(lbfgs, max_iter=30)),
         ]
     return chosen
 
@@ -100,8 +104,8 @@ def child(threads, repeats, epochs, solvers, markdown):
     warnings.simplefilter("ignore", ConvergenceWarning)
     libraries = [(f"fastmlp {fm.__version__}", fm.MLPClassifier),
                  (f"scikit-learn {sklearn.__version__}", SklearnMLP)]
-    ratios = {}
-    for name, data, params in workloads(epochs, solvers.split(",")):
+    ratios, summary = {}, []
+    for short, name, data, params in workloads(epochs, solvers.split(",")):
         warm_up = dict(params, max_iter=1)
         for _, cls in libraries:  # thread pools, first-touch allocations
             fit_once(cls, warm_up, data)
@@ -110,6 +114,10 @@ def child(threads, repeats, epochs, solvers, markdown):
             for label, cls in libraries:
                 time.sleep(0.2)
                 runs[label].append(fit_once(cls, params, data))
+                seconds, n_iter, accuracy = runs[label][-1]
+                say(f"{threads} thread(s), {name}: {label} {seconds:.3f} s, {n_iter} "
+                    f"{'iterations' if params.get('solver') == 'lbfgs' else 'epochs'}, "
+                    f"accuracy {accuracy:.4f}")
         print(f"\n## {threads} thread{'s' if threads > 1 else ''}: {name}, "
               f"{repeats} alternating fits each\n")
         rows, medians = [], {}
@@ -128,7 +136,13 @@ def child(threads, repeats, epochs, solvers, markdown):
         if params.get("solver") == "lbfgs" and len({row[2] for row in rows}) > 1:
             print("\nnote: the iteration counts differ; compare the times per iteration")
         print(f"\nfit-time ratio scikit-learn / fastmlp: {ratios[name]:.2f}x")
-    report({"threads": threads, "ratios": ratios})
+        warn_if_spread({f"{name} {label}": [r[0] for r in results]
+                        for label, results in runs.items()})
+        accuracies = [float(np.mean([r[2] for r in runs[label]])) for label, _ in libraries]
+        summary.append([f"{short}, {threads} thread{'s' if threads > 1 else ''}",
+                        f"{fastmlp_s:.3f}", f"{sklearn_s:.3f}", f"{ratios[name]:.2f}",
+                        " / ".join(f"{a:.4f}" for a in accuracies)])
+    report({"threads": threads, "ratios": ratios, "summary": summary})
 
 
 def main():
@@ -138,11 +152,10 @@ def main():
                               ("--solvers", "adam,lbfgs", "workloads to run: adam, lbfgs")])
     if results is None:
         return
-    print("\nfit-time ratio scikit-learn / fastmlp:")
-    for result in results:
-        for name, ratio in result["ratios"].items():
-            print(f"  {result['threads']} thread{'s' if result['threads'] > 1 else ''}, "
-                  f"{name}: {ratio:.2f}x")
+    print("\n## All workloads (the README's table)\n")
+    table(["data, threads", "fastmlp fit s", "scikit-learn fit s", "ratio",
+           "accuracy (fastmlp / scikit-learn)"],
+          [row for result in results for row in result["summary"]], markdown="--markdown" in sys.argv)
 
 
 if __name__ == "__main__":

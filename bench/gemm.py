@@ -14,7 +14,7 @@ as a share of a float32 FMA peak measured on the spot.
 """
 import time
 
-from common import benchmark_main
+from common import Peak, benchmark_main, say, warn_if_spread
 
 SHAPES = [  # (name, op, m, n, k)
     ("L1 forward  X·W", "NN", 128, 512, 784),
@@ -46,8 +46,8 @@ def child(threads, rounds, markdown):
             fn()
         return (time.perf_counter() - start) / reps
 
-    peak = fm.ops.peak_gflops(threads, 0.3)
-    rows = []
+    peak = Peak(threads)
+    rows, samples = [], {}
     for name, op, m, n, k in SHAPES:
         trans_a, trans_b = op[0] == "T", op[1] == "T"
         a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(np.float32)
@@ -76,30 +76,36 @@ def child(threads, rounds, markdown):
         flops = 2.0 * m * n * k
         t_fm, t_np = float(np.median(times["fm"])), float(np.median(times["np"]))
         rows.append((name, op, m, n, k, flops / t_fm * 1e-9, flops / t_np * 1e-9, t_np / t_fm))
+        samples[f"{name} fastmlp"], samples[f"{name} numpy"] = times["fm"], times["np"]
+        say(f"{threads} thread(s): {name} {m}×{n}×{k}: fastmlp {rows[-1][5]:.1f} GFLOPS, "
+            f"numpy {rows[-1][6]:.1f} GFLOPS")
         np.testing.assert_allclose(out_fm, out_np, rtol=1e-3, atol=1e-3 * np.sqrt(k))
 
+    peak.probe_again()
     geo = float(np.exp(np.mean(np.log([r[-1] for r in rows]))))
     geo_seed = float(np.exp(np.mean(np.log([r[-1] for r in rows[:9]]))))
     info = fm._config.config()
     print(f"\n## {threads} thread{'s' if threads > 1 else ''}: fastmlp {info['fastmlp']} "
           f"({info['simd']}) vs numpy {np.__version__} (OpenBLAS); float32 FMA peak measured now: "
-          f"{peak:.0f} GFLOPS\n")
+          f"{peak.gflops:.0f} GFLOPS\n")
     if markdown:
         print("| shape | op | M×N×K | fastmlp GFLOPS | % peak | numpy GFLOPS | % peak | ratio |")
         print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
         for name, op, m, n, k, g_fm, g_np, ratio in rows:
-            print(f"| {name} | {op} | {m}×{n}×{k} | {g_fm:.1f} | {100 * g_fm / peak:.0f} | "
-                  f"{g_np:.1f} | {100 * g_np / peak:.0f} | {ratio:.2f} |")
+            print(f"| {name} | {op} | {m}×{n}×{k} | {g_fm:.1f} | {peak.percent(g_fm, name + ' fastmlp')} | "
+                  f"{g_np:.1f} | {peak.percent(g_np, name + ' numpy')} | {ratio:.2f} |")
         print(f"| geometric mean, all 10 | | | | | | | **{geo:.2f}** |")
         print(f"| geometric mean, 9 seed shapes | | | | | | | **{geo_seed:.2f}** |")
     else:
         print(f"{'shape':18} {'op':3} {'M×N×K':>15} {'fastmlp':>9} {'%peak':>6} {'numpy':>9} "
               f"{'%peak':>6} {'ratio':>6}")
         for name, op, m, n, k, g_fm, g_np, ratio in rows:
-            print(f"{name:18} {op:3} {f'{m}×{n}×{k}':>15} {g_fm:9.1f} {100 * g_fm / peak:6.0f} "
-                  f"{g_np:9.1f} {100 * g_np / peak:6.0f} {ratio:6.2f}")
+            print(f"{name:18} {op:3} {f'{m}×{n}×{k}':>15} {g_fm:9.1f} {peak.percent(g_fm, name + ' fastmlp'):>6} "
+                  f"{g_np:9.1f} {peak.percent(g_np, name + ' numpy'):>6} {ratio:6.2f}")
         print(f"geometric-mean ratio (fastmlp / numpy): {geo:.2f} over all 10 shapes, "
               f"{geo_seed:.2f} over the 9 seed shapes")
+    peak.note()
+    warn_if_spread(samples)
 
 
 def main():

@@ -23,10 +23,8 @@ import time
 
 import numpy as np
 
-from common import benchmark_main, fashion_mnist_or_synthetic, report, table
-
-SPREAD_WARNING = 0.2
-
+from common import (benchmark_main, fashion_mnist_or_synthetic, predict_table, report, say,
+                    seconds_per_call)
 
 def seed_file(directory):
     """The seed network (fixed seed), exported; returns the file's path."""
@@ -59,19 +57,6 @@ def libraries(threads, path):
     return found
 
 
-def sample(fn, arg, min_time):
-    """Seconds per call, averaged over enough calls to fill min_time."""
-    reps = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(reps):
-            fn(arg)
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return elapsed / reps
-        reps *= 2
-
-
 def child(threads, rounds, min_time, markdown):
     _, _, x_test, _, source = fashion_mnist_or_synthetic()
     with tempfile.TemporaryDirectory() as tmp:
@@ -91,32 +76,15 @@ def child(threads, rounds, min_time, markdown):
             order = libs if r % 2 == 0 else libs[::-1]
             for name, fn in order:
                 time.sleep(0.05)
-                samples[name]["batch"].append(sample(fn, batch, min_time))
-                samples[name]["one"].append(sample(fn, one, min_time / 2))
-            print(f"{threads} thread(s), round {r + 1}/{rounds}: " + "; ".join(
+                samples[name]["batch"].append(seconds_per_call(fn, batch, min_time))
+                samples[name]["one"].append(seconds_per_call(fn, one, min_time / 2))
+            say(f"{threads} thread(s), round {r + 1}/{rounds}: " + "; ".join(
                 f"{name} {samples[name]['batch'][-1] * 1e3:.1f} ms / "
-                f"{samples[name]['one'][-1] * 1e6:.1f} µs" for name, _ in libs), flush=True)
-    med = {name: {k: float(np.median(v)) for k, v in s.items()} for name, s in samples.items()}
-    spread = {(name, k): (max(v) - min(v)) / float(np.median(v))
-              for name, s in samples.items() for k, v in s.items()}
-    base = med[libs[0][0]]
+                f"{samples[name]['one'][-1] * 1e6:.1f} µs" for name, _ in libs))
     print(f"\n## {threads} thread{'s' if threads > 1 else ''}: seed network from one ONNX file, "
           f"{source}\n")
-    rows = []
-    for name, _ in libs:
-        m = med[name]
-        rows.append([name, f"{m['batch'] * 1e3:.1f}", f"{len(batch) / m['batch']:,.0f}",
-                     f"{m['batch'] / base['batch']:.2f}", f"{m['one'] * 1e6:.1f}",
-                     f"{m['one'] / base['one']:.2f}"])
-    table(["library", "10,000 rows ms", "rows/s", "fastmlp speedup", "1 row µs",
-           "fastmlp speedup (latency)"], rows, markdown)
-    noisy = [f"{name} ({'10,000 rows' if k == 'batch' else '1 row'}, {s:.0%})"
-             for (name, k), s in spread.items() if s > SPREAD_WARNING]
-    if noisy:
-        print(f"\nnote: the rounds spread by more than {SPREAD_WARNING:.0%} (max − min over the "
-              f"median) for {', '.join(noisy)}: the machine was busy; run again")
-    report({"threads": threads, "medians": med, "spread": {f"{n} {k}": s for (n, k), s in
-                                                           spread.items()}})
+    med = predict_table([name for name, _ in libs], samples, len(batch), markdown)
+    report({"threads": threads, "medians": med})
 
 
 def main():

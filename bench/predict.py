@@ -14,7 +14,8 @@ import time
 
 import numpy as np
 
-from common import benchmark_main, fashion_mnist_or_synthetic, report, table
+from common import (benchmark_main, fashion_mnist_or_synthetic, predict_table, report, say,
+                    seconds_per_call)
 
 
 def seed_weights():
@@ -67,18 +68,6 @@ def peers(threads, model):
     return found
 
 
-def median_time(fn, arg, min_time):
-    reps = 1
-    while True:  # enough repetitions for a sample of at least min_time
-        start = time.perf_counter()
-        for _ in range(reps):
-            fn(arg)
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return elapsed / reps
-        reps *= 2
-
-
 def child(threads, rounds, markdown):
     _, _, x_test, _, source = fashion_mnist_or_synthetic()
     model = seed_weights()
@@ -91,22 +80,16 @@ def child(threads, rounds, markdown):
     for name, fn in libs:  # warm-up
         fn(batch)
         fn(one)
-    for _ in range(rounds):
-        for name, fn in libs:
+    for round_ in range(rounds):
+        for name, fn in (libs if round_ % 2 == 0 else libs[::-1]):
             time.sleep(0.1)
-            samples[name]["batch"].append(median_time(fn, batch, 0.05))
-            samples[name]["one"].append(median_time(fn, one, 0.02))
-    med = {name: {k: float(np.median(v)) for k, v in s.items()} for name, s in samples.items()}
-    base = med[libs[0][0]]
+            samples[name]["batch"].append(seconds_per_call(fn, batch, 0.05))
+            samples[name]["one"].append(seconds_per_call(fn, one, 0.02))
+        say(f"{threads} thread(s), round {round_ + 1}/{rounds}: " + "; ".join(
+            f"{name} {samples[name]['batch'][-1] * 1e3:.1f} ms / "
+            f"{samples[name]['one'][-1] * 1e6:.1f} µs" for name, _ in libs))
     print(f"\n## {threads} thread{'s' if threads > 1 else ''}: seed network, {source}\n")
-    rows = []
-    for name, _ in libs:
-        m = med[name]
-        rows.append([name, f"{m['batch'] * 1e3:.1f}", f"{len(batch) / m['batch']:,.0f}",
-                     f"{m['batch'] / base['batch']:.2f}", f"{m['one'] * 1e6:.1f}",
-                     f"{m['one'] / base['one']:.2f}"])
-    table(["library", "10,000 rows ms", "rows/s", "fastmlp speedup", "1 row µs",
-           "fastmlp speedup (latency)"], rows, markdown)
+    med = predict_table([name for name, _ in libs], samples, len(batch), markdown)
     report({"threads": threads, "medians": med})
 
 

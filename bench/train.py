@@ -20,7 +20,8 @@ import time
 
 import numpy as np
 
-from common import benchmark_main, fashion_mnist_or_synthetic, report, table
+from common import (Peak, benchmark_main, fashion_mnist_or_synthetic, report, say, table,
+                    warn_if_spread)
 
 BATCH = 128
 EPOCH_GFLOP = 192.6  # forward + both backward GEMMs (no dX for layer 1), 469 steps
@@ -167,33 +168,37 @@ def available_peers(threads):
 
 
 def child(threads, epochs, markdown):
-    import fastmlp as fm
-
     x, y, _, _, source = fashion_mnist_or_synthetic()
     peers = available_peers(threads)
-    peak = fm.ops.peak_gflops(threads, 0.3)
-    floor = EPOCH_GFLOP / peak
+    peak = Peak(threads)
     for peer in peers:  # warm-up epoch: first-touch allocations, thread pools, caches
         peer.epoch(x, y)
     times = {peer.name: [] for peer in peers}
-    for _ in range(epochs):
-        for peer in peers:
+    for round_ in range(epochs):
+        for peer in (peers if round_ % 2 == 0 else peers[::-1]):
             time.sleep(0.2)
             start = time.perf_counter()
             peer.epoch(x, y)
             times[peer.name].append(time.perf_counter() - start)
+            say(f"{threads} thread(s), epoch {round_ + 1}/{epochs}: {peer.name} "
+                f"{times[peer.name][-1]:.3f} s")
+    peak.probe_again()
+    floor = EPOCH_GFLOP / peak.gflops
     medians = {name: float(np.median(t)) for name, t in times.items()}
     base = medians["fastmlp"]
     print(f"\n## {threads} thread{'s' if threads > 1 else ''}: one epoch of {source} "
-          f"({len(x)} rows, batch {BATCH}); FMA peak measured now {peak:.0f} GFLOPS, "
+          f"({len(x)} rows, batch {BATCH}); FMA peak measured now {peak.gflops:.0f} GFLOPS, "
           f"so the arithmetic floor is {floor:.2f} s\n")
     rows = []
     for peer in peers:
         t = medians[peer.name]
         rows.append([f"{peer.name} {peer.version}", f"{t:.3f}", f"{len(x) / t:,.0f}",
-                     f"{100 * floor / t:.0f}", "1.00" if peer.name == "fastmlp" else f"{t / base:.2f}"])
+                     peak.percent(EPOCH_GFLOP / t, peer.name),
+                     "1.00" if peer.name == "fastmlp" else f"{t / base:.2f}"])
     table(["library", "epoch s (median)", "samples/s", "% of floor", "fastmlp speedup"], rows,
           markdown)
+    peak.note()
+    warn_if_spread(times)
     report({"threads": threads, "medians": medians})
 
 
