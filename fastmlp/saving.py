@@ -114,9 +114,44 @@ def _layer_from_entry(entry: Any, depth: int) -> Any:
 
 def model_from_config(entry: dict, depth: int = 0, custom_objects: Any = None,
                       build: bool = True) -> Any:
-    """The model a model_config_entry describes, Sequential or Functional, with
-    fresh weights and built when its input shape is known, as Keras's
-    from_config (`build=False`: left unbuilt, for the file readers)."""
+    """The model a serialized model entry describes, as Keras's
+    ``keras.models.model_from_config``.
+
+    Parameters
+    ----------
+    entry : dict
+        ``{"class_name": "Sequential" or "Functional" (or "Model"),
+        "config": model.get_config()}``, as Keras 3 serializes a model (the
+        parsed `Model.to_json`).
+    depth : int, default 0
+        Internal: how deep this model is nested in another.
+    custom_objects : optional
+        Accepted for Keras code and ignored (fastmlp has no custom layers).
+    build : bool, default True
+        Internal: False leaves a Sequential unbuilt (for the file readers).
+
+    Returns
+    -------
+    Model
+        A Sequential or a Functional Model with fresh weights, built when
+        the config gives its input shape, not compiled.
+
+    Raises
+    ------
+    ValueError
+        For an entry that is not a chain model of fastmlp's layers (unknown
+        class or layer, duplicate names, models nested too deeply); the
+        layers' own constructors may raise TypeError or ValueError too.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2, activation="relu")])
+    >>> entry = {"class_name": "Sequential", "config": model.get_config()}
+    >>> again = fm.models.model_from_config(entry)
+    >>> again.output_shape, again.count_params()
+    ((None, 2), 8)
+    """
     from .layers import Input, InputLayer
     from .models import Model, Sequential
 
@@ -152,12 +187,28 @@ def model_from_config(entry: dict, depth: int = 0, custom_objects: Any = None,
 
 
 def model_from_json(json_string: str, custom_objects: Any = None) -> Any:
-    """The model a to_json() string describes (fresh weights).
+    """The model a `Model.to_json` string describes, as Keras's
+    ``keras.models.model_from_json``.
+
+    Parameters
+    ----------
+    json_string : str
+        The JSON of a Sequential or Functional model (fastmlp's `to_json`,
+        or Keras 3's for the layers both have).
+    custom_objects : optional
+        Accepted for Keras code and ignored (fastmlp has no custom layers).
+
+    Returns
+    -------
+    Model
+        A Sequential or a Functional Model with fresh weights, built when
+        the JSON gives its input shape, not compiled.
 
     Raises
     ------
     ValueError
-        For JSON that is not a fastmlp/Keras chain model.
+        For a string that is not JSON, or JSON that is not a fastmlp/Keras
+        chain model.
 
     Examples
     --------
@@ -179,7 +230,33 @@ def model_from_json(json_string: str, custom_objects: Any = None) -> Any:
 
 
 def clone_model(model: Any) -> Any:
-    """A model of the same architecture with fresh weights (Keras's clone_model)."""
+    """A model of the same architecture with fresh weights, as Keras's
+    ``keras.models.clone_model`` (without its `input_tensors` and
+    `clone_function`).
+
+    Parameters
+    ----------
+    model : Model
+        A Sequential or Functional model.
+
+    Returns
+    -------
+    Model
+        A new Sequential (or Functional Model) with the same layers and
+        layer names, its weights
+        drawn from the initializers (`fastmlp.set_random_seed` fixes them);
+        built when `model` has an input shape, not compiled.
+
+    Examples
+    --------
+    >>> import numpy as np, fastmlp as fm
+    >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2)])
+    >>> copy = fm.models.clone_model(model)
+    >>> [layer.name for layer in copy.layers] == [layer.name for layer in model.layers]
+    True
+    >>> copy.compiled, bool(np.array_equal(copy.get_weights()[0], model.get_weights()[0]))
+    (False, False)
+    """
     return model_from_config(model_config_entry(model))
 
 

@@ -14,7 +14,7 @@ import math
 import threading
 import time
 import warnings
-from typing import Any, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -23,8 +23,8 @@ from .. import metrics as metrics_module
 from .._locks import lock_of
 from .._validation import (check_bool, check_dtype, check_float, check_int, describe,
                            sample_weights, sparse_targets, targets_for)
-from ..callbacks import CallbackList, check_callbacks, inference_bar
-from ..layers import InputLayer, KerasTensor, Layer
+from ..callbacks import CallbackList, History, check_callbacks, inference_bar
+from ..layers import InputLayer, KerasTensor, Layer, Variable
 from ..layers.base import auto_name, feature_shape
 
 __all__ = ["Model", "unapplied_step"]
@@ -111,20 +111,52 @@ class Model(Layer):
 
     Parameters
     ----------
-    inputs, outputs : KerasTensor
+    inputs : KerasTensor
+        The output of `fastmlp.Input` (or a one-item list of it).
+    outputs : KerasTensor
+        The result of calling layers on `inputs`, one after another (or a
+        one-item list of it).
     name : str, optional
+        Default ``functional``, numbered for later models.
     dtype : {"float32", "float64"}, default "float32"
         The arithmetic's precision (float32 is the fast path).
     trainable : bool, default True
+        Whether training updates the model's weights.
+    **kwargs
+        `Layer`'s keyword arguments; unknown ones raise TypeError.
+
+    Raises
+    ------
+    ValueError
+        Without both `inputs` and `outputs` (subclassing Model with a
+        ``call`` method is not supported), for several inputs or outputs,
+        outputs that do not come from `inputs`, a layer used twice, or an
+        unsupported dtype.
+    TypeError
+        For inputs or outputs that are not KerasTensors, or a dtype that is
+        not a dtype.
+
+    See Also
+    --------
+    Sequential : a stack of layers, with the same methods.
 
     Examples
     --------
+    >>> import numpy as np
     >>> import fastmlp as fm
     >>> inputs = fm.Input(shape=(4,))
     >>> x = fm.Dense(8, activation="relu")(inputs)
     >>> model = fm.Model(inputs, fm.Dense(1)(x))
     >>> model.output_shape
     (None, 1)
+    >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    >>> x = np.random.default_rng(0).normal(size=(16, 4))
+    >>> y = x.sum(axis=1, keepdims=True)
+    >>> history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    >>> sorted(history.history)
+    ['loss', 'mae']
+    >>> model.predict(x[:3], verbose=0).shape
+    (3, 1)
     """
 
     def __init__(self, inputs: Any = None, outputs: Any = None, name: Optional[str] = None,
@@ -174,6 +206,7 @@ class Model(Layer):
 
     @property
     def dtype(self) -> str:
+        """The arithmetic's dtype name: ``"float32"`` or ``"float64"``."""
         return self._dtype.name
 
     def _sample_shape(self) -> Optional[tuple]:
@@ -198,6 +231,7 @@ class Model(Layer):
 
     @property
     def input_shape(self) -> Optional[tuple]:
+        """``(None, *sample_shape)`` once the input size is known, else None."""
         shape = self._sample_shape()
         if shape is None and self._n_in() is not None:
             shape = (self._n_in(),)
@@ -205,6 +239,7 @@ class Model(Layer):
 
     @property
     def output_shape(self) -> Optional[tuple]:
+        """``(None, units)`` once the input size is known, else None."""
         n_in = self._n_in()
         if n_in is None:
             return None
@@ -287,8 +322,35 @@ class Model(Layer):
                 net.engine.iterations = old_slots[1]
 
     def build(self, input_shape: Any = None) -> None:
-        """Create the weights for inputs of `input_shape` = (None, features) or
-        features (drawn from the initializers; fm.set_random_seed fixes them)."""
+        """Create the weights for inputs of `input_shape`, as Keras.
+
+        The values are drawn from the initializers (`fastmlp.set_random_seed`
+        fixes them). Building again for the same input size changes nothing.
+
+        Parameters
+        ----------
+        input_shape : tuple or int, optional
+            ``(None, features...)``, or one sample's shape; default the
+            shape the model already knows (from an Input or a first layer's
+            ``input_shape``).
+
+        Raises
+        ------
+        ValueError
+            For a shape other than the one the model already takes, or one
+            that is not positive.
+        RuntimeError
+            Without `input_shape` on a model that has no input size, or when
+            called from a callback of this model's own fit.
+
+        Examples
+        --------
+        >>> import fastmlp as fm
+        >>> model = fm.Sequential([fm.Dense(2)])
+        >>> model.build((None, 3))
+        >>> model.count_params()
+        8
+        """
         with self._lock:
             self._refuse_in_own_fit("build()")
             if input_shape is None:
@@ -324,7 +386,39 @@ class Model(Layer):
                                f"(from a callback); call it before or after fit()")
 
     def get_layer(self, name: Optional[str] = None, index: Optional[int] = None) -> Layer:
-        """A layer by name or index (Keras's rule: index counts model.layers)."""
+        """A layer by name or by index, as Keras.
+
+        Parameters
+        ----------
+        name : str, optional
+            The layer's name (a layer of `layers`, nested models as one
+            layer).
+        index : int, optional
+            A position in `layers` (negative counts from the end); give a
+            name or an index, not both.
+
+        Returns
+        -------
+        Layer
+            The layer itself (not a copy).
+
+        Raises
+        ------
+        ValueError
+            For both or neither of `name` and `index`, an index out of range
+            or a name no layer has.
+        TypeError
+            For an index that is not an integer.
+
+        Examples
+        --------
+        >>> import fastmlp as fm
+        >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2, name="hidden"), fm.Dense(1)])
+        >>> model.get_layer("hidden").units
+        2
+        >>> model.get_layer(index=-1).units
+        1
+        """
         if index is not None:
             if name is not None:
                 raise ValueError("Provide only a layer name or a layer index. Received: "
@@ -349,15 +443,58 @@ class Model(Layer):
         return [layer for layer in self._flat() if layer.weight_specs(1)]
 
     def get_weights(self) -> List[np.ndarray]:
-        """Copies of every weight in Keras's order: layer by layer, Dense kernel
-        then bias, BatchNormalization gamma, beta, moving mean and variance."""
+        """Copies of every weight, in Keras's order.
+
+        Returns
+        -------
+        list of ndarray
+            Layer by layer: a Dense layer's kernel (in, out) then bias, a
+            BatchNormalization's gamma, beta, moving mean and moving
+            variance; in the model's dtype.
+
+        Raises
+        ------
+        RuntimeError
+            Before the model has an input size.
+
+        Examples
+        --------
+        >>> import fastmlp as fm
+        >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2)])
+        >>> [w.shape for w in model.get_weights()]
+        [(3, 2), (2,)]
+        """
         self._require_built("get_weights()")
         self._network()
         return [w for layer in self._weight_owners() for w in layer.get_weights()]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
-        """Replace every weight (get_weights's order); checked whole before any
-        is written."""
+        """Replace every weight, as Keras; the list is checked whole before
+        any weight is written.
+
+        Parameters
+        ----------
+        weights : sequence of array_like
+            One array per weight, in `get_weights` order and shapes (cast to
+            the model's dtype).
+
+        Raises
+        ------
+        RuntimeError
+            Before the model has an input size.
+        ValueError
+            For a wrong count or shape, or a NaN or infinite value.
+        TypeError
+            For something that is not a list of numeric arrays.
+
+        Examples
+        --------
+        >>> import numpy as np, fastmlp as fm
+        >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2)])
+        >>> model.set_weights([np.ones((3, 2)), np.zeros(2)])
+        >>> model.predict(np.ones((1, 3)), verbose=0)
+        array([[3., 3.]], dtype=float32)
+        """
         from ..layers import check_weight_list
 
         with self._lock:
@@ -374,20 +511,39 @@ class Model(Layer):
             net.touch()
 
     @property
-    def weights(self) -> list:
+    def weights(self) -> List[Variable]:
+        """Every weight as a Variable, in `get_weights` order ([] before the
+        model has an input size)."""
         if self._n_in() is not None:
             self._network()
         return [v for layer in self._weight_owners() for v in layer.weights]
 
     @property
-    def trainable_weights(self) -> list:
+    def trainable_weights(self) -> List[Variable]:
+        """The weights training updates ([] while the model is frozen)."""
         return [v for v in self.weights if v.trainable] if self.trainable else []
 
     @property
-    def non_trainable_weights(self) -> list:
+    def non_trainable_weights(self) -> List[Variable]:
+        """The weights training does not update: frozen layers' (all of them
+        while the model is frozen) and batch normalization's moving
+        statistics."""
         return [v for v in self.weights if not (v.trainable and self.trainable)]
 
     def count_params(self) -> int:
+        """The number of weight values, as Keras.
+
+        Returns
+        -------
+        int
+            Trainable and non-trainable weights together (the optimizer's
+            state not included).
+
+        Raises
+        ------
+        RuntimeError
+            Before the model has an input size (Keras raises too).
+        """
         self._require_built("count_params()")
         return int(sum(layer.count_params() for layer in self._weight_owners()))
 
@@ -399,6 +555,8 @@ class Model(Layer):
 
     @property
     def trainable(self) -> bool:
+        """Whether training updates the model's weights; assigning sets every
+        layer's `trainable` too (False freezes the whole model, as Keras)."""
         return self._trainable
 
     @trainable.setter
@@ -409,10 +567,35 @@ class Model(Layer):
             layer.trainable = value
 
     # a model as a layer of another model
-    def weight_specs(self, n_in):
+    def weight_specs(self, n_in: int) -> list:
+        """No weights of its own (internal; not Keras API): a model used as a
+        layer contributes its layers, which the outer model expands.
+
+        Parameters
+        ----------
+        n_in : int
+            The input width.
+
+        Returns
+        -------
+        list
+            Always ``[]``.
+        """
         return []
 
-    def output_width(self, n_in):
+    def output_width(self, n_in: int) -> int:
+        """The number of output features for `n_in` input features (internal).
+
+        Parameters
+        ----------
+        n_in : int
+            The input width.
+
+        Returns
+        -------
+        int
+            The last layer's output width.
+        """
         width = n_in
         for layer in self._flat():
             width = layer.output_width(width)
@@ -430,15 +613,50 @@ class Model(Layer):
                 metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
                 steps_per_execution: int = 1, jit_compile: Any = "auto",
                 auto_scale_loss: bool = True) -> None:
-        """Choose the optimizer (a name or an object), the loss (a name, a
-        class or an object of fm.losses) and the metrics (names or objects of
-        fm.metrics; `weighted_metrics` use the sample weights). Compiling again
-        starts the optimizer's state afresh.
+        """Choose the optimizer, the loss and the metrics, as Keras.
 
-        run_eagerly, steps_per_execution, jit_compile and auto_scale_loss are
-        accepted for Keras code and change nothing (fastmlp always runs its
-        compiled engine). loss_weights is for several outputs: only None or a
-        single 1.0 is accepted.
+        Compiling again starts the optimizer's state afresh (the weights are
+        kept).
+
+        Parameters
+        ----------
+        optimizer : str, dict or Optimizer, default "rmsprop"
+            A name (``"sgd"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``), a
+            config dict or an object of `fastmlp.optimizers`.
+        loss : str, type, callable, dict or Loss
+            A name (``"mse"``, ``"binary_crossentropy"``, ...), a class, a
+            function or an object of `fastmlp.losses`. Required, although
+            Keras's signature has it default None.
+        loss_weights : optional
+            For models with several outputs, which fastmlp does not build:
+            only None or a single 1.0.
+        metrics : list, optional
+            Names (``"accuracy"``, ``"mae"``, ...) or objects of
+            `fastmlp.metrics`, logged as ``"name"`` and ``"val_name"``.
+        weighted_metrics : list, optional
+            Metrics that also use `sample_weight` and `class_weight`
+            (logged as ``"weighted_name"`` when `metrics` has the same one).
+        run_eagerly, steps_per_execution, jit_compile, auto_scale_loss
+            Accepted for Keras code; they change nothing (fastmlp always runs
+            its compiled engine).
+
+        Raises
+        ------
+        ValueError
+            For a missing loss, an unknown name, loss_weights other than 1,
+            or a model without layers.
+        TypeError
+            For an optimizer, loss or metrics of the wrong type.
+        RuntimeError
+            When called from a callback of this model's own fit.
+
+        Examples
+        --------
+        >>> import fastmlp as fm
+        >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(1, activation="sigmoid")])
+        >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+        >>> model.metrics_names
+        ['loss', 'accuracy']
         """
         with self._lock:
             self._refuse_in_own_fit("compile()")
@@ -463,10 +681,12 @@ class Model(Layer):
 
     @property
     def loss(self) -> Any:
+        """The compiled Loss object, or None before `compile`."""
         return self._loss_obj
 
     @property
     def compiled(self) -> bool:
+        """Whether `compile` has been called (fit and evaluate need it)."""
         return self._loss_obj is not None
 
     def _require_compiled(self, what: str) -> None:
@@ -484,7 +704,9 @@ class Model(Layer):
         return list(self._metric_objs)
 
     @property
-    def metrics_names(self) -> list:
+    def metrics_names(self) -> List[str]:
+        """``"loss"`` then the compiled metrics' names, in compile order: the
+        names of `evaluate`'s list."""
         return ["loss"] + [m.name for m in self._metric_objs]
 
     def _resolved(self, y: Any, y_name: str = "y") -> tuple:
@@ -551,7 +773,8 @@ class Model(Layer):
             validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
             class_weight: Any = None, sample_weight: Any = None, initial_epoch: int = 0,
             steps_per_epoch: Optional[int] = None, validation_steps: Any = None,
-            validation_batch_size: Optional[int] = None, validation_freq: int = 1):
+            validation_batch_size: Optional[int] = None,
+            validation_freq: int = 1) -> History:
         """Train for `epochs` passes over (x, y) in batches; returns a History.
 
         Keras 3's semantics: the batch loss is Σ weight·loss / rows plus the
@@ -559,18 +782,93 @@ class Model(Layer):
         size; metrics are per-sample means over the epoch; logs are sorted by
         name; `validation_split` takes the last fraction before shuffling
         (class weights are not applied to validation data; a 3-tuple
-        validation_data carries its own sample weights).
+        validation_data carries its own sample weights). A model without an
+        input size takes it from `x`.
+
+        Parameters
+        ----------
+        x : array_like
+            Inputs, (samples, features...); arrays only (no datasets or
+            generators).
+        y : array_like
+            Targets: (samples, units), or class indices (samples,) for the
+            sparse losses.
+        batch_size : int, default 32
+            Rows per gradient step (the last batch of an epoch may be
+            smaller).
+        epochs : int, default 1
+            The epoch to stop at (with `initial_epoch`, the number of epochs
+            is ``epochs - initial_epoch``).
+        verbose : {"auto", 0, 1, 2}, default "auto"
+            0 silent, 1 (and "auto") a progress bar, 2 one line per epoch.
+        callbacks : list of Callback, optional
+            Called at the start and end of training, epochs and batches.
+        validation_split : float, default 0.0
+            The fraction of the rows, taken from the end before shuffling,
+            kept for validation, in [0, 1).
+        validation_data : tuple, optional
+            ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``;
+            overrides `validation_split`.
+        shuffle : bool, default True
+            Shuffle the rows before each epoch (`fastmlp.set_random_seed`
+            fixes the order).
+        class_weight : dict, optional
+            ``{class index: weight}`` multiplying the loss of each row of that
+            class (from the targets; one-hot targets by their argmax); not
+            with `sample_weight`.
+        sample_weight : array_like, optional
+            One non-negative weight per row, (samples,).
+        initial_epoch : int, default 0
+            The epoch to start at (to resume a training).
+        steps_per_epoch : int, optional
+            Batches per epoch; the next epoch continues where this one
+            stopped, reshuffling once every row was seen. An epoch that runs
+            out of rows ends early with Keras's "Your input ran out of data"
+            UserWarning.
+        validation_steps : optional
+            Accepted for Keras code and ignored (validation runs over all of
+            the validation data).
+        validation_batch_size : int, optional
+            Rows per validation batch; default `batch_size`.
+        validation_freq : int, default 1
+            Validate after every this many epochs.
 
         Returns
         -------
         History
+            Its ``history`` dict maps each logged name (``"loss"``, the
+            metrics, and with validation their ``"val_"`` forms) to one value
+            per epoch; also `model.history`.
 
         Raises
         ------
         RuntimeError
-            Before compile, or when a callback restructures the model.
+            Before compile, when called from a callback of this model's own
+            fit, or when a callback restructures the model.
         ValueError, TypeError
             For invalid arguments (the model is then left as it was).
+
+        Warns
+        -----
+        RuntimeWarning
+            When a batch makes the loss or the gradients NaN or infinite (that
+            update is not applied, and training stops) or an update would
+            make weights NaN or infinite (those weights keep their values,
+            and training stops).
+
+        Examples
+        --------
+        >>> import numpy as np, fastmlp as fm
+        >>> x = np.random.default_rng(0).normal(size=(20, 3))
+        >>> y = (x[:, 0] > 0).astype(int)
+        >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2, activation="softmax")])
+        >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+        ...               metrics=["accuracy"])
+        >>> history = model.fit(x, y, epochs=3, batch_size=5, validation_split=0.25, verbose=0)
+        >>> sorted(history.history)
+        ['accuracy', 'loss', 'val_accuracy', 'val_loss']
+        >>> len(history.history["loss"])
+        3
         """
         with self._lock:
             self._refuse_in_own_fit("fit()")
@@ -750,14 +1048,60 @@ class Model(Layer):
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: Optional[int] = None,
                  verbose: Any = "auto", sample_weight: Any = None, steps: Any = None,
-                 callbacks: Any = None, return_dict: bool = False, **kwargs: Any):
-        """The loss (with its regularization penalties), or [loss, *metrics]
-        in compile order, over (x, y); dropout and noise inactive, batch
-        normalization on its moving statistics.
+                 callbacks: Any = None, return_dict: bool = False,
+                 **kwargs: Any) -> Union[float, List[float], Dict[str, float]]:
+        """The loss and the metrics over (x, y), as Keras.
+
+        Dropout and noise are inactive and batch normalization uses its
+        moving statistics; the loss includes the regularization penalties.
+        The metrics start from zero (the training ones are left as they
+        were). The values do not depend on `batch_size`, unless the loss of a
+        row depends on its batch.
+
+        Parameters
+        ----------
+        x : array_like
+            Inputs, (samples, features...).
+        y : array_like
+            Targets, as for `fit`.
+        batch_size : int, default 32
+            Rows per step of the progress bar and of the per-batch callbacks.
+        verbose : {"auto", 0, 1, 2}, default "auto"
+            0 silent, 1 (and "auto") a progress bar, 2 a single line.
+        sample_weight : array_like, optional
+            One non-negative weight per row.
+        steps : None
+            For datasets, which fastmlp does not take: only None.
+        callbacks : list of Callback, optional
+            Their ``on_test_*`` hooks are called.
+        return_dict : bool, default False
+            Return ``{name: value}`` (sorted by name) instead.
+        **kwargs
+            None accepted (TypeError, as Keras).
 
         Returns
         -------
-        float, list or dict (return_dict=True: sorted by name, as Keras)
+        float, list of float or dict
+            The loss alone when no metric is compiled; else ``[loss,
+            metric, ...]`` in `metrics_names` order; or the dict.
+
+        Raises
+        ------
+        RuntimeError
+            Before compile, or before the model has an input size.
+        ValueError, TypeError
+            For invalid arguments, `steps`, or unknown keyword arguments.
+
+        Examples
+        --------
+        >>> import numpy as np, fastmlp as fm
+        >>> model = fm.Sequential([fm.Input((2,)), fm.Dense(1, use_bias=False)])
+        >>> model.set_weights([np.ones((2, 1))])
+        >>> model.compile(loss="mse", metrics=["mae"])
+        >>> model.evaluate(np.ones((4, 2)), np.zeros(4), verbose=0)
+        [4.0, 2.0]
+        >>> model.evaluate(np.ones((4, 2)), np.zeros(4), verbose=0, return_dict=True)
+        {'loss': 4.0, 'mae': 2.0}
         """
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword argument(s) {sorted(kwargs)}")
@@ -794,14 +1138,45 @@ class Model(Layer):
 
     def predict(self, x: Any, batch_size: Optional[int] = None, verbose: Any = "auto",
                 steps: Any = None, callbacks: Any = None) -> np.ndarray:
-        """The outputs for x, (samples, units), in the model's dtype; dropout
-        and noise inactive. batch_size sets how many rows go through at once
-        (and the progress bar's steps); the values do not depend on it.
+        """The model's outputs for `x`, as Keras.
+
+        Dropout and noise are inactive and batch normalization uses its
+        moving statistics.
+
+        Parameters
+        ----------
+        x : array_like
+            Inputs, (samples, features...), of the model's input shape.
+        batch_size : int, optional
+            How many rows go through at once (and the progress bar's steps,
+            default 32); the values do not depend on it.
+        verbose : {"auto", 0, 1, 2}, default "auto"
+            0 silent, 1 (and "auto") a progress bar, 2 a single line.
+        steps : None
+            For datasets, which fastmlp does not take: only None.
+        callbacks : list of Callback, optional
+            Their ``on_predict_*`` hooks are called (per-batch hooks with
+            ``{"outputs": ...}``, as Keras).
+
+        Returns
+        -------
+        ndarray
+            (samples, units), in the model's dtype (a numpy array, where
+            Keras returns one too).
 
         Raises
         ------
         RuntimeError
             Before the model has an input size.
+        ValueError, TypeError
+            For inputs of the wrong shape or type, or invalid arguments.
+
+        Examples
+        --------
+        >>> import numpy as np, fastmlp as fm
+        >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2)])
+        >>> model.predict(np.zeros((4, 3)), verbose=0).shape
+        (4, 2)
         """
         net = self._net
         if (verbose == 0 and batch_size is None and callbacks is None and steps is None
@@ -844,9 +1219,41 @@ class Model(Layer):
         return out
 
     def __call__(self, inputs: Any, training: Optional[bool] = None) -> Any:
-        """On a KerasTensor: this model as a layer of a Functional model. On an
-        array: its outputs (numpy), with dropout, noise and batch statistics
-        when training=True (which also moves the moving statistics)."""
+        """Apply the model: a layer of a Functional model, or outputs
+        computed now.
+
+        Parameters
+        ----------
+        inputs : KerasTensor or array_like
+            A symbolic tensor (the model then becomes one layer of the model
+            being built, its weights shared), or inputs (samples,
+            features...); a model without an input size takes it from them.
+        training : bool, optional
+            On arrays: dropout, noise and batch statistics only when True
+            (which also moves batch normalization's moving statistics).
+
+        Returns
+        -------
+        KerasTensor or ndarray
+            A new KerasTensor for a KerasTensor; otherwise the outputs as a
+            numpy array, (samples, units) (Keras returns a tensor).
+
+        Raises
+        ------
+        ValueError
+            For inputs whose shape does not fit the model.
+
+        Examples
+        --------
+        >>> import numpy as np, fastmlp as fm
+        >>> inner = fm.Sequential([fm.Input((3,)), fm.Dense(2)])
+        >>> inner(np.zeros((1, 3)))
+        array([[0., 0.]], dtype=float32)
+        >>> inputs = fm.Input((3,))
+        >>> outer = fm.Model(inputs, fm.Dense(1)(inner(inputs)))
+        >>> outer.count_params()
+        11
+        """
         if isinstance(inputs, KerasTensor):
             return self._connect(inputs)
         self._infer_input(inputs)
@@ -855,13 +1262,78 @@ class Model(Layer):
         return net.forward_training(x) if training else net.predict(x)
 
     def predict_on_batch(self, x: Any) -> np.ndarray:
-        """predict on one batch, without a progress bar."""
+        """`predict` on one batch, without a progress bar.
+
+        Parameters
+        ----------
+        x : array_like
+            Inputs, (samples, features...).
+
+        Returns
+        -------
+        ndarray
+            (samples, units), in the model's dtype.
+
+        Raises
+        ------
+        RuntimeError
+            Before the model has an input size.
+        """
         return self.predict(x, batch_size=None, verbose=0)
 
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
-                       class_weight: Any = None, return_dict: bool = False):
-        """One training step on the whole of (x, y); metrics reset first (as
-        Keras). Returns the loss, or [loss, *metrics] (a dict with return_dict)."""
+                       class_weight: Any = None,
+                       return_dict: bool = False) -> Union[float, List[float], Dict[str, float]]:
+        """One training step on the whole of (x, y), as one batch.
+
+        The metrics are reset first, so that they cover this batch only. A
+        model without an input size takes it from `x`.
+
+        Parameters
+        ----------
+        x : array_like
+            Inputs, (samples, features...).
+        y : array_like
+            Targets, as for `fit`.
+        sample_weight : array_like, optional
+            One non-negative weight per row.
+        class_weight : dict, optional
+            ``{class index: weight}``, as for `fit`; not with `sample_weight`.
+        return_dict : bool, default False
+            Return ``{name: value}`` (sorted by name) instead.
+
+        Returns
+        -------
+        float, list of float or dict
+            The loss and metrics of the batch, computed before the update:
+            the loss alone when no metric is compiled, else ``[loss, metric,
+            ...]`` in `metrics_names` order, or the dict.
+
+        Raises
+        ------
+        RuntimeError
+            Before compile, or when called from a callback of this model's
+            own fit.
+        ValueError, TypeError
+            For invalid arguments (the model is then left as it was).
+
+        Warns
+        -----
+        RuntimeWarning
+            When the update is not (wholly) applied because the loss, the
+            gradients or the new weights would be NaN or infinite.
+
+        Examples
+        --------
+        >>> import numpy as np, fastmlp as fm
+        >>> model = fm.Sequential([fm.Input((2,)), fm.Dense(1, use_bias=False)])
+        >>> model.set_weights([np.ones((2, 1))])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> model.train_on_batch(np.ones((4, 2)), np.zeros(4))
+        4.0
+        >>> model.test_on_batch(np.ones((4, 2)), np.zeros(4)) < 4.0
+        True
+        """
         with self._lock:
             self._refuse_in_own_fit("train_on_batch()")
             self._require_compiled("train_on_batch()")
@@ -889,8 +1361,34 @@ class Model(Layer):
         return self._call_result(logs, return_dict)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
-                      return_dict: bool = False):
-        """evaluate on one batch (metrics of its own): the loss, or [loss, *metrics]."""
+                      return_dict: bool = False) -> Union[float, List[float], Dict[str, float]]:
+        """`evaluate` on one batch, without a progress bar; its metrics start
+        from zero (the training ones are left as they were).
+
+        Parameters
+        ----------
+        x : array_like
+            Inputs, (samples, features...).
+        y : array_like
+            Targets, as for `fit`.
+        sample_weight : array_like, optional
+            One non-negative weight per row.
+        return_dict : bool, default False
+            Return ``{name: value}`` (sorted by name) instead.
+
+        Returns
+        -------
+        float, list of float or dict
+            The loss alone when no metric is compiled, else ``[loss, metric,
+            ...]`` in `metrics_names` order, or the dict.
+
+        Raises
+        ------
+        RuntimeError
+            Before compile, or before the model has an input size.
+        ValueError, TypeError
+            For invalid arguments.
+        """
         with self._lock:
             self._require_compiled("test_on_batch()")
             self._require_built("test_on_batch()")
@@ -911,25 +1409,111 @@ class Model(Layer):
                 print_fn: Any = None, expand_nested: bool = False, show_trainable: bool = False,
                 layer_range: Any = None) -> None:
         """Print Keras 3's table of the layers, their output shapes and
-        parameter counts, with the totals (and the optimizer's once built)."""
+        parameter counts, with the totals (and the optimizer's once built).
+
+        Parameters
+        ----------
+        line_length : int, optional
+            The table's width; default 88 (100 with `show_trainable`), at
+            most the terminal's width less 4.
+        positions : list of float, optional
+            Where the columns end, as fractions of `line_length`; default
+            ``[0.45, 0.80, 1.0]``.
+        print_fn : callable, optional
+            Called once with the whole text; default `print`.
+        expand_nested : bool, default False
+            Show the layers of nested models too.
+        show_trainable : bool, default False
+            Add a column saying whether each layer is trainable.
+        layer_range : optional
+            Accepted for Keras code and ignored (every layer is shown).
+
+        Examples
+        --------
+        >>> import fastmlp as fm
+        >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2)], name="tiny")
+        >>> lines = []
+        >>> model.summary(line_length=60, print_fn=lines.append)
+        >>> print(lines[0].splitlines()[0])
+        Model: "tiny"
+        """
         from .summary import summary_text
 
         text = summary_text(self, line_length, positions, expand_nested, show_trainable)
         (print_fn or print)(text)
 
     def get_config(self) -> dict:
+        """The model's architecture as Keras 3's config (the same JSON Keras writes).
+
+        Returns
+        -------
+        dict
+            ``name``, ``trainable``, ``dtype`` and ``layers`` (each with
+            ``class_name`` and ``config``; a Functional model's with their
+            ``inbound_nodes``, and ``input_layers``/``output_layers``).
+            JSON-able; no weights.
+        """
         from ..saving import model_config
 
         return model_config(self)
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: Any = None) -> "Model":
+        """The model `config` describes (what `get_config` returned), as Keras.
+
+        Parameters
+        ----------
+        config : dict
+            A model's `get_config`.
+        custom_objects : optional
+            Accepted for Keras code and ignored (fastmlp has no custom
+            layers).
+
+        Returns
+        -------
+        Model
+            A new model of this class (a Sequential from
+            ``Sequential.from_config``), with fresh weights; built when the
+            config gives its input shape, not compiled.
+
+        Raises
+        ------
+        ValueError
+            For a config that is not a chain model of fastmlp's layers (the
+            layers' own constructors may raise TypeError too).
+
+        Examples
+        --------
+        >>> import fastmlp as fm
+        >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2)])
+        >>> fm.Sequential.from_config(model.get_config()).count_params()
+        8
+        """
         from ..saving import model_from_config
 
         return model_from_config({"class_name": cls.__name__, "config": config})
 
     def to_json(self, **kwargs: Any) -> str:
-        """The model's architecture as Keras's JSON (no weights)."""
+        """The model's architecture as Keras 3's JSON (no weights), as Keras.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to `json.dumps` (``indent=2``, ...).
+
+        Returns
+        -------
+        str
+            ``{"module", "class_name", "config", ...}``: what
+            `fastmlp.models.model_from_json` (and Keras's) reads.
+
+        Examples
+        --------
+        >>> import fastmlp as fm
+        >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2)])
+        >>> fm.models.model_from_json(model.to_json()).output_shape
+        (None, 2)
+        """
         from ..saving import model_config_entry
 
         return json.dumps(model_config_entry(self), **kwargs)
@@ -938,22 +1522,98 @@ class Model(Layer):
         """Write the model (architecture, weights, compile settings, optimizer
         state). A path ending in ".keras" writes Keras 3's format (readable by
         Keras); any other path fastmlp's own zip of .npy arrays and JSON (no
-        pickle inside). Either way the file is replaced atomically."""
+        pickle inside). Either way the file is replaced atomically.
+        `fastmlp.load_model` reads both.
+
+        Parameters
+        ----------
+        filepath : str or os.PathLike
+            The file to write.
+        overwrite : bool, default True
+            Replace an existing file; False raises FileExistsError instead.
+        **kwargs
+            Accepted for Keras code (``zipped=``, ...) and ignored.
+
+        Raises
+        ------
+        ValueError
+            For a path ending in ".h5" or ".hdf5" (Keras's legacy format).
+        FileExistsError
+            If the file exists and `overwrite` is False.
+        ImportError
+            For a ".keras" path without h5py (``pip install "fastmlp[keras]"``).
+
+        Examples
+        --------
+        >>> import fastmlp as fm
+        >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2)])
+        >>> model.save("model.fmlp")
+        >>> fm.load_model("model.fmlp").count_params()
+        8
+        """
         from ..saving import save_model
 
         with self._lock:
             save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
-        """Write the weights (and optimizer state) to `filepath`, which must end
-        in ".weights.h5" (Keras 3's format; needs h5py)."""
+        """Write the weights (and optimizer state) to `filepath`, in Keras 3's
+        ".weights.h5" format (Keras's `load_weights` reads it), atomically.
+
+        Parameters
+        ----------
+        filepath : str or os.PathLike
+            The file to write; its name must end in ".weights.h5".
+        overwrite : bool, default True
+            Replace an existing file; False raises FileExistsError instead.
+
+        Raises
+        ------
+        ValueError
+            For a name that does not end in ".weights.h5".
+        FileExistsError
+            If the file exists and `overwrite` is False.
+        ImportError
+            Without h5py (``pip install "fastmlp[keras]"``).
+
+        Examples
+        --------
+        >>> import fastmlp as fm
+        >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2)])
+        >>> model.save_weights("model.weights.h5")
+        >>> model.load_weights("model.weights.h5")
+        """
         from ..saving import save_weights
 
         with self._lock:
             save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
-        """Read weights written by save_weights (or by Keras)."""
+        """Read weights written by `save_weights` (or by Keras 3's) into this
+        model, and the optimizer state when it fits; everything is checked
+        before any weight is written.
+
+        Parameters
+        ----------
+        filepath : str or os.PathLike
+            A ".weights.h5" file of this architecture.
+        skip_mismatch : bool, default False
+            Skip the layers whose weights do not fit instead of raising.
+        **kwargs
+            Accepted for Keras code and ignored.
+
+        Raises
+        ------
+        FileNotFoundError
+            If there is no file at `filepath`.
+        ValueError
+            For a file that is not HDF5, or weights that do not fit the model.
+        RuntimeError
+            Before the model has an input size, or when called from a
+            callback of this model's own fit.
+        ImportError
+            Without h5py (``pip install "fastmlp[keras]"``).
+        """
         from ..saving import load_weights
 
         with self._lock:
@@ -962,9 +1622,37 @@ class Model(Layer):
 
     def export(self, filepath: Any, format: str = "tf_saved_model", verbose: Optional[bool] = None,
                input_signature: Any = None, **kwargs: Any) -> None:
-        """Write the model for inference in another runtime: Keras 3's method,
-        with format="onnx" the one fastmlp writes (fastmlp.onnx.export_model;
-        `opset_version=` as Keras; needs the onnx package, the `onnx` extra)."""
+        """Write the model for inference in another runtime: Keras 3's
+        method, with ``format="onnx"`` the one fastmlp writes (the graph of
+        `fastmlp.onnx.to_onnx`, written atomically).
+
+        Parameters
+        ----------
+        filepath : str or os.PathLike
+            The file to write.
+        format : str, default "tf_saved_model"
+            Must be ``"onnx"``; Keras's default is refused with a ValueError
+            saying so.
+        verbose : bool, optional
+            Print "Saved artifact at ..." (default True, as Keras).
+        input_signature : None
+            Only None: the graph takes the model's input shape, with a
+            symbolic batch dimension.
+        **kwargs
+            ``opset_version=`` (int, 17 by default), as Keras; no other.
+
+        Raises
+        ------
+        ValueError
+            For another format, an input signature, or what
+            `fastmlp.onnx.to_onnx` refuses.
+        TypeError
+            For another keyword argument, or a filepath that is not a path.
+        RuntimeError
+            Before the model has an input size.
+        ImportError
+            Without the onnx package (``pip install "fastmlp[onnx]"``).
+        """
         from ..onnx.export import export_model
 
         export_model(self, filepath, format=format, verbose=verbose,

@@ -244,9 +244,10 @@ def to_onnx(model: Any, opset_version: Optional[int] = None) -> Any:
     Returns
     -------
     onnx.ModelProto
-        Input ``"input"`` of shape (batch, *sample shape), output ``"output"``
-        of shape (batch, units), both of the model's dtype (float32 or
-        float64), the batch dimension symbolic.
+        Input ``"input"`` of shape ``(batch, *sample_shape)``, output
+        ``"output"`` of shape ``(batch, units)``, both of the model's dtype
+        (float32 or float64), the batch dimension symbolic. The graph passes
+        ``onnx.checker.check_model``.
 
     Raises
     ------
@@ -257,8 +258,9 @@ def to_onnx(model: Any, opset_version: Optional[int] = None) -> Any:
     RuntimeError
         Before the model has an input size (build it, or fit it, first).
     ValueError
-        For an opset out of range, a ReLU with a threshold, or a model of
-        2 GiB or more (protobuf's limit).
+        For an opset out of range, a layer or activation with no ONNX form
+        (such as a ReLU with a threshold), or weights of 2 GiB or more
+        (protobuf's limit).
 
     Examples
     --------
