@@ -46,6 +46,7 @@ except ImportError as exc:  # validate_data is new in scikit-learn 1.6
 
 from . import _engine, _lbfgs, losses, metrics
 from ._config import MAX_THREADS, thread_count
+from ._lazy import is_dask_collection
 from ._locks import lock_of
 from ._validation import cast, check_finite, check_int, describe
 from .layers import MAX_DROPOUT_RATE, Dense, Dropout
@@ -836,6 +837,14 @@ class _BaseMLP(BaseEstimator):
         return tags
 
 
+def _dask_predict(est, X, method):
+    """est.<method> over a dask collection, block by block on the workers."""
+    check_is_fitted(est)
+    from .dask import predict
+
+    return predict(est, X, method)
+
+
 def _docstring(summary, first_params="", last_attributes=""):
     return summary + _COMMON_DOC.format(first_params=first_params,
                                         last_attributes=last_attributes)
@@ -1058,11 +1067,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     _score_function = staticmethod(accuracy_score)
 
     def predict(self, X):
-        """Class labels (an indicator matrix for multi-label targets)."""
+        """Class labels (an indicator matrix for multi-label targets); a lazy
+        dask array for a dask array (fastmlp.dask.predict)."""
+        if is_dask_collection(X):
+            return _dask_predict(self, X, "predict")
         return self._predictions(self._forward(self._validate_for_predict(X)))
 
     def predict_proba(self, X):
         """Class probabilities, (n_samples, n_classes), columns in classes_ order."""
+        if is_dask_collection(X):
+            return _dask_predict(self, X, "predict_proba")
         scores = self._forward(self._validate_for_predict(X))
         if self.n_outputs_ == 1:
             return np.column_stack([1 - scores[:, 0], scores[:, 0]])
@@ -1070,6 +1084,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict_log_proba(self, X):
         """log(predict_proba(X))."""
+        if is_dask_collection(X):
+            return _dask_predict(self, X, "predict_log_proba")
         probabilities = self.predict_proba(X)
         return np.log(probabilities, out=probabilities)
 
@@ -1152,7 +1168,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     _score_function = staticmethod(r2_score)
 
     def predict(self, X):
-        """Predicted values, (n_samples,) or (n_samples, n_outputs)."""
+        """Predicted values, (n_samples,) or (n_samples, n_outputs); a lazy dask
+        array for a dask array (fastmlp.dask.predict)."""
+        if is_dask_collection(X):
+            return _dask_predict(self, X, "predict")
         return self._predictions(self._forward(self._validate_for_predict(X)))
 
     def __sklearn_tags__(self):
