@@ -278,8 +278,11 @@ def fit(model_or_estimator: Any, X: Any, y: Any, *, sample_weight: Any = None,
                 distributed.Variable(f"fastmlp-{token:x}-{rank}", client=client).delete()
             except Exception:  # pragma: no cover - cleanup only
                 pass
-        client.cancel([job_future] + x_parts + y_parts + w_parts)
-    return finish_job(job, model_or_estimator, results)
+        # the partitions and the job are released with their futures (cancelling
+        # them could cancel another computation of the same keys)
+        del job_future, x_parts, y_parts, w_parts
+    placement = {"workers": ranked, "partitions": [plan[addr] for addr in ranked]}
+    return finish_job(job, model_or_estimator, results, placement)
 
 
 # ---------------------------------------------------------------- predict

@@ -124,4 +124,7 @@ def fit(model_or_estimator: Any, X: Any, y: Any, *, sample_weight: Any = None,
     finally:
         for a in actors:
             ray.kill(a)
-    return finish_job(job, model_or_estimator, results)
+    n = len(x)
+    placement = {"rows": [(n * r // num_workers, n * (r + 1) // num_workers)
+                          for r in range(num_workers)]}
+    return finish_job(job, model_or_estimator, results, placement)

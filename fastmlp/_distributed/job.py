@@ -21,7 +21,7 @@ __all__ = ["Job", "make_job", "run_job", "finish_job", "is_estimator"]
 
 def is_estimator(obj: Any) -> bool:
     """Whether ``obj`` is one of fastmlp's scikit-learn estimators."""
-    return hasattr(obj, "hidden_layer_sizes") and hasattr(obj, "partial_fit")
+    return hasattr(obj, "hidden_layer_sizes") and hasattr(obj, "_prepare_fit")
 
 
 @dataclass
@@ -128,19 +128,22 @@ def run_job(job: Job, rank: int, world: int, listener: Listener,
         conn.close()
 
 
-def finish_job(job: Job, target: Any, results: list) -> Any:
+def finish_job(job: Job, target: Any, results: list, placement: Optional[dict] = None) -> Any:
     """Rank 0's trained state into ``target`` (the caller's object); returns
     what fit returns: a History for a model, the estimator itself otherwise.
     A non-finite end raises ValueError (estimators) or warns (models), as the
-    dialects' own fits do."""
+    dialects' own fits do. The run's facts (rows per rank, the ring's
+    counters, and the launcher's ``placement``) go into ``History.params``
+    or the estimator's ``distributed_``."""
     first = results[0]
     counters = [r["counters"] for r in results]
+    info = {"counts": first["counts"], "counters": counters, **(placement or {})}
     if job.kind == "sklearn":
         trained = first["estimator"]
         state = dict(trained.__dict__)
         state.pop("_lock", None)
         target.__dict__.update(state)
-        target.distributed_ = {"counts": first["counts"], "counters": counters}
+        target.distributed_ = info
         if first["problem"]:
             from ..estimators import _NON_FINITE
 
@@ -158,11 +161,10 @@ def finish_job(job: Job, target: Any, results: list) -> Any:
         target._network().set_weights(first["weights"])
         target._network().set_optimizer_state(first["optimizer_state"])
     history = History()
-    history.set_model(target) if hasattr(history, "set_model") else None
+    history.set_model(target)
     history.history = dict(sorted(first["history"].items()))
     history.epoch = list(range(len(first["history"]["loss"])))
-    history.params = {"verbose": 0, "epochs": job.options["epochs"],
-                      "steps": None, "counts": first["counts"], "counters": counters}
+    history.params = {"verbose": 0, "epochs": job.options["epochs"], "steps": None, **info}
     target.history = history
     if first["problem"]:
         warnings.warn(first["problem"], RuntimeWarning, stacklevel=3)
