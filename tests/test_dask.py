@@ -263,15 +263,18 @@ def test_a_worker_lost_mid_fit_raises_instead_of_hanging():
 
         def run():
             try:
-                fmd.fit(seed_model(), dx, dy, client=client, batch_size=4, epochs=1000, timeout=10)
+                fmd.fit(seed_model(), dx, dy, client=client, batch_size=4, epochs=1000, timeout=5)
                 outcome.append("finished")
             except BaseException as exc:
                 outcome.append(exc)
 
         fitting = threading.Thread(target=run)
         fitting.start()
-        while not any(str(k).startswith("fastmlp-fit-") for k in client.processing().get(
-                next(iter(pids)), ())) and fitting.is_alive():
+        def published(dask_scheduler):  # the ranks' addresses: the ring is forming
+            return [n for n in dask_scheduler.extensions["variables"].variables
+                    if n.startswith("fastmlp-")]
+
+        while fitting.is_alive() and len(client.run_on_scheduler(published)) < 2:
             time.sleep(0.05)
         time.sleep(0.5)  # training under way
         os.kill(pids[sorted(pids)[1]], signal.SIGKILL)

@@ -251,3 +251,18 @@ def test_a_non_finite_loss_on_one_replica_stops_every_replica():
                        shuffle=False)
     assert "not finite" in out[0]["problem"] or "NaN" in out[0]["problem"]
     assert all(np.array_equal(a, b) for a, b in zip(out[0]["weights"], model.get_weights()))
+
+
+def test_import_fastmlp_leaves_dask_and_ray_alone(tmp_path):
+    from conftest import run_python
+
+    done = run_python("import sys, fastmlp; import fastmlp.estimators; "
+                      "print(sorted(m for m in ('dask', 'distributed', 'ray') if m in sys.modules))",
+                      tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    for module, extra in (("dask", "fastmlp[dask]"), ("ray", "fastmlp[ray]")):
+        done = run_python(f"import sys; sys.modules[{module!r}] = None; import fastmlp\n"
+                          f"try:\n    import fastmlp.{module}\nexcept ImportError as e:\n"
+                          f"    print(e)", tmp_path)
+        assert extra in done.stdout, done.stdout + done.stderr
