@@ -78,7 +78,7 @@ def test_ring_times_out_on_a_silent_peer():
 
 def test_ring_refuses_a_connection_from_another_fit():
     listeners = [Listener("127.0.0.1") for _ in range(2)]
-    stray = socket.create_connection(listeners[0].address)  # not a rank of this fit
+    stray = socket.create_connection(listeners[0].address[:2])  # not a rank of this fit
     stray.sendall(b"hello, is this the ring?" * 2)
     addresses = [l.address for l in listeners]
     out = [None, None]
@@ -105,7 +105,7 @@ def test_rings_back_to_back_get_fresh_ports():
         conns = local_ring(2)
         bufs = [np.ones(10), np.ones(10)]
         assert not _allreduce_all(conns, bufs)
-        ports.add(conns[0]._sockets[0].getpeername()[1])
+        ports.add(str(conns[0]._sockets[0].getpeername()))
         for c in conns:
             c.close()
     assert len(ports) >= 1
@@ -266,3 +266,21 @@ def test_import_fastmlp_leaves_dask_and_ray_alone(tmp_path):
                           f"try:\n    import fastmlp.{module}\nexcept ImportError as e:\n"
                           f"    print(e)", tmp_path)
         assert extra in done.stdout, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("tcp_only", ["1", "0"])
+def test_same_machine_ranks_use_a_unix_socket_unless_told_tcp(monkeypatch, tcp_only):
+    monkeypatch.setenv("FASTMLP_RING_TCP", tcp_only)
+    conns = local_ring(2)
+    try:
+        families = {s.family for s in conns[0]._sockets}
+        import sys as _sys
+        want = socket.AF_INET if tcp_only == "1" or not _sys.platform.startswith("linux") \
+            else socket.AF_UNIX
+        assert families == {want}
+        bufs = [np.arange(100.0), np.arange(100.0)]
+        assert not _allreduce_all(conns, bufs)
+        assert np.array_equal(bufs[1], 2 * np.arange(100.0))
+    finally:
+        for c in conns:
+            c.close()

@@ -164,7 +164,8 @@ def finish_job(job: Job, target: Any, results: list, placement: Optional[dict] =
     history.set_model(target)
     history.history = dict(sorted(first["history"].items()))
     history.epoch = list(range(len(first["history"]["loss"])))
-    history.params = {"verbose": 0, "epochs": job.options["epochs"], "steps": None, **info}
+    history.params = {"verbose": 0, "epochs": job.options["epochs"], "steps": None, **info,
+                      "epoch_seconds": [r["epoch_seconds"] for r in results]}
     target.history = history
     if first["problem"]:
         warnings.warn(first["problem"], RuntimeWarning, stacklevel=3)

@@ -8,6 +8,7 @@ sums taken over the ring. Rank 0's result carries the trained state back.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Optional
 
 import numpy as np
@@ -80,6 +81,7 @@ def train_model(conn: RingConnection, model: Any, x: Any, y: Any, sample_weight:
         for m in metrics:
             history[m.name] = []
         problem = None
+        seconds: list = []  # per epoch: (wall time, time inside the ring's calls)
 
         def before_step():
             engine.set_learning_rate(optimizer.learning_rate_at(engine.iterations))
@@ -93,6 +95,7 @@ def train_model(conn: RingConnection, model: Any, x: Any, y: Any, sample_weight:
             return term * rows
 
         for epoch in range(epochs):
+            started, ring_before = time.perf_counter(), conn.counters()["seconds"]
             engine.set_hyperparameters(*optimizer.engine_args(engine.iterations)[1:])
             engine.set_clipping(*optimizer.clipping())
             for m in metrics:
@@ -114,13 +117,14 @@ def train_model(conn: RingConnection, model: Any, x: Any, y: Any, sample_weight:
             for m in metrics:
                 history[m.name].append(m.result())
             conn.check_same(engine.params, "weights")
+            seconds.append((time.perf_counter() - started, conn.counters()["seconds"] - ring_before))
             if packed[2]:
                 problem = result.problem or "a replica's update was not applied"
                 problem = f"{problem} in epoch {epoch + 1}: training stopped"
                 break
         engine.touch()
         out = {"history": history, "counters": conn.counters(), "problem": problem,
-               "rows": len(xs), "counts": counts}
+               "rows": len(xs), "counts": counts, "epoch_seconds": seconds}
         if conn.rank == 0:
             out["weights"] = model.get_weights()
             out["optimizer_state"] = net.optimizer_state()
