@@ -99,14 +99,15 @@ def model_table(flops_per_s, markdown, measured=None):
               f"{measured['flops'] / 1e9:.0f} GFLOP/s from the 1 x 1 run)")
 
 
-def loopback_point():
-    """Bandwidth and latency of the ring between two processes on loopback:
-    allreduce of the seed network's gradients and of 1 value, medians."""
+def loopback_point(tcp=False):
+    """Bandwidth and latency of the ring between two processes on this
+    machine (a Unix socket, or TCP on loopback): allreduce of the seed
+    network's gradients and of 1 value, medians."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    procs = [ctx.Process(target=_ring_child, args=(r, q)) for r in range(2)]
+    procs = [ctx.Process(target=_ring_child, args=(r, q, tcp)) for r in range(2)]
     for p in procs:
         p.start()
     results = [q.get(timeout=120) for _ in range(2)]
@@ -121,7 +122,9 @@ def loopback_point():
             "latency": latency}
 
 
-def _ring_child(rank, q):
+def _ring_child(rank, q, tcp):
+    if tcp:
+        os.environ["FASTMLP_RING_TCP"] = "1"
     from fastmlp._distributed.ring import Listener, connect_ring
 
     listener = Listener("127.0.0.1")
@@ -260,9 +263,10 @@ def main():
         measured = {"bandwidth": point["bandwidth"], "latency": point["latency"],
                     "flops": flops, "allreduce_ms": point["big_ms"],
                     "step_ms": statistics.median(runs["sync"]["epoch"]) / steps_sync * 1e3}
-    print(f"\nloopback allreduce, 2 processes: {point['big_ms']:.2f} ms for the seed network's "
-          f"gradients ({(SEED_PARAMS + 1) * 4 / 1e6:.2f} MB), {point['tiny_ms'] * 1e3:.0f} us "
-          f"for one value")
+    for name, pt in (("Unix socket", point), ("TCP loopback", loopback_point(tcp=True))):
+        print(f"\nallreduce between 2 processes over a {name}: {pt['big_ms']:.2f} ms for the seed "
+              f"network's gradients ({(SEED_PARAMS + 1) * 4 / 1e6:.2f} MB: "
+              f"{pt['bandwidth'] / 1e9:.2f} GB/s), {pt['tiny_ms'] * 1e3:.0f} us for one value")
     model_table(measured["flops"] if measured else 100e9, args.markdown, measured)
     if args.json:
         with open(args.json, "w") as f:

@@ -16,7 +16,7 @@ def _no_constraint(value: Any, name: str) -> None:
                          f"remove it")
 
 
-def regularizer_coefficients(kernel, bias, activity) -> tuple:
+def regularizer_coefficients(kernel: Any, bias: Any, activity: Any) -> tuple:
     """(kernel l1, l2, bias l1, l2, activity l1, l2) for the engine."""
     out = []
     for reg in (kernel, bias, activity):
@@ -36,6 +36,7 @@ class Dense(Layer):
         A name ("relu", "gelu", ...; see fm.activations) or one of
         fm.activations' functions; None is linear.
     use_bias : bool, default True
+        Whether the layer adds a bias.
     kernel_initializer, bias_initializer : str or Initializer
         Defaults "glorot_uniform" and "zeros".
     kernel_regularizer, bias_regularizer, activity_regularizer : Regularizer or None
@@ -43,8 +44,16 @@ class Dense(Layer):
         divided by the batch's rows.
     kernel_constraint, bias_constraint : None
         Not supported (a non-None value raises ValueError).
-    input_dim, input_shape, name, trainable, dtype
-        As for every layer (fm.layers.Layer).
+    **kwargs
+        The arguments of every layer (`Layer`): name, trainable, dtype,
+        input_shape, input_dim, ...; Keras's lora_rank, lora_alpha and
+        quantization_config are refused.
+
+    Raises
+    ------
+    ValueError
+        For units < 1, an unknown activation, initializer or regularizer, or
+        a constraint.
 
     Examples
     --------
@@ -58,7 +67,7 @@ class Dense(Layer):
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None,
                  activity_regularizer: Any = None, kernel_constraint: Any = None,
-                 bias_constraint: Any = None, **kwargs: Any):
+                 bias_constraint: Any = None, **kwargs: Any) -> None:
         for key in ("lora_rank", "lora_alpha", "quantization_config"):
             if kwargs.pop(key, None) is not None:
                 raise ValueError(f"{key} is not supported by fastmlp's Dense")
@@ -74,13 +83,13 @@ class Dense(Layer):
         self.activity_regularizer = regularizers.get(activity_regularizer, "activity_regularizer")
         super().__init__(**kwargs)
 
-    def weight_specs(self, n_in):
+    def weight_specs(self, n_in: int) -> list:
         specs = [("kernel", (n_in, self.units), self.kernel_initializer, True)]
         if self.use_bias:
             specs.append(("bias", (self.units,), self.bias_initializer, True))
         return specs
 
-    def engine_spec(self, n_in):
+    def engine_spec(self, n_in: int) -> dict:
         return {"kind": _engine.LAYER_KINDS["dense"], "n_in": n_in, "n_out": self.units,
                 "act": self.activation.engine(), "use_bias": self.use_bias,
                 "trainable": self.trainable,
@@ -88,7 +97,7 @@ class Dense(Layer):
                                                          self.bias_regularizer,
                                                          self.activity_regularizer)}
 
-    def output_width(self, n_in):
+    def output_width(self, n_in: int) -> int:
         return self.units
 
     kernel = weight_attribute("kernel", "The kernel, (input features, units), as a Variable "
