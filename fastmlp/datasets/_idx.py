@@ -12,6 +12,8 @@ import numpy as np
 __all__ = ["DEFAULT_FASHION_MNIST_DIR", "fashion_mnist_dir", "fashion_mnist_available",
            "read_idx", "load_fashion_mnist"]
 
+#: Where Debian's dataset-fashion-mnist package puts the files, read when
+#: FASHION_MNIST_DIR is not set.
 DEFAULT_FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 _FILES = {
     "x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",

@@ -13,7 +13,7 @@ float32 rounding.
 The default opset is 17, the oldest the project accepts: every operator an
 MLP needs exists there (Gemm-13, Softmax-13 along one axis, LeakyRelu-16,
 Clip-13, HardSigmoid, Selu, Elu, Softplus, Softsign, Erf), and runtimes from
-2022 on load it (ONNX Runtime 1.12, TensorRT 8.5, OpenVINO 2022.3). GELU and
+2022 on load it (ONNX Runtime from 1.12). GELU and
 Mish become formulas there; `opset_version=20` (18 for Mish) writes the
 single operators instead. The IR version is the oldest that carries the
 opset.
