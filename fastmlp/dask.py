@@ -55,7 +55,11 @@ class FastmlpThreads(distributed.WorkerPlugin):
 
     Examples
     --------
-    >>> client.register_plugin(fastmlp.dask.FastmlpThreads(1))  # doctest: +SKIP
+    >>> from distributed import Client
+    >>> import fastmlp.dask
+    >>> with Client(processes=False, n_workers=1, threads_per_worker=1,
+    ...             dashboard_address=None) as client:
+    ...     _ = client.register_plugin(fastmlp.dask.FastmlpThreads(1))
     """
 
     name = "fastmlp-threads"
@@ -64,6 +68,13 @@ class FastmlpThreads(distributed.WorkerPlugin):
         self.n = n
 
     def setup(self, worker: Any) -> None:
+        """Set the thread count; Dask calls this on each worker.
+
+        Parameters
+        ----------
+        worker : distributed.Worker
+            The worker the plugin is registered on (unused).
+        """
         import fastmlp
 
         fastmlp.set_num_threads(self.n)
@@ -231,6 +242,29 @@ def fit(model_or_estimator: Any, X: Any, y: Any, *, sample_weight: Any = None,
         not had within ``lock_timeout``.
     ValueError, TypeError
         For invalid arguments, before any work.
+
+    Examples
+    --------
+    Two workers of an in-process cluster, each holding one chunk of rows:
+
+    >>> import numpy as np, dask.array as da
+    >>> from distributed import Client
+    >>> import fastmlp as fm, fastmlp.dask
+    >>> client = Client(processes=False, n_workers=2, threads_per_worker=1,
+    ...                 dashboard_address=None)
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(400, 4)).astype("float32")
+    >>> X = da.from_array(x, chunks=200)
+    >>> y = da.from_array((x[:, 0] > 0).astype("int64"), chunks=200)
+    >>> model = fm.Sequential([fm.Input((4,)), fm.Dense(8, activation="relu"),
+    ...                        fm.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer="adam", loss="binary_crossentropy")
+    >>> history = fastmlp.dask.fit(model, X, y, epochs=2, batch_size=16)
+    >>> len(history.history["loss"])
+    2
+    >>> fastmlp.dask.predict(model, X).compute().shape
+    (400, 1)
+    >>> client.close()
     """
     from . import _random
 
@@ -312,6 +346,22 @@ def predict(model_or_estimator: Any, X: Any, method: str = "predict") -> Any:
     -------
     dask.array.Array
         Lazy: call ``.compute()``.
+
+    Raises
+    ------
+    ValueError
+        When X is not 2-D or ``method`` is not one of the three.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> import fastmlp as fm, fastmlp.dask
+    >>> clf = fm.MLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0)
+    >>> x = np.random.default_rng(0).normal(size=(200, 3))
+    >>> clf = clf.fit(x, x[:, 0] > 0)
+    >>> proba = fastmlp.dask.predict(clf, da.from_array(x, chunks=50), "predict_proba")
+    >>> proba.compute(scheduler="synchronous").shape
+    (200, 2)
     """
     x = _as_array(X, "X")
     if x.ndim != 2:

@@ -82,6 +82,21 @@ def fit(model_or_estimator: Any, X: Any, y: Any, *, sample_weight: Any = None,
     ------
     RuntimeError
         When an actor fails or is lost (within ``timeout``).
+
+    Examples
+    --------
+    >>> import numpy as np, ray
+    >>> import fastmlp as fm, fastmlp.ray
+    >>> _ = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    >>> x = np.random.default_rng(0).normal(size=(400, 4)).astype("float32")
+    >>> model = fm.Sequential([fm.Input((4,)), fm.Dense(8, activation="relu"),
+    ...                        fm.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer="adam", loss="binary_crossentropy")
+    >>> history = fastmlp.ray.fit(model, x, (x[:, 0] > 0).astype("int64"),
+    ...                           num_workers=2, epochs=2, batch_size=16)
+    >>> len(history.history["loss"])
+    2
+    >>> ray.shutdown()
     """
     from . import _random
     from ._validation import check_int
