@@ -15,8 +15,11 @@ extern "C" {
 
 /* FM_EINTR: stopped early by Ctrl-C (see fm_watch_interrupts); FM_ETARGETS:
  * the targets do not fit the objective (a label outside the output layer's
- * range, or labels where values are needed or the reverse). */
-enum { FM_OK = 0, FM_ENOMEM = 1, FM_EINVAL = 2, FM_EINTR = 3, FM_ETARGETS = 4 };
+ * range, or labels where values are needed or the reverse); FM_ETIMEDOUT, FM_EPEER
+ * (the collective): a peer was silent for the timeout, or closed its
+ * connection or failed. */
+enum { FM_OK = 0, FM_ENOMEM = 1, FM_EINVAL = 2, FM_EINTR = 3, FM_ETARGETS = 4, FM_ETIMEDOUT = 5,
+       FM_EPEER = 6 };
 
 enum { FM_F32 = 0, FM_F64 = 1 };
 
@@ -218,7 +221,10 @@ typedef struct {
     void **outputs;       /* per layer: batch_cap × n_out (training forward) */
     void *grad_a, *grad_b;/* batch_cap × max_width each: gradient ping-pong */
     int64_t n_params;
-    void *params, *grads; /* the arenas that the layers' w, b, dw, db point into */
+    /* the arenas that the layers' w, b, dw, db point into; grads holds
+     * n_params + 1 values, the last being data-parallel training's flag slot
+     * (fm_net_shard_gradients) */
+    void *params, *grads;
     fm_optimizer opt;
     uint64_t dropout_seed;
     int64_t version;      /* changes whenever a parameter or state may have changed */
@@ -273,6 +279,41 @@ int fm_net_train_step(fm_net *net, const void *x, int64_t ldx, const int64_t *ro
                       int64_t count, const fm_targets *t, const fm_objective *obj,
                       fm_step_stats *stats);
 
+/* ---- data-parallel training: fm_net_train_step split around a sum ----
+ * Each replica (one per process, all with the same parameters and optimizer
+ * state) computes the gradients of its rows of a global batch with
+ * fm_net_shard_gradients; the replicas' net->grads arenas, flag slot
+ * included, are summed (an allreduce); each then calls fm_net_apply_gradients
+ * on the sum and all take the same update. With the global batch's rows and
+ * weights in fm_shard, the result is a single process's step on that batch
+ * (up to the order in which the per-row terms are added). Dropout and noise
+ * are keyed on the row's index in the global batch (row0 + its index in the
+ * shard). Batch normalization in training mode (a trainable one) is refused
+ * (FM_EINVAL): its statistics would be the shard's, not the batch's. */
+typedef struct {
+    int64_t row0;         /* the shard's first row in the global batch */
+    int64_t rows_total;   /* rows of the global batch */
+    double weight_total;  /* Σ weights of the global batch (rows_total without weights) */
+} fm_shard;
+
+/* rows[0..count) of x (count may be 0, up to batch_cap): forward, loss
+ * divided by the global batch's rows or weights (obj->reduction), backward,
+ * activity penalties (over rows_total); metrics accumulated. Into
+ * net->grads: the gradients (zeros when count is 0), and the flag slot: 0,
+ * or NaN when this shard's loss is not finite. stats: the shard's loss_sum,
+ * weight_sum and activity penalty. No weight penalty, no update. */
+int fm_net_shard_gradients(fm_net *net, const void *x, int64_t ldx, const int64_t *rows,
+                           int64_t count, const fm_targets *t, const fm_objective *obj,
+                           const fm_shard *shard, fm_step_stats *stats);
+
+/* With net->grads holding the replicas' summed gradients and flags: the
+ * weight penalties (scikit-learn's α over shard->weight_total), the
+ * non-finite guard (flag slot, gradients), clipping and the optimizer's
+ * update, as fm_net_train_step applies them; iterations + 1 when applied.
+ * stats: finite, gradients_finite, applied, rejected and the weight penalty. */
+int fm_net_apply_gradients(fm_net *net, const fm_objective *obj, const fm_shard *shard,
+                           fm_step_stats *stats);
+
 /* Gradients of the loss over n rows into net->grads, computed batch_cap rows
  * at a time (no dropout or noise, batch statistics per piece, moving
  * statistics untouched), normalised over all n rows, regularization added
@@ -323,6 +364,26 @@ int fm_net_infer_role(const fm_net *net, int l);
 int fm_net_needs_fold(const fm_net *net, int l);
 /* Whether layer l's activation needs its pre-activation kept in training. */
 int fm_net_needs_pre(const fm_net *net, int l);
+
+/* ---- the collective (collective.c) ----
+ * A ring of `world` processes over connected stream sockets: fd_next goes to
+ * rank (rank + 1) mod world, fd_prev comes from rank (rank − 1) mod world
+ * (made non-blocking by the calls). The counters only grow. */
+typedef struct {
+    int rank, world;
+    int fd_next, fd_prev;
+    int timeout_ms;           /* a peer silent this long: FM_ETIMEDOUT */
+    int64_t bytes_sent, bytes_received, calls;
+    double seconds;           /* spent inside the allreduce calls */
+} fm_ring;
+
+/* buf (n values) ← the sum over the ring's ranks of their buf, each chunk
+ * summed in a fixed order (collective.c); scratch holds
+ * fm_ring_scratch_size(n, world) values. Every rank must call it with the
+ * same n. On an error the ring is unusable (the peers see it fail too). */
+int fm_ring_allreduce_f32(fm_ring *ring, float *buf, int64_t n, float *scratch);
+int fm_ring_allreduce_f64(fm_ring *ring, double *buf, int64_t n, double *scratch);
+int64_t fm_ring_scratch_size(int64_t n, int world);
 
 #ifdef __cplusplus
 }

@@ -27,14 +27,16 @@ void *fm_pack_buffer(size_t bytes);   /* per calling thread, grows on demand */
     void fm_act_gradient_##SFX(const fm_act *a, int64_t rows, int64_t cols, const REAL *z,   \
                                const REAL *y, REAL *g, int64_t ld);                         \
     int fm_all_finite_threaded_##SFX(const REAL *x, int64_t n);                              \
-    void fm_dropout_##SFX(uint64_t seed, int64_t step, int layer, double rate, int64_t rows, \
-                          int64_t cols, const REAL *in, int64_t ldi, REAL *out, int64_t ldo);  \
+    void fm_dropout_##SFX(uint64_t seed, int64_t step, int layer, double rate, int64_t row0, \
+                          int64_t rows, int64_t cols, const REAL *in, int64_t ldi, REAL *out,  \
+                          int64_t ldo);                                                       \
     double fm_penalty_##SFX(int64_t n, const REAL *w, REAL *g, double l1, double l2);         \
     void fm_dz_and_bias_grad_##SFX(int act, int64_t rows, int64_t cols, const REAL *y, REAL *g, \
                                    int64_t ld, REAL *db, int accumulate);                   \
     int fm_act_in_epilogue_##SFX(const fm_act *a);                                           \
     void fm_gaussian_noise_##SFX(uint64_t seed, int64_t step, int layer, double stddev,      \
-                                 int64_t rows, int64_t cols, const REAL *in, REAL *out);     \
+                                 int64_t row0, int64_t rows, int64_t cols, const REAL *in,   \
+                                 REAL *out);                                                 \
     /* the layer kinds (layers.c): forward, then backward (g: dL/d output, turned into    \
      * dL/d input in g_in, or in place when g_in == g; parameter gradients added to with \
      * `accumulate`); `training` selects batch statistics, dropout and noise */           \
@@ -54,14 +56,16 @@ void *fm_pack_buffer(size_t bytes);   /* per calling thread, grows on demand */
                                            REAL *out);                                      \
     void fm_activation_layer_backward_##SFX(const fm_layer *L, int64_t count, const REAL *in, \
                                             const REAL *out, REAL *g);                      \
+    /* dropout and noise: row0 is the batch's first row in its global batch (see rng.c) */  \
     void fm_dropout_layer_forward_##SFX(const fm_layer *L, uint64_t seed, int64_t step,       \
-                                        int index, int64_t count, const REAL *in, REAL *out, \
-                                        int training);                                      \
+                                        int index, int64_t row0, int64_t count,              \
+                                        const REAL *in, REAL *out, int training);            \
     void fm_dropout_layer_backward_##SFX(const fm_layer *L, uint64_t seed, int64_t step,      \
-                                         int index, int64_t count, REAL *g, int training);   \
+                                         int index, int64_t row0, int64_t count, REAL *g,    \
+                                         int training);                                     \
     void fm_noise_layer_forward_##SFX(const fm_layer *L, uint64_t seed, int64_t step,         \
-                                      int index, int64_t count, const REAL *in, REAL *out,   \
-                                      int training);
+                                      int index, int64_t row0, int64_t count,                \
+                                      const REAL *in, REAL *out, int training);
 FM_DECLARE_TYPED(float, f32)
 FM_DECLARE_TYPED(double, f64)
 #undef FM_DECLARE_TYPED

@@ -91,6 +91,7 @@ typedef struct {
     uint32_t key[2];
     uint32_t layer, step, threshold;
     double scale;
+    int64_t row0;  /* added to the row index in the counter: a shard's first row in its global batch */
 } fm_dropout_key;
 typedef void (*fm_dropout_rows_fn_f32)(const fm_dropout_key *k, int64_t r0, int64_t r1,
                                        int64_t cols, const float *in, int64_t ldi, float *out,

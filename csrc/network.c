@@ -155,6 +155,38 @@ int fm_net_train_step(fm_net *net, const void *x, int64_t ldx, const int64_t *ro
                                 : train_step_f32(net, x, ldx, rows, count, t, obj, stats);
 }
 
+/* A trainable batch normalization normalises by its batch's statistics: a
+ * shard's would not be the global batch's. */
+static int shards_exactly(const fm_net *net)
+{
+    for (int l = 0; l < net->n_layers; l++)
+        if (net->layers[l].kind == FM_LAYER_BATCHNORM && net->layers[l].trainable) return 0;
+    return 1;
+}
+
+int fm_net_shard_gradients(fm_net *net, const void *x, int64_t ldx, const int64_t *rows,
+                           int64_t count, const fm_targets *t, const fm_objective *obj,
+                           const fm_shard *shard, fm_step_stats *stats)
+{
+    if (count < 0 || count > net->batch_cap || !shards_exactly(net) || shard->row0 < 0 ||
+        shard->rows_total < shard->row0 + count || !(shard->weight_total >= 0))
+        return FM_EINVAL;
+    if (count > 0) {
+        const int rc = fm_check_targets(obj, t, count, output_width(net));
+        if (rc) return rc;
+    }
+    return net->dtype == FM_F64 ? shard_gradients_f64(net, x, ldx, rows, count, t, obj, shard, stats)
+                                : shard_gradients_f32(net, x, ldx, rows, count, t, obj, shard, stats);
+}
+
+int fm_net_apply_gradients(fm_net *net, const fm_objective *obj, const fm_shard *shard,
+                           fm_step_stats *stats)
+{
+    if (!shards_exactly(net) || !(shard->weight_total >= 0)) return FM_EINVAL;
+    return net->dtype == FM_F64 ? apply_gradients_f64(net, obj, shard, stats)
+                                : apply_gradients_f32(net, obj, shard, stats);
+}
+
 int fm_net_gradients(fm_net *net, const void *x, int64_t ldx, int64_t n, const fm_targets *t,
                      const fm_objective *obj, fm_step_stats *stats)
 {

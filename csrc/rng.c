@@ -7,7 +7,10 @@
  * (16·B + l, row, layer, step): word j/2, low half for even j, high for odd.
  * So 16 consecutive columns take the same half-word of 16 consecutive
  * counters, which a 16-lane vector computes at once. An element is kept when
- * its 16-bit draw is at least rate·65536 (rounded), and scaled by 1/(1 − rate). */
+ * its 16-bit draw is at least rate·65536 (rounded), and scaled by 1/(1 − rate).
+ * "row" is the row's index in the global batch: its index in the rows given
+ * plus row0, which is 0 except in a data-parallel shard (fm_net_shard_gradients),
+ * whose masks are then those a single process would draw for the same rows. */
 #include <math.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -50,6 +53,7 @@ fm_dropout_key fm_dropout_key_for(uint64_t seed, int64_t step, int layer, double
     k.step = (uint32_t)step;
     k.threshold = (uint32_t)floor(rate * 65536.0 + 0.5);
     k.scale = 1.0 / (1.0 - rate);
+    k.row0 = 0;
     return k;
 }
 

@@ -53,8 +53,8 @@ static inline void block_masks(const fm_dropout_key *k, int64_t r, int64_t block
     const __m512i threshold = _mm512_set1_epi32((int)k->threshold);
     const __m512i low16 = _mm512_set1_epi32(0xFFFF);
     __m512i words[4];
-    philox16(_mm512_add_epi32(_mm512_set1_epi32((int)(16 * block)), lane), (uint32_t)r, k->layer,
-             k->step, k->key, words);
+    philox16(_mm512_add_epi32(_mm512_set1_epi32((int)(16 * block)), lane), (uint32_t)(r + k->row0),
+             k->layer, k->step, k->key, words);
     for (int j = 0; j < 8; j++) {
         const __m512i draw = (j & 1) ? _mm512_srli_epi32(words[j / 2], 16)
                                      : _mm512_and_si512(words[j / 2], low16);

@@ -289,15 +289,17 @@ def philox4x32(counter, key):
     return [out[0], out[1], out[2], out[3]]
 
 
-def dropout(uint64_t seed, int64_t step, int layer, double rate, cnp.ndarray x):
-    """The training-time dropout of a C-contiguous 2-D array, as a new array."""
+def dropout(uint64_t seed, int64_t step, int layer, double rate, cnp.ndarray x,
+            int64_t row0=0):
+    """The training-time dropout of a C-contiguous 2-D array, as a new array;
+    its rows are rows row0, row0 + 1, ... of their batch (for the masks)."""
     out = np.empty_like(x)
     cdef int64_t rows = x.shape[0], cols = x.shape[1]
     if x.dtype == np.float64:
-        fm_dropout_f64(seed, step, layer, rate, rows, cols, <double *>_ptr(x), cols,
+        fm_dropout_f64(seed, step, layer, rate, row0, rows, cols, <double *>_ptr(x), cols,
                        <double *>_ptr(out), cols)
     else:
-        fm_dropout_f32(seed, step, layer, rate, rows, cols, <float *>_ptr(x), cols,
+        fm_dropout_f32(seed, step, layer, rate, row0, rows, cols, <float *>_ptr(x), cols,
                        <float *>_ptr(out), cols)
     return out
 
@@ -477,6 +479,7 @@ cdef class Network:
     cdef readonly object dtype
     cdef readonly object params
     cdef readonly object grads
+    cdef readonly object sync_buffer
     cdef readonly object state
     cdef readonly list arrays
     cdef readonly list gradient_arrays
@@ -512,7 +515,9 @@ cdef class Network:
             states += 2 * spec["n_out"] if spec["kind"] == FM_LAYER_BATCHNORM else 0
         try:
             self.params = np.zeros(total, dtype=self.dtype)
-            self.grads = np.zeros(total, dtype=self.dtype)
+            # one more value: data-parallel training's flag slot (fm_net_shard_gradients)
+            self.sync_buffer = np.zeros(total + 1, dtype=self.dtype)
+            self.grads = self.sync_buffer[:total]
             self.state = np.zeros(states, dtype=self.dtype)
         except (MemoryError, ValueError):
             raise MemoryError(f"fastmlp cannot allocate {total:,} parameters "
@@ -858,6 +863,98 @@ cdef class Network:
         _check(rc, "a training step")
         return _stats(&st)
 
+    cdef _check_shardable(self):
+        for i in range(self.net.n_layers):
+            if self.layers[i].kind == FM_LAYER_BATCHNORM and self.layers[i].trainable:
+                raise ValueError("data-parallel training cannot split a batch across replicas "
+                                 "with a trainable BatchNormalization: its statistics would be "
+                                 "each shard's, not the global batch's (freeze the layer with "
+                                 "trainable=False, or train in one process)")
+
+    cdef _fill_shard(self, fm_shard *shard, int64_t row0, int64_t rows_total,
+                     double weight_total):
+        if not (row0 >= 0 and rows_total >= 1 and weight_total >= 0):
+            raise ValueError(f"a shard needs row0 >= 0, rows_total >= 1 and weight_total >= 0; "
+                             f"got {row0}, {rows_total}, {weight_total}")
+        shard.row0, shard.rows_total, shard.weight_total = row0, rows_total, weight_total
+
+    def shard_gradients(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels,
+                        cnp.ndarray rows, int64_t start, int64_t count, cnp.ndarray weights,
+                        Objective objective not None, int64_t row0, int64_t rows_total,
+                        double weight_total):
+        """This replica's part of a data-parallel step (fm_net_shard_gradients):
+        the gradients of rows[start:start+count] of x (count may be 0), which
+        are rows row0 .. row0 + count − 1 of a global batch of rows_total rows
+        whose weights sum to weight_total, into `grads` and the flag slot of
+        `sync_buffer` (sum those over the replicas, then apply_gradients).
+        Returns this shard's stats dict (loss_sum, weight_sum, penalty: the
+        activity penalty's share)."""
+        cdef fm_targets t
+        cdef fm_step_stats st
+        cdef fm_shard shard
+        cdef int rc = FM_EINTR
+        self._check_shardable()
+        self._fill_shard(&shard, row0, rows_total, weight_total)
+        self._check_rows(x, "x")
+        self._check_targets(x.shape[0], y, labels, weights)
+        if (rows.ndim != 1 or rows.dtype != np.int64 or not rows.flags.c_contiguous
+                or start < 0 or count < 0 or start + count > rows.shape[0]
+                or count > self.net.batch_cap or row0 + count > rows_total):
+            raise ValueError(f"rows[{start}:{start + count}] is not a shard of this network "
+                             f"(reserved for {self.net.batch_cap} rows) in a batch of "
+                             f"{rows_total} rows from row {row0}")
+        cdef const int64_t *batch_rows = <const int64_t *>cnp.PyArray_DATA(rows) + start
+        cdef int64_t i, n_rows = x.shape[0]
+        for i in range(count):
+            if batch_rows[i] < 0 or batch_rows[i] >= n_rows:
+                raise ValueError(f"rows must index the {n_rows} rows of x")
+        self._targets(&t, y, labels, weights)
+        t.rows = batch_rows
+        cdef const void *px = cnp.PyArray_DATA(x)
+        cdef int64_t ldx = x.shape[1]
+        cdef const fm_objective *obj = &objective.c
+        self._begin_training()
+        cdef bint watched = _watch(self._flops_per_row() * count)
+        try:
+            while rc == FM_EINTR:
+                with nogil:
+                    rc = fm_net_shard_gradients(&self.net, px, ldx, t.rows, count, &t, obj,
+                                                &shard, &st)
+                if rc == FM_EINTR:
+                    _interrupted()
+        finally:
+            self.training = 0
+            if watched:
+                fm_unwatch_interrupts()
+        _check(rc, "a shard's gradients")
+        return _stats(&st)
+
+    def apply_gradients(self, Objective objective not None, int64_t rows_total,
+                        double weight_total):
+        """The update from the summed `sync_buffer` (fm_net_apply_gradients):
+        weight penalties, the non-finite guard, clipping, the optimizer's
+        rule. Returns the stats dict (finite, gradients_finite, applied,
+        rejected, penalty: the weight penalty)."""
+        cdef fm_step_stats st
+        cdef fm_shard shard
+        cdef int rc = FM_EINTR
+        self._check_shardable()
+        self._fill_shard(&shard, 0, rows_total, weight_total)
+        if self.slot1 is None:
+            raise RuntimeError("apply_gradients needs an optimizer (set_optimizer)")
+        cdef const fm_objective *obj = &objective.c
+        self._begin_training()
+        try:
+            while rc == FM_EINTR:
+                with nogil:
+                    rc = fm_net_apply_gradients(&self.net, obj, &shard, &st)
+                if rc == FM_EINTR:
+                    _interrupted()
+        finally:
+            self.training = 0
+        _check(rc, "applying summed gradients")
+        return _stats(&st)
+
     def full_gradient(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels,
                       cnp.ndarray weights, Objective objective not None, int64_t chunk=0):
         """Gradients of the loss over all rows of x (plus the penalties), into
@@ -999,3 +1096,88 @@ cdef class Network:
                 fm_unwatch_interrupts()
         _check(rc, "evaluate")
         return _stats(&st)
+
+
+# ---------------------------------------------------------------- the collective
+
+class RingError(ConnectionError):
+    """The ring allreduce failed: a peer closed its connection, failed, or was
+    silent for the timeout. The ring cannot be used again."""
+
+
+cdef class Ring:
+    """One rank's end of a ring allreduce (csrc/collective.c) over two
+    connected sockets: `next_fd` to rank (rank + 1) mod world, `prev_fd` from
+    rank (rank − 1) mod world. The caller keeps the socket objects open for
+    the ring's life. Sums run with the GIL released."""
+    cdef fm_ring ring
+    cdef bint broken
+    cdef object scratch
+
+    def __init__(self, int rank, int world, int next_fd, int prev_fd, double timeout):
+        if not (world >= 1 and 0 <= rank < world):
+            raise ValueError(f"rank must be in [0, {world}) with world >= 1; got rank {rank}, "
+                             f"world {world}")
+        if not timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds; got {timeout}")
+        self.ring.rank, self.ring.world = rank, world
+        self.ring.fd_next, self.ring.fd_prev = next_fd, prev_fd
+        self.ring.timeout_ms = max(1, min(<int>(timeout * 1000), 2_000_000_000))
+        self.ring.bytes_sent = self.ring.bytes_received = self.ring.calls = 0
+        self.ring.seconds = 0
+        self.broken = False
+        self.scratch = None
+
+    @property
+    def rank(self):
+        return self.ring.rank
+
+    @property
+    def world(self):
+        return self.ring.world
+
+    def counters(self):
+        """{bytes_sent, bytes_received, calls, seconds} since the ring was made."""
+        return {"bytes_sent": self.ring.bytes_sent, "bytes_received": self.ring.bytes_received,
+                "calls": self.ring.calls, "seconds": self.ring.seconds}
+
+    def allreduce(self, cnp.ndarray buf):
+        """buf ← the sum over the ranks of their buf (C-contiguous float32 or
+        float64, the same length on every rank), in place."""
+        if self.broken:
+            raise RingError("this ring failed before and cannot be used again")
+        if buf.ndim != 1 or not buf.flags.c_contiguous or not buf.flags.writeable or \
+                buf.dtype not in (np.float32, np.float64):
+            raise ValueError("allreduce takes a writable C-contiguous 1-D float32 or float64 "
+                             "array")
+        cdef int64_t n = buf.shape[0]
+        cdef int64_t need = fm_ring_scratch_size(n, self.ring.world)
+        if self.scratch is None or self.scratch.dtype != buf.dtype or self.scratch.size < need:
+            self.scratch = np.empty(max(need, 1), dtype=buf.dtype)
+        cdef void *pb = cnp.PyArray_DATA(buf)
+        cdef void *ps = cnp.PyArray_DATA(self.scratch)
+        cdef int rc
+        cdef bint watched = _watch(WATCH_FLOPS)
+        try:
+            if buf.dtype == np.float64:
+                with nogil:
+                    rc = fm_ring_allreduce_f64(&self.ring, <double *>pb, n, <double *>ps)
+            else:
+                with nogil:
+                    rc = fm_ring_allreduce_f32(&self.ring, <float *>pb, n, <float *>ps)
+        finally:
+            if watched:
+                fm_unwatch_interrupts()
+        if rc == FM_OK:
+            return
+        self.broken = True
+        if rc == FM_EINTR:
+            PyErr_CheckSignals()
+            raise RingError("the allreduce was interrupted; the ring cannot be used again")
+        if rc == FM_ETIMEDOUT:
+            raise RingError(f"rank {self.ring.rank} of {self.ring.world}: no data from a peer "
+                            f"for {self.ring.timeout_ms / 1000:g} s (a worker lost or stalled?)")
+        if rc == FM_EPEER:
+            raise RingError(f"rank {self.ring.rank} of {self.ring.world}: a peer closed its "
+                            f"connection or failed (a worker lost?)")
+        _check(rc, "the ring allreduce")

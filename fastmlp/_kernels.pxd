@@ -3,7 +3,7 @@ from libc.stdint cimport int64_t, uint64_t, uint32_t
 
 cdef extern from "fastmlp.h" nogil:
     enum:
-        FM_OK, FM_ENOMEM, FM_EINVAL, FM_EINTR, FM_ETARGETS
+        FM_OK, FM_ENOMEM, FM_EINVAL, FM_EINTR, FM_ETARGETS, FM_ETIMEDOUT, FM_EPEER
         FM_F32, FM_F64
         FM_LAYER_DENSE, FM_LAYER_DROPOUT, FM_LAYER_BATCHNORM, FM_LAYER_ACTIVATION,
         FM_LAYER_NOISE, FM_LAYER_COUNT
@@ -150,6 +150,27 @@ cdef extern from "fastmlp.h" nogil:
                           fm_step_stats *stats)
     int fm_net_gradients(fm_net *net, const void *x, int64_t ldx, int64_t n,
                          const fm_targets *t, const fm_objective *obj, fm_step_stats *stats)
+
+    ctypedef struct fm_shard:
+        int64_t row0, rows_total
+        double weight_total
+
+    int fm_net_shard_gradients(fm_net *net, const void *x, int64_t ldx, const int64_t *rows,
+                               int64_t count, const fm_targets *t, const fm_objective *obj,
+                               const fm_shard *shard, fm_step_stats *stats)
+    int fm_net_apply_gradients(fm_net *net, const fm_objective *obj, const fm_shard *shard,
+                               fm_step_stats *stats)
+
+    ctypedef struct fm_ring:
+        int rank, world
+        int fd_next, fd_prev
+        int timeout_ms
+        int64_t bytes_sent, bytes_received, calls
+        double seconds
+
+    int fm_ring_allreduce_f32(fm_ring *ring, float *buf, int64_t n, float *scratch)
+    int fm_ring_allreduce_f64(fm_ring *ring, double *buf, int64_t n, double *scratch)
+    int64_t fm_ring_scratch_size(int64_t n, int world)
     int fm_net_predict(const fm_net *net, const void *x, int64_t ldx, int64_t count,
                        void *out, void *scratch)
     int fm_net_forward_training(fm_net *net, const void *x, int64_t ldx, int64_t count,
@@ -175,10 +196,12 @@ cdef extern from "fastmlp.h" nogil:
 
 cdef extern from "internal.h" nogil:
     void fm_philox4x32(const uint32_t *counter, const uint32_t *key, uint32_t *out)
-    void fm_dropout_f32(uint64_t seed, int64_t step, int layer, double rate, int64_t rows,
-                        int64_t cols, const float *inp, int64_t ldi, float *out, int64_t ldo)
-    void fm_dropout_f64(uint64_t seed, int64_t step, int layer, double rate, int64_t rows,
-                        int64_t cols, const double *inp, int64_t ldi, double *out, int64_t ldo)
+    void fm_dropout_f32(uint64_t seed, int64_t step, int layer, double rate, int64_t row0,
+                        int64_t rows, int64_t cols, const float *inp, int64_t ldi, float *out,
+                        int64_t ldo)
+    void fm_dropout_f64(uint64_t seed, int64_t step, int layer, double rate, int64_t row0,
+                        int64_t rows, int64_t cols, const double *inp, int64_t ldi, double *out,
+                        int64_t ldo)
 
 cdef extern from "kernels.h" nogil:
     ctypedef struct fm_isa_table:

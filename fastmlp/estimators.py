@@ -58,6 +58,7 @@ except ImportError as exc:  # validate_data is new in scikit-learn 1.6
 
 from . import _engine, _lbfgs, losses, metrics
 from ._config import MAX_THREADS, thread_count
+from ._lazy import is_dask_collection
 from ._locks import lock_of
 from ._validation import cast, check_finite, check_int, describe
 from .layers import MAX_DROPOUT_RATE, Dense, Dropout
@@ -871,6 +872,14 @@ class _BaseMLP(BaseEstimator):
         return tags
 
 
+def _dask_predict(est, X, method):
+    """est.<method> over a dask collection, block by block on the workers."""
+    check_is_fitted(est)
+    from .dask import predict
+
+    return predict(est, X, method)
+
+
 def _docstring(summary, first_params="", last_attributes="", examples=""):
     return summary + _COMMON_DOC.format(first_params=first_params,
                                         last_attributes=last_attributes) + examples
@@ -1149,8 +1158,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         -------
         ndarray of shape (n_samples,) or (n_samples, n_classes)
             Labels from ``classes_`` (an indicator matrix for multi-label
-            targets).
+            targets). For a dask array or dataframe: a lazy dask array,
+            computed block by block on the workers (``fastmlp.dask.predict``).
         """
+        if is_dask_collection(X):
+            return _dask_predict(self, X, "predict")
         return self._predictions(self._forward(self._validate_for_predict(X)))
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -1165,8 +1177,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         -------
         ndarray of shape (n_samples, n_classes)
             Probabilities, columns in ``classes_`` order, in the network's
-            dtype (float32 for float32 training data).
+            dtype (float32 for float32 training data). A lazy dask array for
+            a dask array or dataframe.
         """
+        if is_dask_collection(X):
+            return _dask_predict(self, X, "predict_proba")
         scores = self._forward(self._validate_for_predict(X))
         if self.n_outputs_ == 1:
             return np.column_stack([1 - scores[:, 0], scores[:, 0]])
@@ -1183,8 +1198,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))``.
+            ``log(predict_proba(X))`` (a lazy dask array for a dask array or
+            dataframe).
         """
+        if is_dask_collection(X):
+            return _dask_predict(self, X, "predict_log_proba")
         probabilities = self.predict_proba(X)
         return np.log(probabilities, out=probabilities)
 
@@ -1304,8 +1322,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The predictions, in the network's dtype.
+            The predictions, in the network's dtype (a lazy dask array for a
+            dask array or dataframe).
         """
+        if is_dask_collection(X):
+            return _dask_predict(self, X, "predict")
         return self._predictions(self._forward(self._validate_for_predict(X)))
 
     def __sklearn_tags__(self):

@@ -100,3 +100,14 @@ def two_moons(n, noise, rng):
     y = np.r_[np.zeros(half), np.ones(n - half)]
     order = rng.permutation(n)
     return x[order], y[order]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow run only when asked for (pytest -m slow, or any -m
+    expression naming them); the default run keeps a fast subset."""
+    if "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with pytest -m slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

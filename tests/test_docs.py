@@ -31,6 +31,8 @@ EXAMPLE_NEEDS = {
     "fastmlp.keras_format": ["h5py"],
     "fastmlp.plot": ["matplotlib"],
     "fastmlp.onnx": ["onnx", "onnxruntime"],
+    "fastmlp.dask": ["dask", "distributed"],
+    "fastmlp.ray": ["ray"],
 }
 
 
@@ -223,6 +225,10 @@ def test_docstring_examples(name, tmp_path, monkeypatch):
         if not _importable(package):
             pytest.skip(f"{name}'s examples need {package} (pip install \".[test]\")")
     monkeypatch.chdir(tmp_path)
+    # processes the examples start (Ray's workers) import the fastmlp under test
+    package_root = str(Path(fastmlp.__file__).resolve().parent.parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        p for p in (package_root, os.environ.get("PYTHONPATH")) if p))
     module = importlib.import_module(name)
     finder = doctest.DocTestFinder(exclude_empty=True)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)

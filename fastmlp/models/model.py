@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import _engine, _network, _random, losses, optimizers
 from .. import metrics as metrics_module
+from .._lazy import is_dask_collection
 from .._locks import lock_of
 from .._validation import (check_bool, check_dtype, check_float, check_int, describe,
                            sample_weights, sparse_targets, targets_for)
@@ -1164,6 +1165,10 @@ class Model(Layer):
             (samples, units), in the model's dtype (a numpy array, where
             Keras returns one too).
 
+        On a dask array or dataframe, a lazy dask array computed block by
+        block on the workers (fastmlp.dask.predict; the other arguments are
+        then not used).
+
         Raises
         ------
         RuntimeError
@@ -1178,6 +1183,10 @@ class Model(Layer):
         >>> model.predict(np.zeros((4, 3)), verbose=0).shape
         (4, 2)
         """
+        if not isinstance(x, np.ndarray) and is_dask_collection(x):
+            from ..dask import predict as dask_predict
+
+            return dask_predict(self, x)
         net = self._net
         if (verbose == 0 and batch_size is None and callbacks is None and steps is None
                 and net is not None and net.flat_input and net.current and type(verbose) is int):
