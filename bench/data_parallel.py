@@ -19,23 +19,19 @@ the Dask runs the bytes each worker sends per step and the share of the epoch
 spent inside the allreduce. Then the paper model (README, "Scale-out") is
 evaluated at the measured loopback point.
 
-    flock /work/bench.lock python bench/distributed.py [--epochs 20] [--markdown]
-    python bench/distributed.py --model-only      # the paper model's table alone
+    python bench/data_parallel.py [--epochs 20] [--markdown]
+    python bench/data_parallel.py --model-only      # the paper model's table alone
 """
 import argparse
 import json
 import os
 import statistics
-import sys
 import time
 import warnings
 
 import numpy as np
 
-# this file's folder goes last on the path: its name would hide the distributed package
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE] + [_HERE]
-from common import fashion_mnist_or_synthetic, machine_line, table  # noqa: E402
+from common import fashion_mnist_or_synthetic, machine_line, say, table, warn_if_spread
 
 ROWS_PER_WORKER = 128
 WORKERS = 2
@@ -223,9 +219,8 @@ def main():
                 run["calls"].append(c["calls"])
             run["accuracy"].append(float(np.mean(
                 np.argmax(model.predict(xt, verbose=0), axis=1) == yt)))
-        print(f"epoch {epoch + 1}: " + ", ".join(
+        say(f"epoch {epoch + 1}: " + ", ".join(
             f"{n} {r['epoch'][-1]:.2f} s {100 * r['accuracy'][-1]:.2f}%" for n, r in runs.items()))
-        sys.stdout.flush()
     client.close()
     cluster.close()
     base = statistics.median(runs["1x2"]["epoch"]) if "1x2" in runs else None
@@ -246,6 +241,7 @@ def main():
     print(f"\nMedians over {args.epochs} epochs, {machine_line()}")
     table(["config", "epoch", "speed vs 1x2", "in allreduce", "sent/sync", "final acc",
            "best acc", "train time"], rows, args.markdown)
+    warn_if_spread({name: run["epoch"] for name, run in runs.items()})
     target = None
     if "1x1" in runs:
         target = max(runs["1x1"]["accuracy"]) - 0.005
