@@ -31,6 +31,7 @@ import json
 import os
 import re
 import time
+import warnings
 import zipfile
 from typing import Any, Iterator, List, Tuple
 
@@ -203,6 +204,11 @@ def save_weights_h5(model: Any, path: str) -> None:
     write_atomically(path, write)
 
 
+def _warn_skipped(layer: Any, path: str, why: str) -> None:
+    warnings.warn(f"skip_mismatch: layer {layer.name!r} ({path}) keeps its weights: {why}",
+                  stacklevel=4)
+
+
 def _read_weights(model: Any, f: Any, skip_mismatch: bool, source: str) -> None:
     """Assign the weights (and the optimizer state, when compatible) from an
     open Keras weights file; everything is checked before anything is written."""
@@ -218,16 +224,22 @@ def _read_weights(model: Any, f: Any, skip_mismatch: bool, source: str) -> None:
         if group is None:
             if specs and not skip_mismatch:
                 raise ValueError(f"{source} has no weights for layer {layer.name!r} ({path})")
+            if specs:
+                _warn_skipped(layer, path, "the file has no weights for it")
             continue
         stored = [group[str(i)] for i in range(len(group)) if str(i) in group]
         if len(stored) != len(specs):
             if skip_mismatch:
+                _warn_skipped(layer, path, f"it expects {len(specs)} weights, the file has "
+                                           f"{len(stored)}")
                 continue
             raise ValueError(f"{source}: layer {layer.name!r} expects {len(specs)} weights, the "
                              f"file has {len(stored)} ({path})")
         shapes = [tuple(s[1]) for s in specs]
         if any(d.shape != s for d, s in zip(stored, shapes)):
             if skip_mismatch:
+                _warn_skipped(layer, path, f"its weights have shapes {shapes}, the file's "
+                                           f"{[d.shape for d in stored]}")
                 continue
         arrays = check_weight_list([np.asarray(d) for d in stored], shapes,
                                    f"layer {layer.name!r} in {source}", model._dtype)

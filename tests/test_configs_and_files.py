@@ -636,6 +636,28 @@ def test_weights_h5_round_trip_with_optimizer_state(tmp_path):
     assert_same_weights(target.get_weights(), model.get_weights())
 
 
+def test_load_weights_skip_mismatch_warns_per_skipped_layer(tmp_path):
+    """skip_mismatch=True loads the layers that fit and keeps the others'
+    weights, with a warning naming each layer kept (Keras warns too);
+    without it the mismatch raises and nothing is assigned."""
+    needs_h5py()
+    fm.set_random_seed(2)
+    source = _architecture()
+    source.save_weights(tmp_path / "model.weights.h5")
+    target = fm.Sequential([fm.Input((6,)), fm.Dense(8, activation="relu"),
+                            fm.BatchNormalization(), fm.Dense(4, activation="softmax")])
+    before = target.get_weights()
+    with pytest.raises(ValueError):
+        target.load_weights(tmp_path / "model.weights.h5")
+    assert_same_weights(target.get_weights(), before)
+    with pytest.warns(UserWarning, match=r"skip_mismatch: layer 'dense_\d+' .*keeps its weights: "
+                                         r"its weights have shapes"):
+        target.load_weights(tmp_path / "model.weights.h5", skip_mismatch=True)
+    loaded, expected = target.get_weights(), source.get_weights()
+    assert_same_weights(loaded[:6], expected[:6])   # Dense(8) and BatchNormalization
+    assert_same_weights(loaded[6:], before[6:])     # Dense(4) kept its own
+
+
 @pytest.mark.parametrize("name", ["model.h5", "model.weights", "model.npz", "weights.h5.tmp",
                                   "model"])
 def test_save_weights_requires_the_weights_h5_suffix(tmp_path, name):
