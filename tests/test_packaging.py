@@ -35,6 +35,22 @@ def project():
         return tomllib.load(f)["project"]
 
 
+def test_every_package_folder_is_in_the_wheel_list():
+    """setuptools installs only the packages pyproject.toml lists: a folder
+    left out is missing from every installed copy (fastmlp._distributed once was)."""
+    if not (ROOT / "pyproject.toml").is_file():
+        pytest.skip("the tests run outside the source tree")
+    if sys.version_info < (3, 11):
+        pytest.skip("tomllib is in the standard library from Python 3.11")
+    import tomllib
+
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        listed = set(tomllib.load(f)["tool"]["setuptools"]["packages"])
+    folders = {".".join(p.parent.relative_to(ROOT).parts)
+               for p in (ROOT / "fastmlp").rglob("__init__.py")}
+    assert folders == listed
+
+
 def test_version_is_the_package_version(project):
     assert project["version"] == fm.__version__
 
