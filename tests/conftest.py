@@ -26,7 +26,7 @@ import pytest  # noqa: E402
 import fastmlp as fm  # noqa: E402
 from fastmlp import _engine  # noqa: E402
 
-ALL_ISAS = ["generic", "avx2", "avx512"]
+ALL_ISAS = ["generic", "avx2", "avx512", "avx512_vnni", "avx512_bf16"]
 
 
 def supported_isas():
