@@ -63,7 +63,8 @@ def _contention(info):
 
 
 def show_config(file=None):
-    """Print the version, compiler, OpenMP, SIMD path chosen and threads."""
+    """Print the version, compiler, OpenMP, SIMD path chosen (with its bfloat16
+    and int8 kernels) and threads."""
     info = config()
     simd = info["simd"]
     if info["simd_requested"]:
@@ -79,6 +80,9 @@ def show_config(file=None):
         f"  compiler:    {info['compiler']}",
         f"  openmp:      {openmp}",
         f"  simd path:   {simd}; best for this CPU: {info['simd_detected']}",
+        f"  bfloat16:    {info['bf16_kernels'] or 'none (needs AVX512_BF16)'}"
+        + (" (mixed_bfloat16, quantize('bfloat16'))" if info["bf16_kernels"] else ""),
+        f"  int8:        {info['int8_kernels']} (quantize('int8'))",
         f"  threads:     {info['num_threads']} of {info['num_procs']} processors"
         + (" (single-threaded: forked after the parent used threads)"
            if info["forked_single_threaded"] else ""),

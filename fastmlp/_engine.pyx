@@ -30,9 +30,15 @@ cdef _check(int rc, str what):
                          f"output layer's range, or labels were given where the loss needs "
                          f"values (or the reverse); were they changed during the call?")
     if rc == FM_ENOTSUP:
-        raise RuntimeError(bf16_unsupported_message(what))
+        raise _cpu_feature_error(bf16_unsupported_message(what))
     if rc != FM_OK:
         raise RuntimeError(f"fastmlp internal error {rc} in {what}; please report it")
+
+
+def _cpu_feature_error(str message):
+    from ._validation import CPUFeatureError  # (which imports this module)
+
+    return CPUFeatureError(message)
 
 
 def bf16_unsupported_message(str what):
@@ -244,7 +250,7 @@ def matmul(cnp.ndarray a, cnp.ndarray b, bint trans_a, bint trans_b, cnp.ndarray
     if out is None or not _unit_rows(out) or _overlap(out, a) or _overlap(out, b):
         target = np.empty((m, n), dtype=a.dtype)
     if bf16 and not fm_bf16_supported():
-        raise RuntimeError(bf16_unsupported_message("a bfloat16 matmul"))
+        raise _cpu_feature_error(bf16_unsupported_message("a bfloat16 matmul"))
     if m > 0 and n > 0:
         gemm(a, trans_a, b, trans_b, target, bf16=bf16)
     if out is None:
@@ -404,7 +410,7 @@ def packed_matmul(cnp.ndarray x, PackedWeights w not None, cnp.ndarray out,
     cdef int rc = FM_EINTR
     cdef bint int8 = w.mode == "int8"
     if not int8 and not fm_bf16_supported():
-        raise RuntimeError(bf16_unsupported_message("a bfloat16 product"))
+        raise _cpu_feature_error(bf16_unsupported_message("a bfloat16 product"))
     cdef bint watched = _watch(2.0 * m * w.c.k * w.c.n)
     try:
         while rc == FM_EINTR:
@@ -711,7 +717,7 @@ cdef class Network:
             raise ValueError(f"mixed and quantized precisions are for float32 networks; this "
                              f"one is {self.dtype}")
         if precision in (FM_PRECISION_MIXED_BF16, FM_PRECISION_BF16) and not fm_bf16_supported():
-            raise RuntimeError(bf16_unsupported_message(
+            raise _cpu_feature_error(bf16_unsupported_message(
                 "dtype='mixed_bfloat16'" if precision == FM_PRECISION_MIXED_BF16
                 else "a model quantized to bfloat16"))
 
@@ -905,6 +911,10 @@ cdef class Network:
 
     cdef _begin_training(self):
         self._require_idle("start training")
+        for spec in self.specs:
+            if spec["precision"] in (FM_PRECISION_INT8, FM_PRECISION_BF16):
+                raise RuntimeError("this network has layers quantized for inference "
+                                   "(Model.quantize): it cannot train")
         self.training = 1
 
     def set_optimizer(self, int kind, double learning_rate, double momentum, double rho,

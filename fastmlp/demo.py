@@ -22,9 +22,10 @@ def synthetic_images(n_train=12000, n_test=2000, seed=0):
     return draw(n_train), draw(n_test)
 
 
-def seed_network(loss="sparse_categorical_crossentropy"):
-    """The seed notebook's Keras MNIST model, compiled with RMSprop and accuracy."""
-    model = fm.Sequential()
+def seed_network(loss="sparse_categorical_crossentropy", dtype="float32"):
+    """The seed notebook's Keras MNIST model, compiled with RMSprop and accuracy
+    (dtype: "float32", or "mixed_bfloat16" on CPUs with AVX512_BF16)."""
+    model = fm.Sequential(dtype=dtype)
     model.add(fm.Dense(512, activation="relu", input_shape=(784,)))
     model.add(fm.Dropout(0.2))
     model.add(fm.Dense(512, activation="relu"))

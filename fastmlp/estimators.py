@@ -47,7 +47,7 @@ except ImportError as exc:  # validate_data is new in scikit-learn 1.6
 from . import _engine, _lbfgs, losses, metrics
 from ._config import MAX_THREADS, thread_count
 from ._locks import lock_of
-from ._validation import cast, check_finite, check_int, describe
+from ._validation import cast, check_finite, check_int, describe, require_bf16
 from .layers import MAX_DROPOUT_RATE, Dense, Dropout
 from ._network import Network
 from .models import unapplied_step
@@ -168,13 +168,14 @@ class _BaseMLP(BaseEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, MAX_DROPOUT_RATE, closed="both")],
         "n_threads": [None, Interval(Integral, 1, MAX_THREADS, closed="both")],
+        "dtype": [None, StrOptions({"float32", "float64", "mixed_bfloat16"})],
     }
 
     def __init__(self, hidden_layer_sizes, activation, *, solver, alpha, batch_size,
                  learning_rate, learning_rate_init, power_t, max_iter, shuffle, random_state,
                  tol, verbose, warm_start, momentum, nesterovs_momentum, early_stopping,
                  validation_fraction, beta_1, beta_2, epsilon, n_iter_no_change, max_fun,
-                 dropout, n_threads):
+                 dropout, n_threads, dtype=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -200,6 +201,7 @@ class _BaseMLP(BaseEstimator):
         self.max_fun = max_fun
         self.dropout = dropout
         self.n_threads = n_threads
+        self.dtype = dtype
 
     # ------------------------------------------------------------ subclass hooks
 
@@ -237,15 +239,16 @@ class _BaseMLP(BaseEstimator):
         if net is not None:  # the engine's arrays, not the engine
             units = [net.n_in] + [w.shape[1] for w, _ in net.dense_views()]
             state["_net_state"] = (units, net.dtype.name, net.get_weights(), net.optimizer,
-                                   net.optimizer_state())
+                                   net.optimizer_state(), net.policy, net.quantized)
         return state
 
     def __setstate__(self, state):
         saved = state.pop("_net_state", None)
         super().__setstate__(state)
         if saved is not None:
-            units, dtype, weights, optimizer, optimizer_state = saved
-            self._net = self._network(units, dtype)
+            units, dtype, weights, optimizer, optimizer_state = saved[:5]
+            policy, quantized = saved[5:] if len(saved) > 5 else ("float32", None)
+            self._net = self._network(units, dtype, policy, quantized)
             self._net.set_weights(weights)
             if optimizer is not None:
                 self._net.configure(optimizer)
@@ -340,7 +343,8 @@ class _BaseMLP(BaseEstimator):
                            for i, item in enumerate(value)]
         units = _units_of(parts["coefs_"], parts["intercepts_"])
         shapes = [c.shape for c in parts["coefs_"]]
-        if net is None or [c.shape for c in self._live_weights("coefs_")] != shapes:
+        if net is None or net.quantized is not None or \
+                [c.shape for c in self._live_weights("coefs_")] != shapes:
             dtype = net.dtype if net is not None else _assigned_dtype(parts)
             self.n_outputs_, self.n_layers_ = units[-1], len(units)
             self._net = self._network(units, dtype)
@@ -359,6 +363,60 @@ class _BaseMLP(BaseEstimator):
         if net is None or net.optimizer is None:
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '_optimizer'")
         return net.optimizer
+
+    # ------------------------------------------------------------ quantization
+
+    def quantize(self, mode):
+        """Quantize the fitted network for inference, in place (as
+        fm.Model.quantize does a model's); returns self.
+
+        "int8": each layer's kernel in int8 per output unit (Keras's
+        quantization), each row of each layer's input quantized to uint8 as
+        it comes (dynamic, as ONNX Runtime's), products summed exactly in
+        int32, dequantized with the bias and activation in the epilogue.
+        "bfloat16" (needs AVX512_BF16): kernels and inputs rounded to
+        bfloat16, float32 sums. predict, predict_proba and score then run
+        quantized; coefs_ holds the quantized kernels (int8, or float32
+        values rounded to bfloat16). The estimator no longer trains from its
+        weights: partial_fit and warm_start refuse, while a fit afresh trains
+        a new float network (as every fit replaces the fitted state).
+        Assigning coefs_ / intercepts_ makes a float network of them. A
+        float64 network (float64 data with dtype=None) is quantized from its
+        float64 weights and then computes in float32.
+
+        Parameters
+        ----------
+        mode : {"int8", "bfloat16"}
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import numpy as np, fastmlp as fm
+        >>> X, y = np.random.default_rng(0).random((60, 4)), np.arange(60) % 2
+        >>> clf = fm.MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+        >>> clf.quantize("int8").predict(X).shape
+        (60,)
+        """
+        from .quantization import check_mode, quantize_layers
+
+        check_is_fitted(self)
+        with lock_of(self):
+            mode = check_mode(mode)
+            if self._assigned_weights_pending():
+                self._take_assigned_weights()
+            net = self._net
+            if net.quantized is not None:
+                raise ValueError(f"this estimator is already quantized ({net.quantized})")
+            # (a float64 network, as float64 data makes by default, becomes float32)
+            policy = net.policy if net.dtype == np.float32 else "float32"
+            quantize_layers(net.computing, mode, policy)
+            self._net = Network(net.layers, net.n_in, np.float32, dropout_seed=0, policy=policy)
+            for name in _WEIGHT_LISTS:  # the lists handed out held the float network's views
+                self.__dict__.pop(_HANDED + name, None)
+        return self
 
     # ------------------------------------------------------------ fit
 
@@ -408,6 +466,14 @@ class _BaseMLP(BaseEstimator):
         # with warm_start or partial_fit
         continuing = self.warm_start or incremental
         first_pass = not (continuing and self.__sklearn_is_fitted__())
+        if self.dtype == "mixed_bfloat16":
+            require_bf16("dtype='mixed_bfloat16'")
+        net = self.__dict__.get("_net")
+        if not first_pass and net is not None and net.quantized is not None:
+            raise RuntimeError(f"this estimator was quantized to {net.quantized} for "
+                               f"inference (quantize()), and a quantized model cannot train "
+                               f"({'partial_fit' if incremental else 'fit with warm_start'}); "
+                               f"fit it afresh (warm_start=False) to train a float model")
         if first_pass:
             for name in _WEIGHT_LISTS:  # to be replaced by new initial weights
                 self.__dict__.pop(_HANDED + name, None)
@@ -422,7 +488,7 @@ class _BaseMLP(BaseEstimator):
         targets, labels, n_outputs = self._encode_targets(y, incremental)
         self._thread_count()
         # the data in the network's dtype before any random draw or new network
-        dtype = np.dtype(X.dtype if first_pass else self._net.dtype)
+        dtype = np.dtype(self._first_dtype(X) if first_pass else self._net.dtype)
         X = self._model_input(X, dtype)
         if targets is not None:
             targets = cast(np.asarray(targets), dtype, "y")
@@ -434,6 +500,13 @@ class _BaseMLP(BaseEstimator):
         # fit starts a new optimizer (as scikit-learn's does); partial_fit continues its state
         restart = first_pass or not incremental or "_learning_rate" not in self.__dict__
         return X, y, targets, labels, sample_weight, restart, incremental
+
+    def _first_dtype(self, X):
+        """The dtype a new network computes in: the dtype parameter's (float32
+        storage for mixed_bfloat16), or X's when it is None."""
+        if self.dtype is None:
+            return X.dtype
+        return np.float64 if self.dtype == "float64" else np.float32
 
     def _initialize(self, n_features, hidden, n_outputs, dtype):
         """Fresh network and training record (scikit-learn's _initialize)."""
@@ -463,8 +536,19 @@ class _BaseMLP(BaseEstimator):
             self.validation_scores_ = None
             self.best_validation_score_ = None
 
-    def _network(self, units, dtype):
-        """The engine network for layer sizes `units` (weights to be set)."""
+    def _policy(self):
+        """The dtype policy the dtype parameter asks for (float32, float64 from
+        the data when None)."""
+        return self.dtype if self.dtype == "mixed_bfloat16" else "float32"
+
+    def _network(self, units, dtype, policy=None, quantized=None):
+        """The engine network for layer sizes `units` (weights to be set):
+        `policy` "mixed_bfloat16" (float32 only) or the dtype parameter's,
+        and its Dense layers quantized to `quantized` (inference only)."""
+        if policy is None:
+            policy = self._policy()
+        if np.dtype(dtype) != np.float32:
+            policy = "float64"
         # Explicit names, zero kernels (the caller sets the weights) and an explicit
         # dropout seed: fastmlp's global counters and random state are left alone.
         hidden_activation = _HIDDEN_ACTIVATIONS[self.activation]
@@ -476,8 +560,12 @@ class _BaseMLP(BaseEstimator):
                 layers.append(Dropout(self.dropout, name=f"dropout_{i}"))
         layers.append(Dense(units[-1], activation=_OUTPUTS[self.out_activation_][0],
                             kernel_initializer="zeros", name="output"))
-        self._architecture = (self.activation, float(self.dropout))
-        return Network(layers, units[0], np.dtype(dtype), dropout_seed=0)
+        if quantized is not None:
+            for layer in layers:
+                if isinstance(layer, Dense):
+                    layer._dtype_policy = f"{quantized}_from_{policy}"
+        self._architecture = (self.activation, float(self.dropout), policy)
+        return Network(layers, units[0], np.dtype(dtype), dropout_seed=0, policy=policy)
 
     def _set_weights(self, arrays):
         """Weights in Keras's order (kernel, bias per layer) into the network, in its dtype."""
@@ -495,10 +583,11 @@ class _BaseMLP(BaseEstimator):
         if n_outputs != self.n_outputs_:
             raise ValueError(f"y has {n_outputs} outputs but the fitted network has "
                              f"{self.n_outputs_}; use warm_start=False to start afresh")
-        if self._architecture != (self.activation, float(self.dropout)):
+        policy = self._policy() if self._net.dtype == np.float32 else "float64"
+        if self._architecture != (self.activation, float(self.dropout), policy):
             units = [self.n_features_in_] + hidden + [n_outputs]
             weights = self._net.get_weights()
-            self._net = self._network(units, self._net.dtype)
+            self._net = self._network(units, self._net.dtype, policy)
             self._set_weights(weights)
             self.__dict__.pop("_learning_rate", None)  # the new network's optimizer starts afresh
 
@@ -981,7 +1070,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 dropout=0.0, n_threads=None):
+                 dropout=0.0, n_threads=None, dtype=None):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
             learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
@@ -990,7 +1079,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            dropout=dropout, n_threads=n_threads)
+            dropout=dropout, n_threads=n_threads, dtype=dtype)
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -1106,7 +1195,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 dropout=0.0, n_threads=None):
+                 dropout=0.0, n_threads=None, dtype=None):
         self.loss = loss
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
@@ -1116,7 +1205,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            dropout=dropout, n_threads=n_threads)
+            dropout=dropout, n_threads=n_threads, dtype=dtype)
 
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), continuing from the current state; returns self.

@@ -4,9 +4,12 @@ import numpy as np
 from . import _engine
 from ._config import MAX_THREADS
 from ._validation import _FAST_FLOATS as _FLOATS
-from ._validation import check_bool, check_float, check_int, describe, to_array
+from ._validation import (check_bool, check_finite, check_float, check_int, describe,
+                          require_bf16, to_array)
 
-__all__ = ["matmul", "peak_gflops"]
+__all__ = ["matmul", "peak_gflops", "peak_gops", "QuantizedMatrix", "quantized_matmul"]
+
+PRECISIONS = (None, "float32", "float64", "bfloat16")
 
 
 def _operand(x, name):
@@ -20,15 +23,27 @@ def _operand(x, name):
     return x
 
 
-def matmul(a, b, *, trans_a=False, trans_b=False, out=None):
+def matmul(a, b, *, trans_a=False, trans_b=False, out=None, precision=None):
     """op(a) @ op(b) with fastmlp's own blocked GEMM, where op(x) is x or, with
     trans_x, x.T. Float32 or float64 2-D arrays (mixed inputs compute in
-    float64); any strides; the GIL is released while it runs."""
+    float64); any strides; the GIL is released while it runs.
+
+    precision="bfloat16" (float32 arrays): the operands rounded to bfloat16
+    (to nearest, ties to even) as they are packed, the products summed in
+    float32, on vdpbf16ps (needs a CPU with AVX512_BF16, else RuntimeError).
+    None (or the arrays' dtype): their own precision."""
     if not (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2
             and a.dtype == b.dtype and a.dtype in _FLOATS):
         a, b = _operand(a, "a"), _operand(b, "b")
         dtype = np.result_type(a.dtype, b.dtype)
         a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}")
+    bf16 = precision == "bfloat16"
+    if bf16 and a.dtype != np.float32:
+        raise TypeError(f"precision='bfloat16' takes float32 arrays; got {a.dtype}")
+    if precision in ("float32", "float64") and a.dtype != np.dtype(precision):
+        raise TypeError(f"precision={precision!r} needs {precision} arrays; got {a.dtype}")
     if trans_a is not False and trans_a is not True:
         trans_a = check_bool(trans_a, "trans_a")
     if trans_b is not False and trans_b is not True:
@@ -46,7 +61,7 @@ def matmul(a, b, *, trans_a=False, trans_b=False, out=None):
                              f"got shape {out.shape} and dtype {out.dtype}")
         if not out.flags.writeable:
             raise ValueError("out is read-only")
-    return _engine.matmul(a, b, trans_a, trans_b, out)
+    return _engine.matmul(a, b, trans_a, trans_b, out, bf16)
 
 
 def peak_gflops(threads=1, seconds=0.3):
@@ -55,3 +70,100 @@ def peak_gflops(threads=1, seconds=0.3):
     threads = check_int(threads, "threads", minimum=1, maximum=MAX_THREADS)
     seconds = check_float(seconds, "seconds", 0.0, 60.0, low_open=True)
     return _engine.peak_gflops(threads, seconds)
+
+
+def peak_gops(instruction="fma", threads=1, seconds=0.3):
+    """The CPU's throughput of one instruction with `threads` threads, measured
+    now, in G operations per second (a multiply-add counts two): "fma"
+    (float32 FMA, as peak_gflops), "bf16" (vdpbf16ps) or "vnni" (vpdpbusd);
+    0.0 when the CPU lacks it."""
+    kind = _engine.PEAKS.get(instruction)
+    if kind is None:
+        raise ValueError(f"instruction must be one of {sorted(_engine.PEAKS)}; got {instruction!r}")
+    threads = check_int(threads, "threads", minimum=1, maximum=MAX_THREADS)
+    seconds = check_float(seconds, "seconds", 0.0, 60.0, low_open=True)
+    return _engine.peak(kind, threads, seconds)
+
+
+class QuantizedMatrix:
+    """A (k, n) matrix quantized and packed once, for products
+    quantized_matmul(x, it) as a quantized Dense layer computes them.
+
+    Parameters
+    ----------
+    b : array-like, shape (k, n)
+        Float values.
+    mode : {"int8", "bfloat16"}
+        "int8": per column, as Keras quantizes a kernel (kernel_scale =
+        127 / max |column|); "bfloat16": rounded (needs AVX512_BF16, else CPUFeatureError).
+
+    Attributes
+    ----------
+    shape : tuple
+    mode : str
+    kernel : ndarray
+        int8 values, or float32 values rounded to bfloat16.
+    kernel_scale : ndarray or None
+        int8: per column, kernel ≈ b·kernel_scale.
+
+    Examples
+    --------
+    >>> import numpy as np, fastmlp as fm
+    >>> q = fm.ops.QuantizedMatrix(np.eye(3), "int8")
+    >>> fm.ops.quantized_matmul(np.ones((1, 3), np.float32), q).round(3).tolist()
+    [[1.0, 1.0, 1.0]]
+    """
+
+    def __init__(self, b, mode="int8"):
+        from .quantization import quantize_kernel_int8, round_to_bfloat16
+
+        b = _operand(b, "b")
+        check_finite(b, "b")
+        if mode not in ("int8", "bfloat16"):
+            raise ValueError(f"mode must be 'int8' or 'bfloat16'; got {mode!r}")
+        if mode == "bfloat16":
+            require_bf16("a bfloat16 QuantizedMatrix")
+        if mode == "int8" and b.shape[0] > _engine.S8_MAX_K:
+            raise ValueError(f"int8 products take at most {_engine.S8_MAX_K} rows of b; got "
+                             f"{b.shape[0]}")
+        if min(b.shape) < 1:
+            raise ValueError(f"b must not be empty; got shape {b.shape}")
+        self.mode = mode
+        if mode == "int8":
+            self.kernel, self.kernel_scale = quantize_kernel_int8(b)
+        else:
+            self.kernel, self.kernel_scale = round_to_bfloat16(b), None
+        self._packed = _engine.PackedWeights(mode, self.kernel, self.kernel_scale)
+
+    @property
+    def shape(self):
+        return self.kernel.shape
+
+    def __repr__(self):
+        return f"<QuantizedMatrix mode={self.mode}, shape={self.shape}>"
+
+
+def quantized_matmul(a, b, *, out=None):
+    """a @ b for a QuantizedMatrix b: "int8" quantizes each row of a to uint8
+    with its own step and zero point, sums the products exactly in int32 and
+    dequantizes (the same bits on every CPU and thread count); "bfloat16"
+    rounds a to bfloat16 and sums in float32. a: (m, k) array-like; returns
+    (or writes into out) float32 (m, n)."""
+    if not isinstance(b, QuantizedMatrix):
+        raise TypeError(f"b must be a fm.ops.QuantizedMatrix; got {describe(b)}")
+    a = _operand(a, "a")
+    check_finite(a, "a")
+    k, n = b.shape
+    if a.shape[1] != k:
+        raise ValueError(f"quantized_matmul: a is {a.shape[0]}x{a.shape[1]} and b is {k}x{n}; "
+                         f"the inner dimensions {a.shape[1]} and {k} differ")
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    if out is not None:
+        if type(out) is not np.ndarray or out.shape != (a.shape[0], n) or \
+                out.dtype != np.float32 or not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError(f"out must be a writable C-contiguous float32 array of shape "
+                             f"{(a.shape[0], n)}")
+    target = out if out is not None else np.empty((a.shape[0], n), dtype=np.float32)
+    if a.shape[0]:
+        _engine.packed_matmul(a, b._packed, target)
+    return target

@@ -21,8 +21,9 @@ import numpy as np
 from .. import _engine, _network, _random, losses, optimizers
 from .. import metrics as metrics_module
 from .._locks import lock_of
-from .._validation import (check_bool, check_dtype, check_float, check_int, describe,
+from .._validation import (check_bool, check_float, check_int, describe, require_bf16,
                            sample_weights, sparse_targets, targets_for)
+from ..dtype_policies import MODEL_POLICIES, DTypePolicy, policy_name
 from ..callbacks import CallbackList, check_callbacks, inference_bar
 from ..layers import InputLayer, KerasTensor, Layer
 from ..layers.base import auto_name, feature_shape
@@ -113,8 +114,13 @@ class Model(Layer):
     ----------
     inputs, outputs : KerasTensor
     name : str, optional
-    dtype : {"float32", "float64"}, default "float32"
-        The arithmetic's precision (float32 is the fast path).
+    dtype : {"float32", "float64", "mixed_bfloat16"}, default "float32"
+        The arithmetic's precision (float32 is the fast path). Keras's
+        "mixed_bfloat16" rounds the operands of the Dense layers' products to
+        bfloat16 and sums them in float32; weights, optimizer state,
+        activations, losses and batch statistics stay float32. It needs a CPU
+        with AVX512_BF16 (else CPUFeatureError, a ValueError, naming it). A DTypePolicy (fastmlp's
+        or Keras's) is taken by its name.
     trainable : bool, default True
 
     Examples
@@ -138,7 +144,13 @@ class Model(Layer):
                              "Functional API")
         super().__init__(name=name or auto_name(self._default_name()), trainable=trainable,
                          **kwargs)
-        self._dtype = check_dtype(dtype)
+        self._policy = policy_name(dtype)
+        if self._policy not in MODEL_POLICIES:
+            raise ValueError(f"dtype must be one of {', '.join(map(repr, MODEL_POLICIES))}; got "
+                             f"{self._policy!r}")
+        if self._policy == "mixed_bfloat16":
+            require_bf16("dtype='mixed_bfloat16'")
+        self._dtype = np.dtype(np.float64 if self._policy == "float64" else np.float32)
         self._input_layer: Optional[InputLayer] = None
         self._chain: List[Layer] = []
         if inputs is not None:
@@ -174,7 +186,18 @@ class Model(Layer):
 
     @property
     def dtype(self) -> str:
+        """The weights' dtype ("float32" under "mixed_bfloat16", as Keras's)."""
         return self._dtype.name
+
+    @property
+    def dtype_policy(self) -> DTypePolicy:
+        """The model's dtype policy ("float32", "float64" or "mixed_bfloat16")."""
+        return DTypePolicy(self._policy)
+
+    @property
+    def compute_dtype(self) -> str:
+        """What the products compute in ("bfloat16" under "mixed_bfloat16")."""
+        return self.dtype_policy.compute_dtype
 
     def _sample_shape(self) -> Optional[tuple]:
         """A sample's shape (without the batch dimension), when known."""
@@ -273,7 +296,8 @@ class Model(Layer):
         if self._net is not None and self.optimizer is not None:
             old_slots = (self._net.engine.optimizer_slots(), self._net.engine.iterations,
                          self._net.engine.params.size)
-        net = _network.Network(self._flat(), n_in, self._dtype, dropout_seed, rng=rng)
+        net = _network.Network(self._flat(), n_in, self._dtype, dropout_seed, rng=rng,
+                               policy=self._policy)
         shape = self._sample_shape()
         net.flat_input = shape is None or len(shape) == 1  # samples are rows as given
         self._net, self._dropout_seed = net, dropout_seed
@@ -317,6 +341,83 @@ class Model(Layer):
             for layer, arrays, owner, width in layers:
                 layer._arrays, layer._owner, layer._width = arrays, owner, width
             raise
+
+    def _refuse_quantized(self, what: str) -> None:
+        from ..quantization import quantized_mode
+
+        mode = quantized_mode(self._flat())
+        if mode is not None:
+            raise RuntimeError(f"{what}: this model was quantized to {mode} for inference "
+                               f"(model.quantize), and a quantized model cannot train. Train "
+                               f"the float model and quantize it afterwards (keep a copy with "
+                               f"copy.deepcopy(model) before quantize() if you need both)")
+
+    def quantize(self, mode: Any = None, config: Any = None, filters: Any = None,
+                 **kwargs: Any) -> "Model":
+        """Quantize the Dense layers' kernels for inference, in place (as
+        Keras's quantize), and return the model.
+
+        "int8": each kernel becomes int8 per output column, as Keras
+        quantizes it (kernel_scale = 127 / max |column|); at inference each
+        row of a layer's input is quantized to uint8 with its own step and
+        zero point (dynamic quantization, as ONNX Runtime's quantize_dynamic),
+        the products are summed exactly in int32 and dequantized, with the
+        bias and activation, in the kernels' epilogue (int8 kernels on every
+        CPU: VNNI where it exists). "bfloat16" (fastmlp's own mode): kernels
+        rounded to bfloat16, inputs rounded as they come, float32 sums (needs
+        AVX512_BF16). Biases, batch normalization and activations stay float32.
+
+        The model becomes inference-only: predict, evaluate, save and load
+        work; fit, train_on_batch and set_weights of float kernels do not
+        (Keras's quantized layers can still train; fastmlp's kernels have no
+        backward pass in int8). It is quantized in place, as in Keras, so
+        code that calls model.quantize("int8") and then model.predict runs
+        quantized; to keep the float model too, quantize a copy:
+        ``q = copy.deepcopy(model).quantize("int8")``.
+
+        Parameters
+        ----------
+        mode : {"int8", "bfloat16"}
+        config : None
+            Keras's QuantizationConfig is not supported (ValueError).
+        filters : str, list of str or callable, optional
+            Which Dense layers: regexes on their names, or a function of the
+            layer (Keras's argument); default all of them.
+
+        Returns
+        -------
+        Model
+            This model.
+
+        Raises
+        ------
+        ValueError
+            For another mode, a config, a float64 model, or a layer already
+            quantized.
+        RuntimeError
+            Before the model is built; for "bfloat16" on a CPU without
+            AVX512_BF16.
+
+        Examples
+        --------
+        >>> import numpy as np, fastmlp as fm
+        >>> model = fm.Sequential([fm.Input((4,)), fm.Dense(3, activation="relu")])
+        >>> model.quantize("int8").layers[0].kernel.dtype
+        'int8'
+        """
+        from ..quantization import check_mode, quantize_layers
+
+        with self._lock:
+            self._refuse_in_own_fit("quantize()")
+            mode = check_mode(mode, config, kwargs)
+            self._require_built("quantize()")
+            if self._dtype != np.float32:
+                raise ValueError(f"quantize() works on float32 models; this one computes in "
+                                 f"{self._dtype.name} (build it with dtype='float32')")
+            self._network()  # the weights' current values live in the layers
+            if quantize_layers(self._flat(), mode, self._policy, filters):
+                self._build_network(self._net.n_in, dropout_seed=self._dropout_seed)
+        return self
 
     def _refuse_in_own_fit(self, what: str) -> None:
         if self._lock.in_own_fit():
@@ -368,7 +469,12 @@ class Model(Layer):
                 for key, shape, *_ in layer.weight_specs(layer._width):
                     shapes.append(tuple(shape))
                     targets.append(layer._arrays[key])
-            arrays = check_weight_list(weights, shapes, "set_weights()", self._dtype)
+            arrays = check_weight_list(weights, shapes, "set_weights()",
+                                       [target.dtype for target in targets])
+            keys = [(layer, key) for layer in self._weight_owners()
+                    for key, *_ in layer.weight_specs(layer._width)]
+            for (layer, key), value in zip(keys, arrays):
+                layer._check_weight(key, value)
             for target, value in zip(targets, arrays):
                 target[...] = value
             net.touch()
@@ -506,6 +612,7 @@ class Model(Layer):
         """(mean loss, gradients of the trainable weights in get_weights order)
         over all of (x, y), without dropout or noise, batch normalization on
         its moving statistics, nothing updated. For tests."""
+        self._refuse_quantized("_gradients()")
         self._require_compiled("_gradients()")
         self._infer_input(x)
         with self._lock:
@@ -574,6 +681,7 @@ class Model(Layer):
         """
         with self._lock:
             self._refuse_in_own_fit("fit()")
+            self._refuse_quantized("fit()")
             self._require_compiled("fit()")
             batch_size = 32 if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
             epochs = check_int(epochs, "epochs", minimum=0)
@@ -850,6 +958,8 @@ class Model(Layer):
         if isinstance(inputs, KerasTensor):
             return self._connect(inputs)
         self._infer_input(inputs)
+        if training:
+            self._refuse_quantized("calling it with training=True")
         net = self._network()
         x = net.inputs(inputs, "inputs", self._sample_shape())
         return net.forward_training(x) if training else net.predict(x)
@@ -864,6 +974,7 @@ class Model(Layer):
         Keras). Returns the loss, or [loss, *metrics] (a dict with return_dict)."""
         with self._lock:
             self._refuse_in_own_fit("train_on_batch()")
+            self._refuse_quantized("train_on_batch()")
             self._require_compiled("train_on_batch()")
             return_dict = check_bool(return_dict, "return_dict")
             check_given(x, y)
