@@ -28,6 +28,7 @@ except ImportError as _exc:  # a source checkout that was never built in place
 
 from . import (activations, callbacks, datasets, initializers, layers, losses, metrics, models,
                ops, optimizers, regularizers, schedules, utils)
+from . import onnx  # ONNX export and import (the onnx package loads on first use)
 from ._config import get_num_threads, set_num_threads, show_config
 from ._random import set_random_seed
 from .callbacks import (CSVLogger, Callback, EarlyStopping, History, LambdaCallback,
@@ -45,6 +46,8 @@ if _engine.ISA_INIT_STATUS != 0:
 
 # the scikit-learn dialect loads on first use, so that fastmlp imports without scikit-learn
 _ESTIMATORS = ("MLPClassifier", "MLPRegressor")
+# fm.plot loads on first use too (matplotlib itself only when a picture is drawn)
+_LAZY_MODULES = ("plot",)
 
 
 def __getattr__(name):
@@ -52,11 +55,15 @@ def __getattr__(name):
         from . import estimators  # raises ImportError naming the extra when scikit-learn is missing
 
         return getattr(estimators, name)
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_ESTIMATORS))
+    return sorted(set(globals()) | set(_ESTIMATORS) | set(_LAZY_MODULES))
 
 
 __all__ = [
@@ -68,6 +75,6 @@ __all__ = [
     "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "ProgbarLogger",
     "set_random_seed", "set_num_threads", "get_num_threads", "show_config",
     "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics",
-    "models", "ops", "optimizers", "regularizers", "schedules", "utils",
+    "models", "ops", "optimizers", "regularizers", "schedules", "utils", "plot", "onnx",
     "MLPClassifier", "MLPRegressor",
 ]

@@ -1,17 +1,44 @@
 """Threads and build facts."""
+from __future__ import annotations
+
 import contextlib
 import platform
 import sys
+from typing import Any, Iterator, Optional, TextIO
 
 import numpy as np
 
 from . import _engine
 from ._validation import check_int
 
+__all__ = ["get_num_threads", "set_num_threads", "thread_count", "config", "show_config",
+           "MAX_THREADS"]
 
-def get_num_threads():
-    """Threads fastmlp's kernels use: set_num_threads's value, else
-    OMP_NUM_THREADS, else all cores."""
+
+def get_num_threads() -> int:
+    """The number of threads fastmlp's kernels use.
+
+    That is the value given to `set_num_threads`, else ``OMP_NUM_THREADS``, else
+    all the processors of the machine. A process forked after fastmlp has used
+    its threads runs single-threaded (GNU OpenMP's thread pool does not survive
+    ``fork``), and then this returns 1. Keras has no such function (TensorFlow's
+    is ``tf.config.threading.get_intra_op_parallelism_threads``).
+
+    Returns
+    -------
+    int
+        A positive number of threads.
+
+    See Also
+    --------
+    set_num_threads, show_config
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.get_num_threads() >= 1
+    True
+    """
     return _engine.get_num_threads()
 
 
@@ -19,8 +46,39 @@ MAX_THREADS = 4096
 _requested = None  # set_num_threads's argument: None means the default
 
 
-def set_num_threads(n):
-    """Use n threads (a positive integer), or None for the default."""
+def set_num_threads(n: Optional[int]) -> None:
+    """Set the number of threads fastmlp's kernels use, for the whole process.
+
+    Results do not depend on the thread count: work is split over output rows
+    and columns only, so training and prediction are bitwise identical for any
+    `n`. The count applies to fastmlp's own OpenMP runtime as threadpoolctl's
+    limits do.
+
+    Parameters
+    ----------
+    n : int or None
+        A number of threads from 1 to 4096, or None for the default
+        (``OMP_NUM_THREADS`` when set, else all processors).
+
+    Raises
+    ------
+    TypeError
+        If `n` is not an integer or None.
+    ValueError
+        If `n` is below 1 or above 4096.
+
+    See Also
+    --------
+    get_num_threads
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.set_num_threads(1)
+    >>> fm.get_num_threads()
+    1
+    >>> fm.set_num_threads(None)   # back to the default
+    """
     global _requested
     if n is None:
         _engine.set_num_threads(0)
@@ -30,7 +88,7 @@ def set_num_threads(n):
 
 
 @contextlib.contextmanager
-def thread_count(n):
+def thread_count(n: Optional[int]) -> Iterator[None]:
     """set_num_threads(n) for a block, then back to the previous setting
     (the default stays the default rather than becoming a fixed number)."""
     previous = _requested
@@ -41,7 +99,7 @@ def thread_count(n):
         set_num_threads(previous)
 
 
-def config():
+def config() -> dict:
     """Build and run-time facts as a dict (what show_config prints)."""
     from . import __version__
 
@@ -51,7 +109,7 @@ def config():
     return info
 
 
-def _contention(info):
+def _contention(info: dict) -> str:
     events = info["contention_events"]
     now = "other processes hold the cores now: only large work is split between threads"
     if info["contended"]:
@@ -62,9 +120,31 @@ def _contention(info):
     return "none seen (threads that start late make fastmlp split only large work)"
 
 
-def show_config(file=None):
-    """Print the version, compiler, OpenMP, SIMD path chosen (with its bfloat16
-    and int8 kernels) and threads."""
+def show_config(file: Optional[TextIO] = None) -> None:
+    """Print how fastmlp was built and how it runs here.
+
+    The lines give fastmlp's, Python's and numpy's versions, the compiler,
+    whether OpenMP is in (a serial build says so), the SIMD path in use and the
+    best one for this CPU (``FASTMLP_ISA=generic|avx2|avx512|avx512_vnni|avx512_bf16``
+    forces a lower one), the bfloat16 and int8 kernels of that path, the
+    threads, and whether other processes were seen keeping the cores busy.
+    Like ``numpy.show_config``; Keras has no counterpart.
+
+    Parameters
+    ----------
+    file : file-like, optional
+        Where to write; default ``sys.stdout``.
+
+    Examples
+    --------
+    >>> import io, fastmlp as fm
+    >>> out = io.StringIO()
+    >>> fm.show_config(file=out)
+    >>> out.getvalue().splitlines()[0] == f"fastmlp {fm.__version__}"
+    True
+    >>> any(line.strip().startswith("int8:") for line in out.getvalue().splitlines())
+    True
+    """
     info = config()
     simd = info["simd"]
     if info["simd_requested"]:

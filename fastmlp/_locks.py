@@ -5,6 +5,8 @@ import os
 import threading
 import weakref
 
+__all__ = ["ModelLock", "lock_of"]
+
 _owners = weakref.WeakSet()
 _creation = threading.Lock()
 

@@ -18,6 +18,9 @@ import zipfile
 
 import numpy as np
 
+__all__ = ["MalformedFile", "write_atomically", "write_model_file", "open_model_file",
+           "read_config", "read_array", "MAX_CONFIG_BYTES", "MAX_DEFLATE_RATIO"]
+
 # The description is a few kilobytes; anything near this is not ours.
 MAX_CONFIG_BYTES = 4 << 20
 # deflate cannot expand data more than ~1032:1, so a member declaring more

@@ -8,6 +8,7 @@ import os
 import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 
+__all__ = ["installed_package_dir"]
 
 def _has_engine(package_dir):
     return any(os.path.isfile(os.path.join(package_dir, "_engine" + suffix))

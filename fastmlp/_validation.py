@@ -11,6 +11,10 @@ import numpy as np
 
 from . import _engine
 
+__all__ = ["FLOAT_DTYPES", "plain", "describe", "check_int", "check_float", "check_bool",
+           "check_choice", "check_dtype", "to_array", "check_finite", "cast", "as_matrix",
+           "as_targets", "targets_for", "sparse_targets", "sample_weights"]
+
 FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
@@ -121,8 +125,13 @@ def _as_numeric_array(data, name):
             raise TypeError(f"{name} must be an array of numbers; got None")
         arr = to_array(data, name)
     if arr.dtype.kind not in "biuf":
+        hint = ""
+        if arr.dtype.kind in "USO" and name.split()[-1] in ("y", "y_true"):
+            hint = ("; for class labels given as strings, encode them as integers first "
+                    "(sklearn.preprocessing.LabelEncoder, then fm.utils.to_categorical for "
+                    "one-hot targets), or use fm.MLPClassifier, which takes any labels")
         raise TypeError(f"{name} must contain numbers (bool, integer or float); "
-                        f"got {describe(arr) if arr.ndim else describe(data)}")
+                        f"got {describe(arr) if arr.ndim else describe(data)}{hint}")
     if isinstance(arr, np.ma.MaskedArray):
         if np.ma.count_masked(arr):
             raise ValueError(f"{name} is a masked array with {np.ma.count_masked(arr)} masked "

@@ -61,18 +61,22 @@ class DTypePolicy:
 
     @property
     def quantization_mode(self) -> Optional[str]:
+        """``"int8"`` or ``"bfloat16"`` for a quantized layer's policy, else None."""
         return self.name.split("_from_")[0] if "_from_" in self.name else None
 
     @property
     def source_name(self) -> str:
+        """The policy a quantized layer was quantized from (the name itself otherwise)."""
         return self.name.split("_from_")[1] if "_from_" in self.name else self.name
 
     @property
     def variable_dtype(self) -> str:
+        """What the float weights are stored in: ``"float32"``, or ``"float64"``."""
         return "float64" if self.source_name == "float64" else "float32"
 
     @property
     def compute_dtype(self) -> str:
+        """What the products compute in (``"bfloat16"`` under ``"mixed_bfloat16"``)."""
         if self.quantization_mode is not None:
             return self.quantization_mode
         return "bfloat16" if self.name == "mixed_bfloat16" else self.variable_dtype

@@ -31,8 +31,18 @@ __all__ = ["Initializer", "Constant", "Zeros", "Ones", "RandomNormal", "RandomUn
 _TRUNCATED_STD = 0.87962566103423978
 
 
+_SEED = """seed : int, optional
+        A non-negative seed: every call then gives the same values (as in
+        Keras). Default: draw from fastmlp's global generator
+        (`fastmlp.set_random_seed` fixes it)."""
+
+
 class Initializer:
     """Base class: `initializer(shape)` returns a float64 array of that shape.
+
+    As Keras's ``keras.initializers.Initializer``; the model casts the values
+    to its dtype. Custom initializers subclass it and define ``_sample(shape,
+    rng)``.
 
     Examples
     --------
@@ -44,11 +54,37 @@ class Initializer:
     seed: Optional[int] = None
 
     def __call__(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray:
+        """Values of `shape`, as Keras's ``initializer(shape, dtype)``.
+
+        Parameters
+        ----------
+        shape : int or sequence of int
+            The array's shape.
+        dtype : optional
+            Ignored: the values are float64 (Keras returns a tensor of `dtype`).
+
+        Returns
+        -------
+        ndarray of float64
+            The initial values.
+        """
         return self.sample(shape)
 
     def sample(self, shape: Sequence[int], rng: Optional[np.random.Generator] = None) -> np.ndarray:
-        """Values of `shape`: a seeded initializer's own draws, else from `rng`
-        (default: fastmlp's global generator)."""
+        """Values of `shape`: a seeded initializer's own draws, else from `rng`.
+
+        Parameters
+        ----------
+        shape : int or sequence of int
+            The array's shape.
+        rng : numpy.random.Generator, optional
+            Where unseeded draws come from; default fastmlp's global generator.
+
+        Returns
+        -------
+        ndarray of float64
+            The initial values.
+        """
         if self.seed is not None:
             rng = np.random.default_rng(self.seed)
         return self._sample(_shape(shape), rng or _random.generator())
@@ -57,10 +93,29 @@ class Initializer:
         raise NotImplementedError
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            JSON-able; ``type(init).from_config(config)`` rebuilds it.
+        """
         return {}
 
     @classmethod
     def from_config(cls, config: dict) -> "Initializer":
+        """The initializer `config` describes (what `get_config` returned).
+
+        Parameters
+        ----------
+        config : dict
+            Keyword arguments of the constructor.
+
+        Returns
+        -------
+        Initializer
+            A new instance.
+        """
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -84,7 +139,12 @@ def _seed(seed) -> Optional[int]:
 
 
 class Constant(Initializer):
-    """Every value equal to `value` (default 0).
+    """Every value equal to `value`, as Keras.
+
+    Parameters
+    ----------
+    value : float, default 0.0
+        The value.
 
     Examples
     --------
@@ -93,59 +153,111 @@ class Constant(Initializer):
     Constant(value=0.1)
     """
 
-    def __init__(self, value: float = 0.0):
+    def __init__(self, value: float = 0.0) -> None:
         self.value = check_float(value, "value")
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple, rng: np.random.Generator) -> np.ndarray:
         return np.full(shape, self.value, dtype=np.float64)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"value": self.value}
 
 
 class Zeros(Initializer):
-    """All zeros."""
+    """All zeros, as Keras.
 
-    def _sample(self, shape, rng):
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.initializers.Zeros()((2,))
+    array([0., 0.])
+    """
+
+    def _sample(self, shape: tuple, rng: np.random.Generator) -> np.ndarray:
         return np.zeros(shape)
 
 
 class Ones(Initializer):
-    """All ones."""
+    """All ones, as Keras.
 
-    def _sample(self, shape, rng):
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.initializers.Ones()((2,))
+    array([1., 1.])
+    """
+
+    def _sample(self, shape: tuple, rng: np.random.Generator) -> np.ndarray:
         return np.ones(shape)
 
 
 class RandomNormal(Initializer):
-    """Normal draws with `mean` and `stddev` (default 0.05)."""
+    __doc__ = f"""Normal draws with `mean` and `stddev`, as Keras.
 
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Optional[int] = None):
+    Parameters
+    ----------
+    mean : float, default 0.0
+        The mean.
+    stddev : float, default 0.05
+        The standard deviation (>= 0).
+    {_SEED}
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> bool(fm.initializers.RandomNormal(stddev=0.01, seed=1)((64, 32)).std() < 0.02)
+    True
+    """
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05,
+                 seed: Optional[int] = None) -> None:
         self.mean = check_float(mean, "mean")
         self.stddev = check_float(stddev, "stddev", 0.0, None)
         self.seed = _seed(seed)
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple, rng: np.random.Generator) -> np.ndarray:
         return self.mean + self.stddev * rng.standard_normal(shape)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"seed": self.seed, "mean": self.mean, "stddev": self.stddev}
 
 
 class RandomUniform(Initializer):
-    """Uniform draws in [minval, maxval) (default ±0.05)."""
+    __doc__ = f"""Uniform draws in [minval, maxval), as Keras.
 
-    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: Optional[int] = None):
+    Parameters
+    ----------
+    minval : float, default -0.05
+        The lower bound.
+    maxval : float, default 0.05
+        The upper bound (>= minval).
+    {_SEED}
+
+    Raises
+    ------
+    ValueError
+        If maxval < minval.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> values = fm.initializers.RandomUniform(0.0, 1.0, seed=1)((3, 3))
+    >>> bool(((values >= 0) & (values < 1)).all())
+    True
+    """
+
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05,
+                 seed: Optional[int] = None) -> None:
         self.minval = check_float(minval, "minval")
         self.maxval = check_float(maxval, "maxval")
         if self.maxval < self.minval:
             raise ValueError(f"maxval must be >= minval; got minval={minval}, maxval={maxval}")
         self.seed = _seed(seed)
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple, rng: np.random.Generator) -> np.ndarray:
         return rng.uniform(self.minval, self.maxval, shape)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"seed": self.seed, "minval": self.minval, "maxval": self.maxval}
 
 
@@ -160,17 +272,33 @@ def _truncated(rng: np.random.Generator, shape: tuple) -> np.ndarray:
 
 
 class TruncatedNormal(Initializer):
-    """Normal draws with `mean` and `stddev`, redrawn beyond two stddevs."""
+    __doc__ = f"""Normal draws with `mean` and `stddev`, redrawn beyond two stddevs, as Keras.
 
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Optional[int] = None):
+    Parameters
+    ----------
+    mean : float, default 0.0
+        The mean.
+    stddev : float, default 0.05
+        The standard deviation before truncation (>= 0).
+    {_SEED}
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> bool(abs(fm.initializers.TruncatedNormal(seed=1)((100,))).max() <= 0.1)
+    True
+    """
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05,
+                 seed: Optional[int] = None) -> None:
         self.mean = check_float(mean, "mean")
         self.stddev = check_float(stddev, "stddev", 0.0, None)
         self.seed = _seed(seed)
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple, rng: np.random.Generator) -> np.ndarray:
         return self.mean + self.stddev * _truncated(rng, shape)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"seed": self.seed, "mean": self.mean, "stddev": self.stddev}
 
 
@@ -183,23 +311,48 @@ def _fans(shape: tuple) -> tuple:
 
 
 class VarianceScaling(Initializer):
-    """Keras's VarianceScaling: s = scale / n with n the fan-in, fan-out or
-    their mean (`mode`); draws from a normal truncated at two stddevs of
-    stddev sqrt(s)/0.8796 ("truncated_normal"), a normal of stddev sqrt(s)
-    ("untruncated_normal") or U(±sqrt(3s)) ("uniform")."""
+    __doc__ = f"""Keras's VarianceScaling: draws whose variance is scale / n.
+
+    n is the fan-in, the fan-out or their mean (`mode`); the draws come from a
+    normal truncated at two stddevs of stddev sqrt(s)/0.8796
+    ("truncated_normal"), a normal of stddev sqrt(s) ("untruncated_normal") or
+    U(±sqrt(3s)) ("uniform"), with s = scale / n.
+
+    Parameters
+    ----------
+    scale : float, default 1.0
+        The scaling factor (> 0).
+    mode : {{"fan_in", "fan_out", "fan_avg"}}, default "fan_in"
+        Which fan n is.
+    distribution : {{"truncated_normal", "untruncated_normal", "uniform"}}, default "truncated_normal"
+        The distribution ("normal" is taken as "truncated_normal", as Keras).
+    {_SEED}
+
+    Raises
+    ------
+    ValueError
+        For a scale <= 0 or an unknown mode or distribution.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> init = fm.initializers.VarianceScaling(2.0, "fan_in", "uniform", seed=0)
+    >>> float(abs(init((50, 10))).max()) <= (3 * 2.0 / 50) ** 0.5
+    True
+    """
 
     _MODES = ["fan_in", "fan_out", "fan_avg"]
     _DISTRIBUTIONS = ["truncated_normal", "untruncated_normal", "uniform", "normal"]
 
     def __init__(self, scale: float = 1.0, mode: str = "fan_in",
-                 distribution: str = "truncated_normal", seed: Optional[int] = None):
+                 distribution: str = "truncated_normal", seed: Optional[int] = None) -> None:
         self.scale = check_float(scale, "scale", 0.0, None, low_open=True)
         self.mode = check_choice(mode, "mode", self._MODES)
         distribution = check_choice(distribution, "distribution", self._DISTRIBUTIONS)
         self.distribution = "truncated_normal" if distribution == "normal" else distribution
         self.seed = _seed(seed)
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple, rng: np.random.Generator) -> np.ndarray:
         shape = shape
         fan_in, fan_out = _fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
@@ -212,52 +365,99 @@ class VarianceScaling(Initializer):
             return math.sqrt(s) * rng.standard_normal(shape)
         return math.sqrt(s) / _TRUNCATED_STD * _truncated(rng, shape)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"seed": self.seed, "scale": self.scale, "mode": self.mode,
                 "distribution": self.distribution}
 
 
-def _named_scaling(scale, mode, distribution, doc):
+def _named_scaling(scale, mode, distribution, doc, name):
     class Named(VarianceScaling):
-        __doc__ = doc
+        __doc__ = f"""{doc}
+
+    VarianceScaling(scale={scale}, mode="{mode}", distribution="{distribution}"), as
+    Keras's ``keras.initializers.{name}``.
+
+    Parameters
+    ----------
+    {_SEED}
+    input_axes, output_axes : None
+        Keras's, for kernels of more than 2 dimensions; only None.
+
+    Raises
+    ------
+    ValueError
+        For input_axes or output_axes.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.initializers.{name}(seed=0)((784, 512)).shape
+    (784, 512)
+    >>> fm.Dense(10, kernel_initializer="{_snake(name)}").kernel_initializer
+    {name}(seed=None)
+    """
 
         def __init__(self, seed: Optional[int] = None, input_axes: Any = None,
-                     output_axes: Any = None):
+                     output_axes: Any = None) -> None:
             if input_axes is not None or output_axes is not None:
                 raise ValueError("input_axes and output_axes are not supported by fastmlp (its "
                                  "kernels are 2-D)")
             super().__init__(scale, mode, distribution, seed)
 
-        def get_config(self):
+        def get_config(self) -> dict:
+            """The constructor's arguments (the seed), as Keras's ``get_config``.
+
+            Returns
+            -------
+            dict
+                ``{"seed": seed}``.
+            """
             return {"seed": self.seed}
+    Named.__name__ = Named.__qualname__ = name
     return Named
 
 
-GlorotUniform = _named_scaling(1.0, "fan_avg", "uniform", "U(±sqrt(6 / (fan_in + fan_out))).")
-GlorotUniform.__name__ = GlorotUniform.__qualname__ = "GlorotUniform"
+def _snake(name: str) -> str:
+    return {"GlorotUniform": "glorot_uniform", "GlorotNormal": "glorot_normal",
+            "HeUniform": "he_uniform", "HeNormal": "he_normal", "LecunUniform": "lecun_uniform",
+            "LecunNormal": "lecun_normal"}[name]
+
+
+GlorotUniform = _named_scaling(1.0, "fan_avg", "uniform", "U(±sqrt(6 / (fan_in + fan_out))).",
+                               "GlorotUniform")
 GlorotNormal = _named_scaling(1.0, "fan_avg", "truncated_normal",
-                              "Truncated normal, stddev sqrt(2 / (fan_in + fan_out)).")
-GlorotNormal.__name__ = GlorotNormal.__qualname__ = "GlorotNormal"
-HeUniform = _named_scaling(2.0, "fan_in", "uniform", "U(±sqrt(6 / fan_in)).")
-HeUniform.__name__ = HeUniform.__qualname__ = "HeUniform"
+                              "Truncated normal, stddev sqrt(2 / (fan_in + fan_out)).",
+                              "GlorotNormal")
+HeUniform = _named_scaling(2.0, "fan_in", "uniform", "U(±sqrt(6 / fan_in)).", "HeUniform")
 HeNormal = _named_scaling(2.0, "fan_in", "truncated_normal",
-                          "Truncated normal, stddev sqrt(2 / fan_in).")
-HeNormal.__name__ = HeNormal.__qualname__ = "HeNormal"
-LecunUniform = _named_scaling(1.0, "fan_in", "uniform", "U(±sqrt(3 / fan_in)).")
-LecunUniform.__name__ = LecunUniform.__qualname__ = "LecunUniform"
+                          "Truncated normal, stddev sqrt(2 / fan_in).", "HeNormal")
+LecunUniform = _named_scaling(1.0, "fan_in", "uniform", "U(±sqrt(3 / fan_in)).", "LecunUniform")
 LecunNormal = _named_scaling(1.0, "fan_in", "truncated_normal",
-                             "Truncated normal, stddev sqrt(1 / fan_in).")
-LecunNormal.__name__ = LecunNormal.__qualname__ = "LecunNormal"
+                             "Truncated normal, stddev sqrt(1 / fan_in).", "LecunNormal")
 
 
 class Orthogonal(Initializer):
-    """A (semi-)orthogonal matrix times `gain` (QR of a normal matrix)."""
+    __doc__ = f"""A (semi-)orthogonal matrix times `gain` (QR of a normal matrix), as Keras.
 
-    def __init__(self, gain: float = 1.0, seed: Optional[int] = None):
+    Parameters
+    ----------
+    gain : float, default 1.0
+        The factor.
+    {_SEED}
+
+    Examples
+    --------
+    >>> import numpy as np, fastmlp as fm
+    >>> q = fm.initializers.Orthogonal(seed=0)((4, 4))
+    >>> bool(np.allclose(q @ q.T, np.eye(4)))
+    True
+    """
+
+    def __init__(self, gain: float = 1.0, seed: Optional[int] = None) -> None:
         self.gain = check_float(gain, "gain")
         self.seed = _seed(seed)
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple, rng: np.random.Generator) -> np.ndarray:
         shape = shape
         if len(shape) < 2:
             raise ValueError(f"Orthogonal needs a shape of at least 2 dimensions; got {shape}")
@@ -269,23 +469,36 @@ class Orthogonal(Initializer):
             q = q.T
         return self.gain * q[:rows, :cols].reshape(shape)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"seed": self.seed, "gain": self.gain}
 
 
 class Identity(Initializer):
-    """`gain` times the identity matrix (2-D shapes)."""
+    """`gain` times the identity matrix (2-D shapes), as Keras.
 
-    def __init__(self, gain: float = 1.0):
+    Parameters
+    ----------
+    gain : float, default 1.0
+        The factor.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.initializers.Identity(2.0)((2, 3))
+    array([[2., 0., 0.],
+           [0., 2., 0.]])
+    """
+
+    def __init__(self, gain: float = 1.0) -> None:
         self.gain = check_float(gain, "gain")
 
-    def _sample(self, shape, rng):
+    def _sample(self, shape: tuple, rng: np.random.Generator) -> np.ndarray:
         shape = shape
         if len(shape) != 2:
             raise ValueError(f"Identity needs a 2-D shape; got {shape}")
         return self.gain * np.eye(*shape)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"gain": self.gain}
 
 
@@ -304,7 +517,20 @@ NAMES = list(_BY_NAME)
 
 def get(identifier: Any, name: str = "initializer") -> Initializer:
     """An Initializer from a name ("glorot_uniform"), a class name, a config
-    dict ({"class_name": ..., "config": ...}) or an instance.
+    dict ({"class_name": ..., "config": ...}) or an instance, as
+    ``keras.initializers.get``.
+
+    Parameters
+    ----------
+    identifier : str, type, dict or Initializer
+        What to resolve; an Initializer is returned as it is.
+    name : str, default "initializer"
+        The argument's name in error messages.
+
+    Returns
+    -------
+    Initializer
+        The initializer.
 
     Raises
     ------
@@ -335,13 +561,52 @@ def get(identifier: Any, name: str = "initializer") -> Initializer:
 
 
 def serialize(initializer: Initializer) -> dict:
-    """Keras's serialized form of an initializer."""
+    """Keras's serialized form of an initializer, as ``keras.initializers.serialize``.
+
+    Parameters
+    ----------
+    initializer : Initializer
+        The initializer to describe.
+
+    Returns
+    -------
+    dict
+        ``module``, ``class_name``, ``config`` and ``registered_name``.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.initializers.serialize(fm.initializers.Constant(0.5))["config"]
+    {'value': 0.5}
+    """
     return {"module": "keras.initializers", "class_name": type(initializer).__name__,
             "config": initializer.get_config(), "registered_name": None}
 
 
 def deserialize(config: dict) -> Initializer:
-    """The initializer a serialize() dict describes."""
+    """The initializer a `serialize` dict describes, as ``keras.initializers.deserialize``.
+
+    Parameters
+    ----------
+    config : dict
+        ``class_name`` and ``config``.
+
+    Returns
+    -------
+    Initializer
+        A new initializer.
+
+    Raises
+    ------
+    ValueError
+        For an unknown class or a malformed config.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.initializers.deserialize({"class_name": "HeNormal", "config": {"seed": 3}})
+    HeNormal(seed=3)
+    """
     if not isinstance(config, dict) or config.get("class_name") not in _BY_CLASS:
         raise ValueError(f"unknown initializer {config!r}")
     inner = config.get("config") or {}

@@ -12,6 +12,17 @@ order; nested models hold their own `layers`. The optimizer's variables are
 schedule gives it), then its
 slots for the trainable variables in order (Adam: momentum and velocity per
 variable; RMSprop: all velocities, then all momentums; SGD: momentums).
+
+Models use these through ``model.save("x.keras")``, ``fm.load_model("x.keras")``,
+``model.save_weights("x.weights.h5")`` and ``model.load_weights(...)``.
+
+Examples
+--------
+>>> import fastmlp as fm
+>>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2)])
+>>> model.save("model.keras")
+>>> fm.load_model("model.keras").count_params()
+8
 """
 from __future__ import annotations
 
@@ -171,7 +182,34 @@ def refuse_quantized(model: Any, what: str) -> None:
 
 
 def save_weights_h5(model: Any, path: str) -> None:
-    """Write model's weights (and optimizer state) in Keras 3's .weights.h5 layout."""
+    """Write model's weights (and optimizer state) in Keras 3's .weights.h5 layout.
+
+    What ``model.save_weights(path)`` does; Keras 3's ``load_weights`` reads
+    the file. Written atomically (a temporary file renamed over `path`).
+
+    Parameters
+    ----------
+    model : Model
+        A built model.
+    path : str
+        The file to write.
+
+    Raises
+    ------
+    ImportError
+        Without h5py (``pip install "fastmlp[keras]"``).
+    ValueError
+        For a quantized model (fastmlp's own format carries those).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> from fastmlp.keras_format import save_weights_h5, load_weights_h5
+    >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> save_weights_h5(model, "model.weights.h5")
+    >>> load_weights_h5(model, "model.weights.h5")
+    """
     refuse_quantized(model, "save_weights()")
     h5py = _h5py()
 
@@ -229,7 +267,37 @@ def _read_weights(model: Any, f: Any, skip_mismatch: bool, source: str) -> None:
 
 
 def load_weights_h5(model: Any, path: str, skip_mismatch: bool = False) -> None:
-    """Read a .weights.h5 file (Keras 3's layout) into the model."""
+    """Read a .weights.h5 file (Keras 3's layout) into the model.
+
+    What ``model.load_weights(path)`` does; reads the files Keras 3's
+    ``save_weights`` writes for the layers fastmlp has.
+
+    Parameters
+    ----------
+    model : Model
+        A built model of the file's architecture.
+    path : str
+        The file to read.
+    skip_mismatch : bool, default False
+        Skip layers whose weights do not fit (with a warning) instead of
+        raising, as Keras.
+
+    Raises
+    ------
+    ValueError
+        For a file that is not HDF5, or weights that do not fit the model.
+    ImportError
+        Without h5py (``pip install "fastmlp[keras]"``).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> from fastmlp.keras_format import save_weights_h5, load_weights_h5
+    >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> save_weights_h5(model, "model.weights.h5")
+    >>> load_weights_h5(model, "model.weights.h5")
+    """
     h5py = _h5py()
     try:
         f = h5py.File(path, "r")
@@ -254,7 +322,34 @@ def _compile_config(model: Any) -> Any:
 
 def save_keras(model: Any, path: str) -> None:
     """Write a .keras file Keras 3 loads (zip: metadata.json, config.json,
-    model.weights.h5)."""
+    model.weights.h5).
+
+    What ``model.save(path)`` does for a path ending in ``.keras``: the
+    architecture, the weights, the compile settings and the optimizer's
+    state, written atomically.
+
+    Parameters
+    ----------
+    model : Model
+        The model to save.
+    path : str
+        The file to write.
+
+    Raises
+    ------
+    ImportError
+        Without h5py (``pip install "fastmlp[keras]"``).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> from fastmlp.keras_format import save_keras, load_keras
+    >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> save_keras(model, "model.keras")
+    >>> load_keras("model.keras").optimizer.name
+    'adam'
+    """
     from .saving import model_config_entry
 
     refuse_quantized(model, "save() to .keras")
@@ -284,7 +379,40 @@ _MAX_KERAS_CONFIG = 16 << 20
 
 def load_keras(path: str, compile: bool = True) -> Any:
     """Read a .keras file (written by Keras 3 or fastmlp) for the layers
-    fastmlp has; anything else is refused naming it."""
+    fastmlp has; anything else is refused naming it.
+
+    What ``fm.load_model(path)`` does for a ``.keras`` file. Every declared
+    size is checked against the file before anything is allocated.
+
+    Parameters
+    ----------
+    path : str
+        The file to read.
+    compile : bool, default True
+        Compile the model as it was saved (optimizer state included).
+
+    Returns
+    -------
+    Model
+        A Sequential or a Functional Model.
+
+    Raises
+    ------
+    ValueError
+        For a malformed file, or a layer or option fastmlp does not have.
+    ImportError
+        Without h5py (``pip install "fastmlp[keras]"``).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> from fastmlp.keras_format import save_keras, load_keras
+    >>> model = fm.Sequential([fm.Input((3,)), fm.Dense(2)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> save_keras(model, "model.keras")
+    >>> load_keras("model.keras", compile=False).compiled
+    False
+    """
     from . import losses, metrics, optimizers
     from .saving import model_from_config
 

@@ -42,15 +42,78 @@ HALF_POISSON = CODES["half_poisson"]
 _EPS = 1e-7
 _REDUCTIONS = ("sum_over_batch_size", "mean")
 
+# the parameters every loss shares, in its docstring
+_BASE_PARAMS = """reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
+        A batch's loss is its rows' losses (times their sample weights)
+        summed and divided by the rows; the two names mean that. Keras's
+        "sum" and "none" are refused.
+    name : str, optional
+        The name in configs and logs; default the class's Keras name.
+    dtype : optional
+        Accepted for Keras compatibility and ignored: the model's dtype
+        decides the arithmetic."""
+
+
+_FROM_LOGITS = """from_logits : bool, default False
+        Whether the outputs are logits (the {activation} is then applied
+        inside the loss, fused with it in the engine) rather than
+        probabilities.
+    """
+_SMOOTHING = """label_smoothing : float in [0, 1], default 0.0
+        Moves the targets towards {towards}.
+    axis : int, default -1
+        Only the last axis (-1, or 1 for 2-D outputs) is supported.
+    """
+_HINGE_NOTES = """
+    Notes
+    -----
+    Labels that are all 0 or 1 in a batch are taken as −1 and 1, as Keras does.
+"""
+
+
+def _doc(summary, example, params="", notes=""):
+    """A loss class's docstring: summary, parameters (`params` first, then the
+    shared ones), `notes` (sections of their own), and an example: the numpy
+    call and what it gives."""
+    call, result = example
+    return f"""{summary}
+
+    Parameters
+    ----------
+    {params}{_BASE_PARAMS}
+{notes}
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> {call}
+    {result}
+    """
+
 
 class Loss:
     """Base of the losses: a name, the engine's code and options.
+
+    The engine computes the loss of every training batch in compiled code; an
+    instance called on arrays, ``loss(y_true, y_pred, sample_weight=None)``,
+    computes the same value in numpy (for inspection and tests). Unlike
+    Keras, custom losses (subclasses with a ``call``) are not supported: the
+    engine knows the losses of this module only.
 
     Parameters
     ----------
     reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
         Only Keras's default reduction (the same as "mean") is supported.
     name : str, optional
+        The name in configs and logs.
+    dtype : optional
+        Ignored (the model's dtype decides).
+
+    Raises
+    ------
+    ValueError
+        For another reduction.
+    TypeError
+        If `name` is not a string.
 
     Examples
     --------
@@ -67,7 +130,7 @@ class Loss:
     batch_dependent = False  # a row's loss depends on the other rows of its batch
 
     def __init__(self, reduction: str = "sum_over_batch_size", name: Optional[str] = None,
-                 dtype: Any = None):
+                 dtype: Any = None) -> None:
         if reduction not in _REDUCTIONS:
             raise ValueError(f"reduction must be 'sum_over_batch_size' (Keras's default) or "
                              f"'mean' in fastmlp; got {reduction!r}")
@@ -77,10 +140,29 @@ class Loss:
         self.name = name or self.default_name
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            JSON-able; ``type(loss).from_config(config)`` rebuilds the loss.
+        """
         return {"name": self.name, "reduction": self.reduction}
 
     @classmethod
     def from_config(cls, config: dict) -> "Loss":
+        """The loss `config` describes (what `get_config` returned).
+
+        Parameters
+        ----------
+        config : dict
+            Keyword arguments of the constructor.
+
+        Returns
+        -------
+        Loss
+            A new instance.
+        """
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -90,10 +172,42 @@ class Loss:
     # ------------------------------------------------------------ numpy reference
 
     def per_sample(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+        """Each row's loss, in numpy (float64), by this loss's definition.
+
+        Parameters
+        ----------
+        y_true : ndarray
+            Targets, (rows, outputs) (integer labels (rows,) for the sparse
+            loss).
+        y_pred : ndarray of float64
+            Outputs, (rows, outputs).
+
+        Returns
+        -------
+        ndarray
+            The (rows,) losses.
+        """
         raise NotImplementedError
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
-        """The batch loss of arrays, in numpy: Σ w·l / rows."""
+        """The batch loss of arrays, in numpy: Σ w·l / rows.
+
+        Parameters
+        ----------
+        y_true : array_like
+            Targets: (rows,) or (rows, outputs); integer labels for the sparse
+            loss.
+        y_pred : array_like
+            The model's outputs, (rows,) or (rows, outputs).
+        sample_weight : array_like, optional
+            A weight per row; default 1.
+
+        Returns
+        -------
+        float
+            The loss as the engine computes it for a batch (without the
+            regularization penalties). Keras returns a scalar tensor.
+        """
         y_pred = np.asarray(y_pred, dtype=np.float64)
         if y_pred.ndim == 1:
             y_pred = y_pred[:, None]
@@ -110,44 +224,59 @@ def _mean_rows(fn):
 
 
 class MeanSquaredError(Loss):
-    """mean((y − p)², axis=-1)."""
+    __doc__ = _doc(
+        "mean((y − p)², axis=-1): the mean squared error of each row, as Keras.",
+        example=("round(fm.losses.MeanSquaredError()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.04"))
     code, default_name = CODES["mse"], "mean_squared_error"
 
-    def per_sample(self, y, p):
+    def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
         return ((p - y) ** 2).mean(axis=-1)
 
 
 class MeanAbsoluteError(Loss):
-    """mean(|y − p|, axis=-1)."""
+    __doc__ = _doc(
+        "mean(abs(y − p), axis=-1): the mean absolute error of each row, as Keras.",
+        example=("round(fm.losses.MeanAbsoluteError()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.2"))
     code, default_name = CODES["mae"], "mean_absolute_error"
 
-    def per_sample(self, y, p):
+    def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
         return np.abs(p - y).mean(axis=-1)
 
 
 class MeanAbsolutePercentageError(Loss):
-    """100·mean(|(y − p) / max(|y|, 1e-7)|, axis=-1)."""
+    __doc__ = _doc(
+        "100·mean(abs((y − p) / max(abs(y), 1e-7)), axis=-1), as Keras.",
+        example=("fm.losses.MeanAbsolutePercentageError()([[2., 1.]], [[1., 1.]])", "25.0"))
     code, default_name = CODES["mape"], "mean_absolute_percentage_error"
 
-    def per_sample(self, y, p):
+    def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
         return 100 * (np.abs(p - y) / np.maximum(np.abs(y), _EPS)).mean(axis=-1)
 
 
 class MeanSquaredLogarithmicError(Loss):
-    """mean((log(max(p, ε) + 1) − log(max(y, ε) + 1))², axis=-1)."""
+    __doc__ = _doc(
+        "mean((log(max(p, ε) + 1) − log(max(y, ε) + 1))², axis=-1), ε = 1e-7, as Keras.",
+        example=("round(fm.losses.MeanSquaredLogarithmicError()([[0., 1.]], [[0.2, 0.8]]), 4)",
+                 "0.0222"))
     code, default_name = CODES["msle"], "mean_squared_logarithmic_error"
 
-    def per_sample(self, y, p):
+    def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
         return ((np.log(np.maximum(p, _EPS) + 1) - np.log(np.maximum(y, _EPS) + 1)) ** 2
                 ).mean(axis=-1)
 
 
 class Huber(Loss):
-    """mean(½e² where |e| ≤ delta, else delta·|e| − ½delta², axis=-1), e = p − y."""
+    __doc__ = _doc(
+        "mean(½e² where abs(e) ≤ delta, else delta·abs(e) − ½delta², axis=-1), "
+        "e = p − y, as Keras.",
+        example=("round(fm.losses.Huber(delta=1.0)([[0., 1.]], [[0.2, 0.8]]), 4)", "0.02"),
+        params="""delta : float, default 1.0
+        Where the loss turns from quadratic to linear (> 0).
+    """)
     code, default_name = CODES["huber"], "huber_loss"
 
     def __init__(self, delta: float = 1.0, reduction: str = "sum_over_batch_size",
-                 name: Optional[str] = None, dtype: Any = None):
+                 name: Optional[str] = None, dtype: Any = None) -> None:
         super().__init__(reduction, name)
         self.delta = check_float(delta, "delta", 0.0, None, low_open=True)
         self.loss_param = self.delta
@@ -156,34 +285,41 @@ class Huber(Loss):
         # (Keras 3.15 leaves delta out, so its round trip loses it; kept here)
         return {**super().get_config(), "delta": self.delta}
 
-    def per_sample(self, y, p):
+    def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
         e = np.abs(p - y)
         d = self.delta
         return np.where(e <= d, 0.5 * e ** 2, d * e - 0.5 * d * d).mean(axis=-1)
 
 
 class LogCosh(Loss):
-    """mean(log(cosh(p − y)), axis=-1)."""
+    __doc__ = _doc(
+        "mean(log(cosh(p − y)), axis=-1), as Keras.",
+        example=("round(fm.losses.LogCosh()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.0199"))
     code, default_name = CODES["log_cosh"], "log_cosh"
 
-    def per_sample(self, y, p):
+    def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
         e = np.abs(p - y)
         return (e + np.log1p(np.exp(-2 * e)) - np.log(2)).mean(axis=-1)
 
 
 class Poisson(Loss):
-    """mean(p − y·log(p + 1e-7), axis=-1)."""
+    __doc__ = _doc(
+        "mean(p − y·log(p + 1e-7), axis=-1), as Keras: for counts and positive outputs.",
+        example=("round(fm.losses.Poisson()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.6116"))
     code, default_name = CODES["poisson"], "poisson"
 
-    def per_sample(self, y, p):
+    def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
         return (p - y * np.log(p + _EPS)).mean(axis=-1)
 
 
 class KLDivergence(Loss):
-    """Σ y·log(y / p) over the last axis, y and p clipped to [1e-7, 1]."""
+    __doc__ = _doc(
+        "Kullback-Leibler divergence: Σ y·log(y / p) over the last axis, y and p "
+        "clipped to [1e-7, 1], as Keras.",
+        example=("round(fm.losses.KLDivergence()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.2231"))
     code, default_name = CODES["kl_divergence"], "kl_divergence"
 
-    def per_sample(self, y, p):
+    def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
         y, p = np.clip(y, _EPS, 1), np.clip(p, _EPS, 1)
         return (y * np.log(y / p)).sum(axis=-1)
 
@@ -193,28 +329,33 @@ def _hinge_labels(y):
 
 
 class Hinge(Loss):
-    """mean(max(1 − y·p, 0), axis=-1); labels all in {0, 1} in a batch are
-    taken as {−1, 1}, as Keras does."""
+    __doc__ = _doc(
+        "mean(max(1 − y·p, 0), axis=-1), as Keras.",
+        example=("round(fm.losses.Hinge()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.7"),
+        notes=_HINGE_NOTES)
     code, default_name = CODES["hinge"], "hinge"
     batch_dependent = True
 
-    def per_sample(self, y, p):
+    def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
         return np.maximum(1 - _hinge_labels(y) * p, 0).mean(axis=-1)
 
 
 class SquaredHinge(Loss):
-    """mean(max(1 − y·p, 0)², axis=-1), labels as Hinge."""
+    __doc__ = _doc(
+        "mean(max(1 − y·p, 0)², axis=-1), as Keras.",
+        example=("round(fm.losses.SquaredHinge()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.74"),
+        notes=_HINGE_NOTES)
     code, default_name = CODES["squared_hinge"], "squared_hinge"
     batch_dependent = True
 
-    def per_sample(self, y, p):
+    def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
         return (np.maximum(1 - _hinge_labels(y) * p, 0) ** 2).mean(axis=-1)
 
 
 class _Crossentropy(Loss):
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
                  axis: int = -1, reduction: str = "sum_over_batch_size",
-                 name: Optional[str] = None, dtype: Any = None):
+                 name: Optional[str] = None, dtype: Any = None) -> None:
         super().__init__(reduction, name)
         if axis not in (-1, 1):
             raise ValueError(f"axis must be -1; got {axis!r}")
@@ -223,19 +364,21 @@ class _Crossentropy(Loss):
         self.loss_param = self.label_smoothing
         self.axis = -1
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits,
                 "label_smoothing": self.label_smoothing, "axis": self.axis}
 
 
 class BinaryCrossentropy(_Crossentropy):
-    """Binary cross-entropy per output, averaged over the outputs; with
-    from_logits the outputs are logits (sigmoid applied inside), otherwise
-    probabilities clipped to [1e-7, 1 − 1e-7]. label_smoothing moves the
-    targets towards 0.5."""
+    __doc__ = _doc(
+        """Binary cross-entropy per output, averaged over the outputs, as Keras.
+
+    Probabilities are clipped to [1e-7, 1 − 1e-7].""",
+        example=("round(fm.losses.BinaryCrossentropy()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.2231"),
+        params=_FROM_LOGITS.format(activation="sigmoid") + _SMOOTHING.format(towards="0.5"))
     code, default_name = CODES["binary_crossentropy"], "binary_crossentropy"
 
-    def per_sample(self, y, p):
+    def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
         y = y * (1 - self.label_smoothing) + 0.5 * self.label_smoothing
         if self.from_logits:
             return (np.maximum(p, 0) - p * y + np.log1p(np.exp(-np.abs(p)))).mean(axis=-1)
@@ -244,12 +387,18 @@ class BinaryCrossentropy(_Crossentropy):
 
 
 class CategoricalCrossentropy(_Crossentropy):
-    """−Σ y·log(softmax(z)) from logits, or −Σ y·log(p) with p renormalised
-    and clipped to [1e-7, 1 − 1e-7]; label_smoothing moves one-hot targets
-    towards uniform."""
+    __doc__ = _doc(
+        """Categorical cross-entropy against one-hot (or soft) targets, as Keras.
+
+    −Σ y·log(softmax(z)) from logits, or −Σ y·log(p) with p renormalised to sum
+    1 and clipped to [1e-7, 1 − 1e-7].""",
+        example=("round(fm.losses.CategoricalCrossentropy()([[0., 1.]], [[0.2, 0.8]]), 4)",
+                 "0.2231"),
+        params=_FROM_LOGITS.format(activation="softmax") + _SMOOTHING.format(
+            towards="the uniform distribution"))
     code, default_name = CODES["categorical_crossentropy"], "categorical_crossentropy"
 
-    def per_sample(self, y, p):
+    def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
         y = y * (1 - self.label_smoothing) + self.label_smoothing / y.shape[-1]
         if self.from_logits:
             z = p - p.max(axis=-1, keepdims=True)
@@ -259,14 +408,30 @@ class CategoricalCrossentropy(_Crossentropy):
 
 
 class SparseCategoricalCrossentropy(Loss):
-    """Categorical cross-entropy against integer labels (from logits, or
-    probabilities renormalised and clipped)."""
+    __doc__ = _doc(
+        """Categorical cross-entropy against integer labels, as Keras.
+
+    From logits, or from probabilities renormalised and clipped as
+    CategoricalCrossentropy does. The engine checks the labels at every step:
+    one out of range raises ValueError.""",
+        example=("round(fm.losses.SparseCategoricalCrossentropy()([1], [[0.2, 0.8]]), 4)",
+                 "0.2231"),
+        params=_FROM_LOGITS.format(activation="softmax") + """ignore_class : None
+        Only None: Keras's ignored class is refused (give those rows sample
+        weight 0 instead).
+    """,
+        notes="""
+    Raises
+    ------
+    ValueError
+        For an `ignore_class`.
+""")
     code, default_name = CODES["sparse_categorical_crossentropy"], "sparse_categorical_crossentropy"
     sparse = True
 
     def __init__(self, from_logits: bool = False, ignore_class: Optional[int] = None,
                  reduction: str = "sum_over_batch_size", name: Optional[str] = None,
-                 axis: int = -1, dtype: Any = None):
+                 axis: int = -1, dtype: Any = None) -> None:
         super().__init__(reduction, name)
         if ignore_class is not None:
             raise ValueError("ignore_class is not supported by fastmlp; drop those rows or give "
@@ -274,11 +439,11 @@ class SparseCategoricalCrossentropy(Loss):
         self.from_logits = check_bool(from_logits, "from_logits")
         self.ignore_class = None
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits,
                 "ignore_class": None}
 
-    def per_sample(self, y, p):
+    def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
         labels = np.asarray(y).reshape(-1).astype(np.int64)
         rows = np.arange(len(labels))
         if self.from_logits:
@@ -311,9 +476,26 @@ _BY_NAME = {
 NAMES = list(_BY_NAME) + ["crossentropy", "ce"]
 
 
+# what the functions' examples compute: (y_true, y_pred, result)
+_FUNCTION_EXAMPLES = {
+    "mean_squared_error": ("[[0., 1.]], [[0., 0.5]]", "array([0.125])"),
+    "mean_absolute_error": ("[[0., 1.]], [[0., 0.5]]", "array([0.25])"),
+    "mean_absolute_percentage_error": ("[[2., 1.]], [[1., 1.]]", "array([25.])"),
+    "mean_squared_logarithmic_error": ("[[0., 1.]], [[0., 1.]]", "array([0.])"),
+    "binary_crossentropy": ("[[0., 1.]], [[0.5, 0.5]]", "array([0.6931...])"),
+    "categorical_crossentropy": ("[[0., 1.]], [[0.5, 0.5]]", "array([0.6931...])"),
+    "sparse_categorical_crossentropy": ("[1], [[0.5, 0.5]]", "array([0.6931...])"),
+    "huber": ("[[0., 1.]], [[0., 3.]]", "array([0.75])"),
+    "log_cosh": ("[[0.]], [[0.]]", "array([0.])"),
+    "poisson": ("[[0.], [0.]], [[1.], [2.]]", "array([1., 2.])"),
+    "kl_divergence": ("[[0., 1.]], [[0.5, 0.5]]", "array([0.6931...])"),
+    "hinge": ("[[1., 0.]], [[0.5, -1.]]", "array([0.25])"),
+    "squared_hinge": ("[[1., 0.]], [[0.5, -1.]]", "array([0.125])"),
+}
+
+
 def _function(cls):
-    def fn(y_true, y_pred):
-        """Per-sample losses in numpy."""
+    def fn(y_true: Any, y_pred: Any) -> np.ndarray:
         loss = cls()
         y_pred = np.asarray(y_pred, dtype=np.float64)
         y_true = np.asarray(y_true)
@@ -322,8 +504,32 @@ def _function(cls):
         if not loss.sparse and y_true.ndim == 1:
             y_true = y_true[:, None]
         return loss.per_sample(y_true if loss.sparse else y_true.astype(np.float64), y_pred)
-    fn.__name__ = [k for k, v in _BY_NAME.items() if v is cls][0]
-    fn.__doc__ = f"{cls.__name__}'s per-sample losses, in numpy."
+    fn.__name__ = fn.__qualname__ = [k for k, v in _BY_NAME.items() if v is cls][0]
+    arguments, result = _FUNCTION_EXAMPLES[fn.__name__]
+    fn.__doc__ = f"""Each row's loss by `{cls.__name__}`'s definition, in numpy.
+
+    As Keras's ``keras.losses.{fn.__name__}``, which returns a tensor; here a
+    float64 array. The training loss of a batch is their (weighted) mean.
+    Passing this function to ``compile(loss=...)`` selects `{cls.__name__}`.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Targets, (rows,) or (rows, outputs){"; integer labels" if cls.sparse else ""}.
+    y_pred : array_like
+        The model's outputs, (rows,) or (rows, outputs).
+
+    Returns
+    -------
+    ndarray of float64
+        The (rows,) losses.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.losses.{fn.__name__}({arguments})  # doctest: +ELLIPSIS
+    {result}
+    """
     return fn
 
 
@@ -357,8 +563,24 @@ class _ByShape(Loss):
 
 def get(identifier: Any) -> Loss:
     """A Loss from a name (Keras's strings), a class, one of this module's
-    functions, a config dict or an instance. The name keeps what the user
-    wrote ("mae" logs as "loss", and the object is named "mae").
+    functions, a config dict or an instance, as ``keras.losses.get``.
+
+    The name keeps what the user wrote ("mae" logs as "loss", and the object
+    is named "mae").
+
+    Parameters
+    ----------
+    identifier : str, type, callable, dict or Loss
+        ``"mse"``, ``"mean_squared_error"``, ``"MeanSquaredError"``, ...;
+        ``"crossentropy"`` (or ``"ce"``) picks binary, sparse or categorical
+        cross-entropy from the targets' shape at fit; a Loss class, one of
+        this module's functions, a `serialize` dict, or a Loss (returned as
+        it is).
+
+    Returns
+    -------
+    Loss
+        The loss.
 
     Raises
     ------
@@ -412,8 +634,28 @@ def resolve_by_shape(loss: Loss, y_sparse: bool, n_outputs: int) -> Loss:
     return CategoricalCrossentropy(name=loss.name)
 
 
-def serialize(loss: Loss):
-    """A config entry: the name for a string-given loss, else Keras's dict."""
+def serialize(loss: Loss) -> Any:
+    """A loss as a model config holds it, as ``keras.losses.serialize``.
+
+    Parameters
+    ----------
+    loss : Loss
+        The loss to describe.
+
+    Returns
+    -------
+    str or dict
+        The name for a loss given by name (with default options), else Keras's
+        dict (``module``, ``class_name``, ``config``, ``registered_name``).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.losses.serialize(fm.losses.get("mse"))
+    'mse'
+    >>> fm.losses.serialize(fm.losses.Huber(delta=2.0))["config"]["delta"]
+    2.0
+    """
     if type(loss) in _BY_CLASS.values() and loss.name in _BY_NAME and \
             _BY_NAME[loss.name] is type(loss) and loss.get_config() == type(loss)(name=loss.name).get_config():
         return loss.name
@@ -423,8 +665,30 @@ def serialize(loss: Loss):
             "config": loss.get_config(), "registered_name": None}
 
 
-def deserialize(config) -> Loss:
-    """The loss serialize() describes."""
+def deserialize(config: Any) -> Loss:
+    """The loss `serialize` describes, as ``keras.losses.deserialize``.
+
+    Parameters
+    ----------
+    config : str or dict
+        A loss name or a dict with ``class_name`` and ``config``.
+
+    Returns
+    -------
+    Loss
+        A new loss.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or class, or a malformed config.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.losses.deserialize({"class_name": "Huber", "config": {"delta": 2.0}}).delta
+    2.0
+    """
     if isinstance(config, str):
         return get(config)
     if not isinstance(config, dict) or config.get("class_name") not in _BY_CLASS:

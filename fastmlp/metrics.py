@@ -35,6 +35,33 @@ KINDS = _engine.METRICS
 NONE = 0  # no metric (the estimators' objectives)
 _counters = {}
 
+_BASE_PARAMS = """name : str, optional
+        The name in logs and configs; default the Keras name, numbered for
+        later instances (``auc``, ``auc_1``, ...) as Keras does.
+    dtype : optional
+        Accepted for Keras compatibility; results are float64 numbers."""
+
+
+def _doc(summary, example, params="", notes=""):
+    """A metric class's docstring: summary, parameters (`params` first, then
+    the shared ones), `notes` (sections of their own), and an example: the
+    constructor call, the arguments of update_state, and the result."""
+    construct, update, result = example
+    return f"""{summary}
+
+    Parameters
+    ----------
+    {params}{_BASE_PARAMS}
+{notes}
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> m = fm.metrics.{construct}
+    >>> m.update_state({update})
+    >>> round(m.result(), 4)
+    {result}
+    """
+
 
 def _auto_name(base: str) -> str:
     """Keras numbers later instances of an object's default name: auc, auc_1, ..."""
@@ -48,6 +75,23 @@ class Metric:
     callbacks in mode "auto" maximise or minimise), and a state the engine adds
     to. Subclasses say which engine metric they are (`engine_kind`).
 
+    As Keras's ``keras.metrics.Metric``, with ``update_state``, ``result`` and
+    ``reset_state``; unlike Keras, custom metrics (subclasses with their own
+    arithmetic) are not supported: the engine computes the metrics of this
+    module only.
+
+    Parameters
+    ----------
+    name : str, optional
+        The name in logs and configs.
+    dtype : optional
+        Ignored (results are float64 numbers).
+
+    Attributes
+    ----------
+    state : ndarray of float64
+        The counts and sums the engine adds each batch to.
+
     Examples
     --------
     >>> import fastmlp as fm
@@ -59,7 +103,7 @@ class Metric:
     default_name = "metric"
     sparse = False  # needs integer labels
 
-    def __init__(self, name: Optional[str] = None, dtype: Any = None):
+    def __init__(self, name: Optional[str] = None, dtype: Any = None) -> None:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a string; got {describe(name)}")
         self.name = name or _auto_name(self.default_name)
@@ -69,10 +113,23 @@ class Metric:
     # ------------------------------------------------------------ engine side
 
     def engine_kind(self) -> int:
+        """The engine's code for this metric (internal; not Keras API).
+
+        Returns
+        -------
+        int
+            A value of ``fastmlp._engine.METRICS``.
+        """
         raise NotImplementedError
 
     def engine_spec(self) -> tuple:
-        """(kind, k, class_id, thresholds) for fastmlp._engine.Objective."""
+        """How the engine computes this metric (internal; not Keras API).
+
+        Returns
+        -------
+        tuple
+            ``(kind, k, class_id, thresholds)`` for ``fastmlp._engine.Objective``.
+        """
         return (self.engine_kind(), 0, -1, None)
 
     def _state_size(self) -> int:
@@ -80,28 +137,79 @@ class Metric:
         return _engine.metric_size(kind, k, 0 if thresholds is None else len(thresholds))
 
     def new_state(self) -> np.ndarray:
+        """A zeroed state of this metric's size (internal; not Keras API).
+
+        Returns
+        -------
+        ndarray of float64
+            Zeros, the shape of `state`.
+        """
         return np.zeros(self._state_size())
 
     # ------------------------------------------------------------ Keras's API
 
     def reset_state(self) -> None:
+        """Zero the state, as Keras does at the start of each epoch."""
         self.state[...] = 0
 
-    def result(self, state: Optional[np.ndarray] = None) -> float:
+    def result(self, state: Optional[np.ndarray] = None) -> Any:
+        """The metric's value over what was added since the last reset.
+
+        Parameters
+        ----------
+        state : ndarray, optional
+            Another state of this metric to read (fastmlp's addition);
+            default the metric's own.
+
+        Returns
+        -------
+        float or list of float
+            The value (a list for Precision and Recall with several
+            thresholds). Keras returns a tensor.
+        """
         s = self.state if state is None else state
         return float(s[0] / s[1]) if s[1] else 0.0
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        """Add a batch (arrays), computed by the engine's metric code."""
+        """Add a batch of targets and outputs, computed by the engine's metric code.
+
+        Parameters
+        ----------
+        y_true : array_like
+            Targets, (rows, outputs), or integer labels (rows,).
+        y_pred : array_like
+            Outputs, (rows, outputs) or (rows,).
+        sample_weight : array_like, optional
+            A weight per row; default 1.
+        """
         from ._network import update_metric
 
         update_metric(self, y_true, y_pred, sample_weight)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            JSON-able; ``type(metric).from_config(config)`` rebuilds it.
+        """
         return {"name": self.name, "dtype": self.dtype}
 
     @classmethod
     def from_config(cls, config: dict) -> "Metric":
+        """The metric `config` describes (what `get_config` returned).
+
+        Parameters
+        ----------
+        config : dict
+            Keyword arguments of the constructor.
+
+        Returns
+        -------
+        Metric
+            A new metric with a zero state.
+        """
         config = dict(config)
         config.pop("dtype", None)
         return cls(**config)
@@ -111,84 +219,114 @@ class Metric:
 
 
 class BinaryAccuracy(Metric):
-    """The share of outputs where (prediction > threshold) equals the target."""
+    __doc__ = _doc(
+        "The share of outputs where (prediction > threshold) equals the target, as Keras.",
+        ("BinaryAccuracy()", "[[1], [0]], [[0.8], [0.6]]", "0.5"),
+        params="""threshold : float in [0, 1], default 0.5
+        Outputs above it count as 1.
+    """)
     default_name = "binary_accuracy"
 
-    def __init__(self, name: Optional[str] = None, dtype: Any = None, threshold: float = 0.5):
+    def __init__(self, name: Optional[str] = None, dtype: Any = None,
+                 threshold: float = 0.5) -> None:
         self.threshold = check_float(threshold, "threshold", 0.0, 1.0)
         super().__init__(name, dtype)
 
-    def engine_spec(self):
+    def engine_spec(self) -> tuple:
         return (KINDS["binary_accuracy"], 0, -1, np.array([self.threshold]))
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**super().get_config(), "threshold": self.threshold}
 
 
 class CategoricalAccuracy(Metric):
-    """The share of rows whose largest output is the one-hot target's."""
+    __doc__ = _doc(
+        "The share of rows whose largest output is the one-hot target's, as Keras.",
+        ("CategoricalAccuracy()", "[[0, 1], [1, 0]], [[0.3, 0.7], [0.4, 0.6]]", "0.5"))
     default_name = "categorical_accuracy"
 
-    def engine_kind(self):
+    def engine_kind(self) -> int:
         return KINDS["categorical_accuracy"]
 
 
 class SparseCategoricalAccuracy(Metric):
-    """The share of rows whose largest output is at the integer label."""
+    __doc__ = _doc(
+        "The share of rows whose largest output is at the integer label, as Keras.",
+        ("SparseCategoricalAccuracy()", "[1, 0], [[0.3, 0.7], [0.4, 0.6]]", "0.5"))
     default_name = "sparse_categorical_accuracy"
     sparse = True
 
-    def engine_kind(self):
+    def engine_kind(self) -> int:
         return KINDS["sparse_categorical_accuracy"]
 
 
 class TopKCategoricalAccuracy(Metric):
-    """The share of rows whose target is among the k largest outputs (ties count)."""
+    __doc__ = _doc(
+        "The share of rows whose one-hot target is among the k largest outputs, as Keras.",
+        ("TopKCategoricalAccuracy(k=2)",
+         "[[0, 0, 1], [1, 0, 0]], [[0.2, 0.3, 0.5], [0.1, 0.3, 0.6]]", "0.5"),
+        params="""k : int, default 5
+        How many of the largest outputs count; outputs tied with the k-th
+        count too.
+    """)
     default_name = "top_k_categorical_accuracy"
 
-    def __init__(self, k: int = 5, name: Optional[str] = None, dtype: Any = None):
+    def __init__(self, k: int = 5, name: Optional[str] = None, dtype: Any = None) -> None:
         self.k = check_int(k, "k", minimum=1)
         super().__init__(name, dtype)
 
-    def engine_spec(self):
+    def engine_spec(self) -> tuple:
         return (KINDS["top_k"], self.k, -1, None)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**super().get_config(), "k": self.k}
 
 
 class SparseTopKCategoricalAccuracy(TopKCategoricalAccuracy):
-    """As TopKCategoricalAccuracy, with integer labels."""
+    __doc__ = _doc(
+        "The share of rows whose integer label is among the k largest outputs, as Keras.",
+        ("SparseTopKCategoricalAccuracy(k=2)",
+         "[2, 0], [[0.2, 0.3, 0.5], [0.1, 0.3, 0.6]]", "0.5"),
+        params="""k : int, default 5
+        How many of the largest outputs count; outputs tied with the k-th
+        count too.
+    """)
     default_name = "sparse_top_k_categorical_accuracy"
     sparse = True
 
-    def engine_spec(self):
+    def engine_spec(self) -> tuple:
         return (KINDS["sparse_top_k"], self.k, -1, None)
 
 
 class MeanAbsoluteError(Metric):
-    """mean(|y − p|) per row, averaged over the rows."""
+    __doc__ = _doc(
+        "mean(abs(y − p)) per row, averaged over the rows, as Keras.",
+        ("MeanAbsoluteError()", "[[0., 1.]], [[0.2, 0.8]]", "0.2"))
     default_name = "mean_absolute_error"
     direction = "down"
 
-    def engine_kind(self):
+    def engine_kind(self) -> int:
         return KINDS["mae"]
 
 
 class MeanSquaredError(Metric):
-    """mean((y − p)²) per row, averaged over the rows."""
+    __doc__ = _doc(
+        "mean((y − p)²) per row, averaged over the rows, as Keras.",
+        ("MeanSquaredError()", "[[0., 1.]], [[0.2, 0.8]]", "0.04"))
     default_name = "mean_squared_error"
     direction = "down"
 
-    def engine_kind(self):
+    def engine_kind(self) -> int:
         return KINDS["mse"]
 
 
 class RootMeanSquaredError(MeanSquaredError):
-    """sqrt of the mean squared error over the epoch."""
+    __doc__ = _doc(
+        "The square root of the mean squared error over the epoch, as Keras.",
+        ("RootMeanSquaredError()", "[[0., 1.]], [[0.2, 0.8]]", "0.2"))
     default_name = "root_mean_squared_error"
 
-    def result(self, state=None):
+    def result(self, state: Optional[np.ndarray] = None) -> float:
         return float(np.sqrt(super().result(state)))
 
 
@@ -201,16 +339,32 @@ def _thresholds(thresholds) -> np.ndarray:
     return values
 
 
+_CONFUSION_PARAMS = """thresholds : float or list of float in [0, 1], optional
+        Outputs above a threshold count as positive; default 0.5. With
+        several thresholds, `result` gives one value per threshold.
+    top_k : None
+        Only None (Keras's top_k is refused).
+    class_id : int, optional
+        Count only this output column; default every column.
+    """
+_CONFUSION_RAISES = """
+    Raises
+    ------
+    ValueError
+        For a `top_k`, or thresholds outside [0, 1].
+"""
+
+
 class _Confusion(Metric):
     def __init__(self, thresholds: Any = None, top_k: Any = None, class_id: Optional[int] = None,
-                 name: Optional[str] = None, dtype: Any = None):
+                 name: Optional[str] = None, dtype: Any = None) -> None:
         if top_k is not None:
             raise ValueError("top_k is not supported by fastmlp's Precision/Recall")
         self.thresholds = _thresholds(thresholds)
         self.class_id = None if class_id is None else check_int(class_id, "class_id", minimum=0)
         super().__init__(name, dtype)
 
-    def engine_spec(self):
+    def engine_spec(self) -> tuple:
         return (KINDS["confusion"], 0, -1 if self.class_id is None else self.class_id,
                 self.thresholds)
 
@@ -221,27 +375,32 @@ class _Confusion(Metric):
     def _scalar(self, values):
         return float(values[0]) if len(values) == 1 else [float(v) for v in values]
 
-    def get_config(self):
+    def get_config(self) -> dict:
         t = self.thresholds.tolist()
         return {**super().get_config(), "thresholds": t[0] if len(t) == 1 else t,
                 "top_k": None, "class_id": self.class_id}
 
 
 class Precision(_Confusion):
-    """tp / (tp + fp) with predictions above `thresholds` (0.5) positive; every
-    output column counts (or only `class_id`'s)."""
+    __doc__ = _doc(
+        "tp / (tp + fp), outputs above the threshold positive, as Keras.",
+        ("Precision()", "[[1], [0], [1]], [[0.9], [0.8], [0.3]]", "0.5"),
+        params=_CONFUSION_PARAMS, notes=_CONFUSION_RAISES)
     default_name = "precision"
 
-    def result(self, state=None):
+    def result(self, state: Optional[np.ndarray] = None) -> Any:
         tp, fp, _, _ = self._counts(state)
         return self._scalar(np.divide(tp, tp + fp, out=np.zeros_like(tp), where=tp + fp > 0))
 
 
 class Recall(_Confusion):
-    """tp / (tp + fn), thresholds as Precision."""
+    __doc__ = _doc(
+        "tp / (tp + fn), outputs above the threshold positive, as Keras.",
+        ("Recall()", "[[1], [0], [1]], [[0.9], [0.8], [0.3]]", "0.5"),
+        params=_CONFUSION_PARAMS, notes=_CONFUSION_RAISES)
     default_name = "recall"
 
-    def result(self, state=None):
+    def result(self, state: Optional[np.ndarray] = None) -> Any:
         tp, _, _, fn = self._counts(state)
         return self._scalar(np.divide(tp, tp + fn, out=np.zeros_like(tp), where=tp + fn > 0))
 
@@ -254,19 +413,43 @@ class AUC(Metric):
     Parameters
     ----------
     num_thresholds : int, default 200
-    curve : {"ROC", "PR"}
-    summation_method : {"interpolation", "minoring", "majoring"}
-    from_logits : bool
-        Not supported for models whose output fastmlp already maps to
-        probabilities; with a logit output pass True only if the model's loss
-        does not already take logits.
+        How many thresholds (>= 2) the curve is sampled at.
+    curve : {"ROC", "PR"}, default "ROC"
+        The receiver operating characteristic or the precision-recall curve.
+    summation_method : {"interpolation", "minoring", "majoring"}, default "interpolation"
+        How the area between thresholds is summed, as Keras.
+    name : str, optional
+        The name in logs and configs; default ``auc``, numbered for later
+        instances.
+    dtype : optional
+        Ignored.
+    thresholds, multi_label, num_labels, label_weights : optional
+        Keras's; only their defaults are accepted (``num_labels`` is ignored).
+    from_logits : bool, default False
+        Whether the outputs are logits (a sigmoid is applied before
+        counting). Not needed when the model's loss already takes logits.
+
+    Raises
+    ------
+    ValueError
+        For explicit thresholds, multi_label, label_weights, or an unknown
+        curve or summation method.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> m = fm.metrics.AUC()
+    >>> m.update_state([[1], [0], [1], [0]], [[0.9], [0.2], [0.6], [0.7]])
+    >>> round(m.result(), 4)
+    0.75
     """
     default_name = "auc"
 
     def __init__(self, num_thresholds: int = 200, curve: str = "ROC",
                  summation_method: str = "interpolation", name: Optional[str] = None,
                  dtype: Any = None, thresholds: Any = None, multi_label: bool = False,
-                 num_labels: Any = None, label_weights: Any = None, from_logits: bool = False):
+                 num_labels: Any = None, label_weights: Any = None,
+                 from_logits: bool = False) -> None:
         if thresholds is not None or multi_label or label_weights is not None:
             raise ValueError("explicit thresholds, multi_label and label_weights are not "
                              "supported by fastmlp's AUC")
@@ -281,11 +464,22 @@ class AUC(Metric):
         self.from_logits = check_bool(from_logits, "from_logits")
         super().__init__(name, dtype)
 
-    def engine_spec(self):
+    def engine_spec(self) -> tuple:
         return (KINDS["auc"], self.num_thresholds, -1, None)
 
-    def confusion(self, state=None):
-        """tp, fp, tn, fn at each threshold, from the bucketed counts."""
+    def confusion(self, state: Optional[np.ndarray] = None) -> tuple:
+        """The confusion counts at each threshold (fastmlp's addition).
+
+        Parameters
+        ----------
+        state : ndarray, optional
+            Another state of this metric; default its own.
+
+        Returns
+        -------
+        tuple of ndarray
+            ``(tp, fp, tn, fn)``, each of ``num_thresholds`` counts.
+        """
         s = self.state if state is None else state
         n = self.num_thresholds
         pos, neg = s[:n], s[n:]
@@ -295,7 +489,7 @@ class AUC(Metric):
         fp = np.cumsum(neg[::-1])[::-1]
         return tp, fp, neg.sum() - fp, pos.sum() - tp
 
-    def result(self, state=None):
+    def result(self, state: Optional[np.ndarray] = None) -> float:
         tp, fp, tn, fn = self.confusion(state)
         if self.curve == "PR":
             return self._pr_auc(tp, fp, fn)
@@ -324,7 +518,7 @@ class AUC(Metric):
                                      where=tp[1:] + fn[1:] > 0)
         return float(pr_auc_increment.sum())
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**super().get_config(), "num_thresholds": self.num_thresholds,
                 "curve": self.curve, "summation_method": self.summation_method,
                 "multi_label": False, "num_labels": None, "label_weights": None,
@@ -334,11 +528,44 @@ class AUC(Metric):
 class Accuracy(Metric):
     """"accuracy" / "acc": binary, sparse or categorical accuracy, chosen from
     the shapes of the targets and outputs as Keras does (resolved when fit
-    sees them); logs under the name given."""
+    sees them); logs under the name given.
+
+    Keras's ``keras.metrics.Accuracy`` class compares values for equality;
+    fastmlp's is what the string "accuracy" means in ``compile``.
+
+    Parameters
+    ----------
+    name : str, optional
+        The name in logs; default ``accuracy``.
+    dtype : optional
+        Ignored.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> m = fm.metrics.Accuracy()
+    >>> m.update_state([[0, 1], [1, 0]], [[0.3, 0.7], [0.4, 0.6]])
+    >>> m.result()
+    0.5
+    """
     default_name = "accuracy"
 
     def resolve(self, y_sparse: bool, n_outputs: int) -> Metric:
-        """The concrete accuracy (kept, with its state, while the kind holds)."""
+        """The concrete accuracy for these targets (kept, with its state, while the kind holds).
+
+        Parameters
+        ----------
+        y_sparse : bool
+            Whether the targets are integer labels.
+        n_outputs : int
+            The model's output width.
+
+        Returns
+        -------
+        Metric
+            A BinaryAccuracy (one output), SparseCategoricalAccuracy or
+            CategoricalAccuracy named as this metric.
+        """
         cls = (BinaryAccuracy if n_outputs == 1 else
                SparseCategoricalAccuracy if y_sparse else CategoricalAccuracy)
         concrete = getattr(self, "_concrete", None)
@@ -346,16 +573,16 @@ class Accuracy(Metric):
             concrete = self._concrete = cls(name=self.name)
         return concrete
 
-    def result(self, state=None):
+    def result(self, state: Optional[np.ndarray] = None) -> float:
         concrete = getattr(self, "_concrete", None)
         return super().result(state) if concrete is None else concrete.result(state)
 
-    def reset_state(self):
+    def reset_state(self) -> None:
         concrete = getattr(self, "_concrete", None)
         if concrete is not None:
             concrete.reset_state()
 
-    def engine_kind(self):
+    def engine_kind(self) -> int:
         return KINDS["categorical_accuracy"]
 
 
@@ -379,7 +606,18 @@ NAMES = list(_BY_NAME)
 
 def get(identifier: Any) -> Metric:
     """A Metric from a name (kept as the metric's name, as Keras logs it), a
-    class, a config dict or an instance.
+    class, a config dict or an instance, as ``keras.metrics.get``.
+
+    Parameters
+    ----------
+    identifier : str, type, dict or Metric
+        ``"accuracy"``, ``"mae"``, ``"AUC"``, ...; a Metric class; a
+        `serialize` dict; or a Metric (returned as it is).
+
+    Returns
+    -------
+    Metric
+        The metric.
 
     Raises
     ------
@@ -428,8 +666,28 @@ def get_list(metrics: Any, argument: str = "metrics") -> List[Metric]:
     return [get(item) for item in metrics]
 
 
-def serialize(metric: Metric):
-    """A config entry: the name for a string-made metric, else Keras's dict."""
+def serialize(metric: Metric) -> Any:
+    """A metric as a compile config holds it, as ``keras.metrics.serialize``.
+
+    Parameters
+    ----------
+    metric : Metric
+        The metric to describe.
+
+    Returns
+    -------
+    str or dict
+        The name for a metric made from a name, else Keras's dict
+        (``module``, ``class_name``, ``config``, ``registered_name``).
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.metrics.serialize(fm.metrics.get("acc"))
+    'acc'
+    >>> fm.metrics.serialize(fm.metrics.AUC(curve="PR"))["config"]["curve"]
+    'PR'
+    """
     given = getattr(metric, "_given_as", None)
     if given is not None:
         return given
@@ -437,8 +695,30 @@ def serialize(metric: Metric):
             "config": metric.get_config(), "registered_name": None}
 
 
-def deserialize(config) -> Metric:
-    """The metric serialize() describes (or a name)."""
+def deserialize(config: Any) -> Metric:
+    """The metric `serialize` describes (or a name), as ``keras.metrics.deserialize``.
+
+    Parameters
+    ----------
+    config : str or dict
+        A metric name or a dict with ``class_name`` and ``config``.
+
+    Returns
+    -------
+    Metric
+        A new metric.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or class, or a malformed config.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.metrics.deserialize({"class_name": "Recall", "config": {"thresholds": 0.7}}).thresholds
+    array([0.7])
+    """
     if isinstance(config, str):
         return get(config)
     if not isinstance(config, dict) or config.get("class_name") not in _BY_CLASS:

@@ -32,20 +32,49 @@ class StepCount(int):
     """optimizer.iterations: an int that also answers Keras's `.numpy()`."""
 
     def numpy(self) -> np.int64:
+        """The count as a numpy integer, as Keras's variable gives it.
+
+        Returns
+        -------
+        numpy.int64
+            The count.
+        """
         return np.int64(self)
 
 
-def _hyperparameter(name, check):
+def _hyperparameter(name, check, doc):
     """A property whose assignments are validated like the constructor's arguments."""
     attr = "_" + name
 
-    def getter(self):
+    def getter(self) -> Any:
         return getattr(self, attr)
 
-    def setter(self, value):
+    def setter(self, value: Any) -> None:
         setattr(self, attr, check(value, name))
 
-    return property(getter, setter)
+    return property(getter, setter, doc=doc + " Assignable (checked as in the constructor); "
+                    "a compiled model uses the new value from its next step.")
+
+
+# the arguments every optimizer takes, in its docstring
+_COMMON = """weight_decay : float, optional
+        Decoupled decay: each trainable weight is scaled by 1 − lr·weight_decay
+        before the rule (biases included, as Keras).
+    clipnorm, clipvalue, global_clipnorm : float, optional
+        Gradient clipping before the rule: each variable's gradient to norm
+        clipnorm; each value to ±clipvalue; all together to norm
+        global_clipnorm (at most one of the three).
+    name : str, optional
+        The name in configs.
+    use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps
+        Keras's; accepted with their defaults only (ValueError otherwise)."""
+_RAISES = """Raises
+    ------
+    ValueError
+        For an argument out of its range, two clipping arguments at once, or a
+        Keras option fastmlp does not have.
+    TypeError
+        For an unknown keyword argument."""
 
 
 def _unit_interval(value, name):
@@ -68,9 +97,16 @@ class Optimizer:
     """Base of the optimizers: learning rate (or schedule), Keras's common
     options and the engine's view of them.
 
+    Keras's ``keras.optimizers.Optimizer``; the update rules are the engine's
+    (csrc/optim_update.inc), so custom optimizers (subclasses with their own
+    rule) are not supported. The state (moments, step count) lives in the
+    engine of the model being trained.
+
     Parameters
     ----------
     learning_rate : float or LearningRateSchedule
+        A positive rate, or a schedule (`fastmlp.optimizers.schedules`) of the
+        step count.
     weight_decay : float, optional
         Decoupled decay: each trainable weight is scaled by 1 − lr·weight_decay
         before the rule (biases included, as Keras).
@@ -78,10 +114,18 @@ class Optimizer:
         Gradient clipping before the rule: each variable's gradient to norm
         clipnorm; each value to ±clipvalue; all together to norm
         global_clipnorm (at most one of the three).
+    use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps
+        Keras's; accepted with their defaults only (ValueError otherwise).
     name : str, optional
-    use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor,
-    gradient_accumulation_steps
-        Accepted with their defaults only (not supported otherwise).
+        The name in configs.
+
+    Raises
+    ------
+    ValueError
+        For an argument out of its range, two clipping arguments at once, or a
+        Keras option fastmlp does not have.
+    TypeError
+        For an unknown keyword argument.
 
     Examples
     --------
@@ -97,7 +141,7 @@ class Optimizer:
                  global_clipnorm: Optional[float] = None, use_ema: bool = False,
                  ema_momentum: float = 0.99, ema_overwrite_frequency: Any = None,
                  loss_scale_factor: Any = None, gradient_accumulation_steps: Any = None,
-                 name: Optional[str] = None, **unknown: Any):
+                 name: Optional[str] = None, **unknown: Any) -> None:
         if unknown:
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument"
                             f"{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}")
@@ -144,15 +188,28 @@ class Optimizer:
         self._learning_rate = _positive(value, "learning_rate")
 
     @property
-    def schedule(self):
-        """The learning-rate schedule, or None."""
+    def schedule(self) -> Optional[schedules.LearningRateSchedule]:
+        """The learning-rate schedule, or None (fastmlp's addition)."""
         return self._schedule
 
     def learning_rate_at(self, step: int) -> float:
+        """The rate update `step` uses (internal; not Keras API).
+
+        Parameters
+        ----------
+        step : int
+            The optimizer's step count before the update.
+
+        Returns
+        -------
+        float
+            schedule(step), or the fixed rate.
+        """
         return float(self._schedule(step)) if self._schedule is not None else self._learning_rate
 
     @property
     def weight_decay(self) -> Optional[float]:
+        """The decoupled weight decay, or None; assignable."""
         return self._weight_decay
 
     @weight_decay.setter
@@ -177,16 +234,40 @@ class Optimizer:
     # ------------------------------------------------------------ engine
 
     def rule_args(self) -> tuple:
-        """(momentum, rho, beta_1, beta_2, epsilon, nesterov) for the engine."""
+        """The update rule's hyper-parameters for the engine (internal; not Keras API).
+
+        Returns
+        -------
+        tuple
+            ``(momentum, rho, beta_1, beta_2, epsilon, nesterov)``.
+        """
         raise NotImplementedError
 
     def engine_args(self, step: int = 0) -> tuple:
-        """(kind, learning_rate, momentum, rho, beta_1, beta_2, epsilon,
-        nesterov, weight_decay) at optimizer step `step`."""
+        """Everything the engine's update needs at a step (internal; not Keras API).
+
+        Parameters
+        ----------
+        step : int, default 0
+            The optimizer's step count.
+
+        Returns
+        -------
+        tuple
+            ``(kind, learning_rate, momentum, rho, beta_1, beta_2, epsilon,
+            nesterov, weight_decay)``.
+        """
         return (self.code, self.learning_rate_at(step)) + self.rule_args() + \
                (self.weight_decay or 0.0,)
 
     def clipping(self) -> tuple:
+        """The clipping settings for the engine (internal; not Keras API).
+
+        Returns
+        -------
+        tuple
+            ``(clipvalue, clipnorm, global_clipnorm)``, 0.0 where unset.
+        """
         return (self.clipvalue or 0.0, self.clipnorm or 0.0, self.global_clipnorm or 0.0)
 
     # ------------------------------------------------------------ configs
@@ -201,10 +282,31 @@ class Optimizer:
                 "gradient_accumulation_steps": None}
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            JSON-able (a schedule is serialized); ``from_config`` rebuilds
+            the optimizer, without its state.
+        """
         return self._base_config()
 
     @classmethod
     def from_config(cls, config: dict) -> "Optimizer":
+        """The optimizer `config` describes (what `get_config` returned).
+
+        Parameters
+        ----------
+        config : dict
+            Keyword arguments of the constructor; a dict learning rate is a
+            serialized schedule.
+
+        Returns
+        -------
+        Optimizer
+            A new optimizer with no state.
+        """
         config = dict(config)
         lr = config.get("learning_rate")
         if isinstance(lr, dict):
@@ -216,8 +318,22 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """m = momentum·m − lr·g; w += m (nesterov: w += momentum·m − lr·g).
-    With momentum 0: w −= lr·g.
+    __doc__ = f"""Stochastic gradient descent, with momentum and Nesterov momentum, as Keras.
+
+    m = momentum·m − lr·g; w += m (nesterov: w += momentum·m − lr·g). With
+    momentum 0: w −= lr·g.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.01
+        The step size (> 0), or a schedule of the step count.
+    momentum : float in [0, 1], default 0.0
+        The velocity's decay.
+    nesterov : bool, default False
+        Nesterov momentum.
+    {_COMMON}
+
+    {_RAISES}
 
     Examples
     --------
@@ -227,25 +343,43 @@ class SGD(Optimizer):
     """
     code = SGD_CODE
     default_name = "SGD"
-    momentum = _hyperparameter("momentum", _momentum)
-    nesterov = _hyperparameter("nesterov", check_bool)
+    momentum = _hyperparameter("momentum", _momentum, "The velocity's decay, in [0, 1].")
+    nesterov = _hyperparameter("nesterov", check_bool, "Whether the momentum is Nesterov's.")
 
     def __init__(self, learning_rate: Any = 0.01, momentum: float = 0.0, nesterov: bool = False,
-                 **kwargs: Any):
+                 **kwargs: Any) -> None:
         super().__init__(learning_rate, **kwargs)
         self.momentum = momentum
         self.nesterov = nesterov
 
-    def rule_args(self):
+    def rule_args(self) -> tuple:
         return (self.momentum, 0.0, 0.0, 0.0, 0.0, self.nesterov)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**self._base_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
 class RMSprop(Optimizer):
-    """v = rho·v + (1 − rho)·g²; w −= lr·g / sqrt(v + epsilon)
-    (with momentum: m = momentum·m + lr·g / sqrt(v + epsilon); w −= m).
+    __doc__ = f"""RMSprop, as Keras (the seed network's optimizer).
+
+    v = rho·v + (1 − rho)·g²; w −= lr·g / sqrt(v + epsilon) (with momentum:
+    m = momentum·m + lr·g / sqrt(v + epsilon); w −= m).
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size (> 0), or a schedule of the step count.
+    rho : float in [0, 1), default 0.9
+        The decay of the squared-gradient average.
+    momentum : float in [0, 1], default 0.0
+        Momentum on the scaled step.
+    epsilon : float, default 1e-7
+        Added to v before the square root (> 0).
+    centered : bool, default False
+        Keras's centered variant is not supported: only False.
+    {_COMMON}
+
+    {_RAISES}
 
     Examples
     --------
@@ -255,12 +389,13 @@ class RMSprop(Optimizer):
     """
     code = RMSPROP_CODE
     default_name = "rmsprop"
-    rho = _hyperparameter("rho", _unit_interval)
-    momentum = _hyperparameter("momentum", _momentum)
-    epsilon = _hyperparameter("epsilon", _positive)
+    rho = _hyperparameter("rho", _unit_interval,
+                          "The decay of the squared-gradient average, in [0, 1).")
+    momentum = _hyperparameter("momentum", _momentum, "Momentum on the scaled step, in [0, 1].")
+    epsilon = _hyperparameter("epsilon", _positive, "Added to v before the square root.")
 
     def __init__(self, learning_rate: Any = 0.001, rho: float = 0.9, momentum: float = 0.0,
-                 epsilon: float = 1e-7, centered: bool = False, **kwargs: Any):
+                 epsilon: float = 1e-7, centered: bool = False, **kwargs: Any) -> None:
         if centered:
             raise ValueError("centered RMSprop is not supported by fastmlp")
         super().__init__(learning_rate, **kwargs)
@@ -268,17 +403,35 @@ class RMSprop(Optimizer):
         self.momentum = momentum
         self.epsilon = epsilon
 
-    def rule_args(self):
+    def rule_args(self) -> tuple:
         return (self.momentum, self.rho, 0.0, 0.0, self.epsilon, False)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**self._base_config(), "rho": self.rho, "momentum": self.momentum,
                 "epsilon": self.epsilon, "centered": False}
 
 
 class Adam(Optimizer):
-    """m += (g − m)(1 − beta_1); v += (g² − v)(1 − beta_2);
+    __doc__ = f"""Adam, with Keras 3's bias correction.
+
+    m += (g − m)(1 − beta_1); v += (g² − v)(1 − beta_2);
     w −= lr·sqrt(1 − beta_2^t)/(1 − beta_1^t) · m / (sqrt(v) + epsilon).
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size (> 0), or a schedule of the step count.
+    beta_1 : float in [0, 1), default 0.9
+        The decay of the first moment.
+    beta_2 : float in [0, 1), default 0.999
+        The decay of the second moment.
+    epsilon : float, default 1e-7
+        Added to sqrt(v) (> 0).
+    amsgrad : bool, default False
+        Keras's AMSGrad variant is not supported: only False.
+    {_COMMON}
+
+    {_RAISES}
 
     Examples
     --------
@@ -288,12 +441,12 @@ class Adam(Optimizer):
     """
     code = ADAM_CODE
     default_name = "adam"
-    beta_1 = _hyperparameter("beta_1", _unit_interval)
-    beta_2 = _hyperparameter("beta_2", _unit_interval)
-    epsilon = _hyperparameter("epsilon", _positive)
+    beta_1 = _hyperparameter("beta_1", _unit_interval, "The first moment's decay, in [0, 1).")
+    beta_2 = _hyperparameter("beta_2", _unit_interval, "The second moment's decay, in [0, 1).")
+    epsilon = _hyperparameter("epsilon", _positive, "Added to sqrt(v).")
 
     def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, amsgrad: bool = False, **kwargs: Any):
+                 epsilon: float = 1e-7, amsgrad: bool = False, **kwargs: Any) -> None:
         if amsgrad:
             raise ValueError("amsgrad is not supported by fastmlp")
         super().__init__(learning_rate, **kwargs)
@@ -301,17 +454,35 @@ class Adam(Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
 
-    def rule_args(self):
+    def rule_args(self) -> tuple:
         return (0.0, 0.0, self.beta_1, self.beta_2, self.epsilon, False)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**self._base_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
                 "epsilon": self.epsilon, "amsgrad": False}
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (default 0.004): each step first
-    scales the trainable weights by 1 − lr·weight_decay, then applies Adam.
+    """Adam with decoupled weight decay, as Keras.
+
+    Each step first scales the trainable weights by 1 − lr·weight_decay, then
+    applies Adam.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size (> 0), or a schedule of the step count.
+    weight_decay : float, default 0.004
+        The decoupled decay (>= 0).
+    beta_1, beta_2, epsilon, amsgrad
+        As `Adam`.
+    **kwargs
+        The other arguments of `Optimizer` (clipping, name, ...).
+
+    Raises
+    ------
+    ValueError
+        For an argument out of its range.
 
     Examples
     --------
@@ -323,7 +494,7 @@ class AdamW(Adam):
 
     def __init__(self, learning_rate: Any = 0.001, weight_decay: float = 0.004,
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
-                 amsgrad: bool = False, **kwargs: Any):
+                 amsgrad: bool = False, **kwargs: Any) -> None:
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad,
                          weight_decay=weight_decay, **kwargs)
 
@@ -334,7 +505,18 @@ _BY_CLASS_NAME = {cls.__name__: cls for cls in CLASSES.values()}
 
 def get(identifier: Any) -> Optimizer:
     """An Optimizer from a name ('sgd', 'rmsprop', 'adam', 'adamw', any case),
-    a config dict or an instance.
+    a config dict or an instance, as ``keras.optimizers.get``.
+
+    Parameters
+    ----------
+    identifier : str, dict or Optimizer
+        A name (default hyper-parameters), a `serialize` dict, or an
+        Optimizer (returned as it is).
+
+    Returns
+    -------
+    Optimizer
+        The optimizer.
 
     Raises
     ------
@@ -360,11 +542,52 @@ def get(identifier: Any) -> Optimizer:
 
 
 def serialize(optimizer: Optimizer) -> dict:
+    """Keras's serialized form of an optimizer, as ``keras.optimizers.serialize``.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer to describe (its hyper-parameters, not its state).
+
+    Returns
+    -------
+    dict
+        ``module``, ``class_name``, ``config`` and ``registered_name``.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.optimizers.serialize(fm.SGD(0.1))["config"]["learning_rate"]
+    0.1
+    """
     return {"module": "keras.optimizers", "class_name": type(optimizer).__name__,
             "config": optimizer.get_config(), "registered_name": None}
 
 
 def deserialize(config: dict) -> Optimizer:
+    """The optimizer a `serialize` dict describes, as ``keras.optimizers.deserialize``.
+
+    Parameters
+    ----------
+    config : dict
+        ``class_name`` and ``config``.
+
+    Returns
+    -------
+    Optimizer
+        A new optimizer with no state.
+
+    Raises
+    ------
+    ValueError
+        For an unknown class or a malformed config.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.optimizers.deserialize({"class_name": "Adam", "config": {"beta_1": 0.8}}).beta_1
+    0.8
+    """
     if not isinstance(config, dict) or config.get("class_name") not in _BY_CLASS_NAME:
         raise ValueError(f"unknown optimizer {config!r}")
     inner = config.get("config") or {}

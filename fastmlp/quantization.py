@@ -2,8 +2,8 @@
 weights' conversions it makes.
 
 int8, as Keras quantizes a Dense kernel: per output column, symmetric,
-kernel = round(w·kernel_scale) in [-127, 127] with kernel_scale = 127 /
-(max |w| + 1e-7); the activations are quantized row by row as they reach
+``kernel = round(w * kernel_scale)`` in [-127, 127] with ``kernel_scale =
+127 / (max(abs(w)) + 1e-7)``; the activations are quantized row by row as they reach
 each layer (dynamic quantization, as ONNX Runtime's quantize_dynamic: uint8
 with a zero point, here one step per row), the products summed exactly in
 int32 and dequantized, with the bias and the activation, in the kernels'
@@ -46,7 +46,15 @@ def quantize_kernel_int8(kernel: Any) -> Tuple[np.ndarray, np.ndarray]:
     kernel_int8 : ndarray of int8, shape (inputs, units)
         round(kernel·kernel_scale), in [-127, 127].
     kernel_scale : ndarray of float32, shape (units,)
-        127 / (max |kernel column| + 1e-7).
+        ``127 / (max(abs(column)) + 1e-7)`` for each column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastmlp.quantization import quantize_kernel_int8
+    >>> q, scale = quantize_kernel_int8(np.array([[1.0, 0.1], [-0.5, 0.2]]))
+    >>> q.tolist(), scale.round(1).tolist()
+    ([[127, 63], [-63, 127]], [127.0, 635.0])
     """
     w = np.asarray(kernel, dtype=np.float32)
     scale = (np.float32(127) / (np.max(np.abs(w), axis=0) + _KERAS_EPSILON)).astype(np.float32)
@@ -65,6 +73,13 @@ def round_to_bfloat16(values: Any) -> np.ndarray:
     Returns
     -------
     ndarray of float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastmlp.quantization import round_to_bfloat16
+    >>> round_to_bfloat16(np.array([1.00390625, 1.01171875, 3.14159265])).tolist()
+    [1.0, 1.015625, 3.140625]
     """
     x = np.ascontiguousarray(values, dtype=np.float32)
     bits = x.view(np.uint32).astype(np.uint64)

@@ -84,10 +84,35 @@ class LearningRateSchedule:
     """
 
     def __call__(self, step: Any) -> float:
+        """The learning rate for the optimizer's update number `step`.
+
+        Parameters
+        ----------
+        step : int or float
+            The optimizer's iteration count before the update (0 for the first).
+
+        Returns
+        -------
+        float
+            The rate (this module's schedules compute it in float32, as Keras,
+            and return that value as a Python float; Keras returns a tensor).
+
+        Raises
+        ------
+        TypeError
+            If `step` is not a number.
+        """
         raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must override "
                                   f"`__call__(self, step)`.")
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            JSON-able; ``type(schedule).from_config(config)`` rebuilds it.
+        """
         raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must override "
                                   f"`get_config()` in order to be serializable.")
 
@@ -98,10 +123,12 @@ class LearningRateSchedule:
         Parameters
         ----------
         config : dict
+            Keyword arguments of the constructor.
 
         Returns
         -------
         LearningRateSchedule
+            A new schedule.
         """
         return cls(**config)
 

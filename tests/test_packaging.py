@@ -107,7 +107,8 @@ def test_sdist_manifest_covers_every_kind_of_c_source():
     patterns = line.group(1).split()
     suffixes = {p.suffix for p in (ROOT / "csrc").iterdir() if p.is_file()}
     assert suffixes <= {pattern.lstrip("*") for pattern in patterns}
-    for name in ("fastmlp/*.pyx", "fastmlp/*.pxd", "CHANGELOG.md", "CITATION.cff", "LICENSE"):
+    for name in ("fastmlp/*.pyx", "fastmlp/*.pxd", "fastmlp/py.typed", "CHANGELOG.md",
+                 "CITATION.cff", "LICENSE"):
         assert name in manifest
 
 
@@ -137,7 +138,10 @@ def test_installed_files_are_modules_and_the_engine(installed):
     assert ".py" in suffixes
     assert any(p.name.startswith("_engine.") and p.suffix in (".so", ".pyd") for p in package)
     # build inputs stay in the sdist: no generated C, no Cython sources
-    assert suffixes <= {".py", ".so", ".pyd", ".pyc"}, sorted(map(str, package))
+    assert {p.suffix for p in package if p.name != "py.typed"} <= {".py", ".so", ".pyd", ".pyc"}, \
+        sorted(map(str, package))
+    # PEP 561: the type hints are for type checkers
+    assert Path("fastmlp/py.typed") in package
 
 
 def test_installed_metadata(installed):

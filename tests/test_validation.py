@@ -1642,3 +1642,10 @@ def test_a_layer_applied_twice_in_one_model_is_refused():
         fm.Sequential([fm.Input((4,)), shared, shared])
     with raises(ValueError, "appears twice"):  # once directly, once inside a nested model
         fm.Sequential([fm.Input((4,)), shared, fm.Sequential([shared])]).predict(X, verbose=0)
+
+
+def test_string_labels_get_a_hint_on_what_to_do():
+    model = classifier()
+    with raises(TypeError, "y must contain numbers", "LabelEncoder", "to_categorical",
+                "fm.MLPClassifier", start="y"):
+        model.fit(X, np.array(["a", "b", "c"] * (N // 3)), verbose=0)

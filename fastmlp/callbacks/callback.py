@@ -36,6 +36,12 @@ class Callback:
     >>> class PrintLoss(fm.Callback):
     ...     def on_epoch_end(self, epoch, logs=None):
     ...         print(f"epoch {epoch + 1}: loss {logs['loss']:.3f}")
+    >>> model = fm.Sequential([fm.Input((2,)), fm.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> _ = model.fit([[0.0, 1.0]], [[1.0]], epochs=2, verbose=0,
+    ...               callbacks=[PrintLoss()])  # doctest: +ELLIPSIS
+    epoch 1: loss ...
+    epoch 2: loss ...
     """
 
     def __init__(self) -> None:
@@ -43,70 +49,199 @@ class Callback:
         self.params: dict = {}
 
     def set_model(self, model: Any) -> None:
-        """Give the callback the model it serves (``self.model``)."""
+        """Give the callback the model it serves (``self.model``).
+
+        Parameters
+        ----------
+        model : Model
+            The model whose fit, evaluate or predict calls the callback.
+        """
         self.model = model
 
     def set_params(self, params: dict) -> None:
-        """Give the callback the run's parameters (``self.params``)."""
+        """Give the callback the run's parameters (``self.params``).
+
+        Parameters
+        ----------
+        params : dict
+            ``{"verbose": ..., "epochs": ..., "steps": ...}``.
+        """
         self.params = params
 
     # ------------------------------------------------------------ fit
 
     def on_train_begin(self, logs: Logs = None) -> None:
-        """Called once at the start of ``fit``."""
+        """Called once at the start of ``fit``.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Empty: there are no values yet.
+        """
 
     def on_train_end(self, logs: Logs = None) -> None:
-        """Called once at the end of ``fit``, with the last epoch's logs."""
+        """Called once at the end of ``fit``, with the last epoch's logs.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            The last epoch's values.
+        """
 
     def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
-        """Called at the start of each epoch (0-based)."""
+        """Called at the start of each epoch (0-based).
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, 0-based (the first is fit's initial_epoch).
+        logs : dict, optional
+            Empty.
+        """
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         """Called at the end of each epoch with its training and ``val_`` values.
 
         The logs dict is shared by the callbacks called after this one: a key
         added here (as ``ReduceLROnPlateau`` adds ``learning_rate``) reaches
-        them and the History."""
+        them and the History.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, 0-based (the first is fit's initial_epoch).
+        logs : dict, optional
+            The epoch's metric values, ``val_`` ones included (the same dict
+            later callbacks and the History get).
+        """
 
     def on_train_batch_begin(self, batch: int, logs: Logs = None) -> None:
-        """Called before each training batch; the base version calls ``on_batch_begin``."""
+        """Called before each training batch; the base version calls ``on_batch_begin``.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index, 0-based.
+        logs : dict, optional
+            Empty.
+        """
         self.on_batch_begin(batch, logs=logs)
 
     def on_train_batch_end(self, batch: int, logs: Logs = None) -> None:
         """Called after each training batch with the epoch's running means;
-        the base version calls ``on_batch_end``."""
+        the base version calls ``on_batch_end``.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index, 0-based.
+        logs : dict, optional
+            The epoch's running means so far (``loss``, metrics).
+        """
         self.on_batch_end(batch, logs=logs)
 
     def on_batch_begin(self, batch: int, logs: Logs = None) -> None:
-        """Alias of ``on_train_batch_begin`` (training batches only)."""
+        """Alias of ``on_train_batch_begin`` (training batches only).
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index, 0-based.
+        logs : dict, optional
+            Empty.
+        """
 
     def on_batch_end(self, batch: int, logs: Logs = None) -> None:
-        """Alias of ``on_train_batch_end`` (training batches only)."""
+        """Alias of ``on_train_batch_end`` (training batches only).
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index, 0-based.
+        logs : dict, optional
+            The epoch's running means so far.
+        """
 
     # ------------------------------------------------------------ evaluate / validation
 
     def on_test_begin(self, logs: Logs = None) -> None:
-        """Called at the start of ``evaluate`` and of fit's validation pass."""
+        """Called at the start of ``evaluate`` and of fit's validation pass.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Empty.
+        """
 
     def on_test_end(self, logs: Logs = None) -> None:
-        """Called at the end of ``evaluate`` and of fit's validation pass."""
+        """Called at the end of ``evaluate`` and of fit's validation pass.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            The evaluation's values.
+        """
 
     def on_test_batch_begin(self, batch: int, logs: Logs = None) -> None:
-        """Called before each evaluation batch."""
+        """Called before each evaluation batch.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index, 0-based.
+        logs : dict, optional
+            Empty.
+        """
 
     def on_test_batch_end(self, batch: int, logs: Logs = None) -> None:
-        """Called after each evaluation batch with the running means."""
+        """Called after each evaluation batch with the running means.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index, 0-based.
+        logs : dict, optional
+            The evaluation's running means so far.
+        """
 
     # ------------------------------------------------------------ predict
 
     def on_predict_begin(self, logs: Logs = None) -> None:
-        """Called at the start of ``predict``."""
+        """Called at the start of ``predict``.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Empty.
+        """
 
     def on_predict_end(self, logs: Logs = None) -> None:
-        """Called at the end of ``predict``."""
+        """Called at the end of ``predict``.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Empty.
+        """
 
     def on_predict_batch_begin(self, batch: int, logs: Logs = None) -> None:
-        """Called before each prediction batch."""
+        """Called before each prediction batch.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index, 0-based.
+        logs : dict, optional
+            Empty.
+        """
 
     def on_predict_batch_end(self, batch: int, logs: Logs = None) -> None:
-        """Called after each prediction batch; ``logs["outputs"]`` holds its outputs."""
+        """Called after each prediction batch; ``logs["outputs"]`` holds its outputs.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index, 0-based.
+        logs : dict, optional
+            ``{"outputs": ...}``, the batch's outputs.
+        """

@@ -3,7 +3,7 @@ made plain (sorted keys, Python floats) as Keras's pythonify_logs does."""
 from __future__ import annotations
 
 import numbers
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 import numpy as np
 
@@ -12,7 +12,7 @@ from .callback import Callback, Logs
 from .history import History
 from .progbar_logger import ProgbarLogger, ProgressBar
 
-__all__ = ["CallbackList", "check_callbacks", "plain_logs"]
+__all__ = ["CallbackList"]
 
 
 def plain_logs(logs: Logs) -> dict:
@@ -23,6 +23,7 @@ def plain_logs(logs: Logs) -> dict:
     Parameters
     ----------
     logs : dict or None
+        The logs to convert.
 
     Returns
     -------
@@ -61,6 +62,7 @@ class CallbackList(Callback):
     Parameters
     ----------
     callbacks : iterable of Callback, optional
+        The callbacks, called in this order.
     model : object, optional
         Given to each callback with ``set_model``.
     params : dict, optional
@@ -101,8 +103,19 @@ class CallbackList(Callback):
 
     def calls_any(self, *hooks: str) -> bool:
         """Whether a callback of the list (other than History and the progress
-        display) does something in one of `hooks`: then the caller runs its
-        work batch by batch so that they can be called."""
+        display) does something in one of `hooks` (fastmlp's addition): then
+        the caller runs its work batch by batch so that they can be called.
+
+        Parameters
+        ----------
+        *hooks : str
+            Hook names, such as ``"on_predict_batch_end"``.
+
+        Returns
+        -------
+        bool
+            True when some callback overrides one of them.
+        """
         for cb in self.callbacks:
             if isinstance(cb, (History, ProgressBar)):
                 continue
@@ -112,14 +125,20 @@ class CallbackList(Callback):
                     return True
         return False
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Callback]:
         return iter(self.callbacks)
 
     def __len__(self) -> int:
         return len(self.callbacks)
 
     def append(self, callback: Callback) -> None:
-        """Add a callback at the end of the list."""
+        """Add a callback at the end of the list, as Keras.
+
+        Parameters
+        ----------
+        callback : Callback
+            The callback to add.
+        """
         self.callbacks.append(callback)
 
     def set_model(self, model: Any) -> None:

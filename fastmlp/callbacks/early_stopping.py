@@ -119,7 +119,18 @@ class EarlyStopping(MonitorCallback):
             self.model.set_weights(self.best_weights)
 
     def get_monitor_value(self, logs: Logs) -> Optional[float]:
-        """The monitored value in ``logs``, or None (with a warning) when absent."""
+        """The monitored value in ``logs``, or None (with a warning) when absent, as Keras.
+
+        Parameters
+        ----------
+        logs : dict or None
+            An epoch's logs.
+
+        Returns
+        -------
+        float or None
+            ``logs[monitor]``.
+        """
         logs = logs or {}
         value = logs.get(self.monitor)
         if value is None:

@@ -10,9 +10,19 @@
   Keras, which writes every frame with \\r, \\b and ANSI colours everywhere.
 - `TerminalDisplay` (a tty): every frame, redrawn in place with \\r and
   coloured as Keras colours it.
-- `NotebookDisplay` (Jupyter): for now the terminal's behaviour, which the
-  notebook's output area renders; a live widget is issue 13's, and plugs in
-  here (`choose_display`) without touching the callbacks.
+- `NotebookDisplay` (Jupyter and the other front ends of an IPython
+  kernel: JupyterLab, Notebook, VS Code, Colab, qtconsole): every frame,
+  redrawn in place, as Keras 3 draws it there. Keras's Progbar decides on a
+  "dynamic display" when ``"ipykernel" in sys.modules`` (or stdout is a
+  tty, or ``"posix" in sys.modules``, which holds on every Linux and macOS)
+  and then writes each frame to stdout after ``\\b``s and a ``\\r``, with
+  ANSI colours; it does not use IPython.display or clear_output. The front
+  ends apply ``\\r`` to the stream text (the line is overwritten, character
+  by character as on a terminal) and render the colours, so the bar updates
+  in place. fastmlp writes the same frames, ``\\r`` and padding as on a
+  terminal, but only when stdout is the kernel's own stream (ipykernel's
+  OutStream): output captured inside a notebook (``%%capture``,
+  ``contextlib.redirect_stdout``) gets the plain, one-line-per-epoch text.
 """
 from __future__ import annotations
 
@@ -191,8 +201,10 @@ class TerminalDisplay(Display):
 
 
 class NotebookDisplay(TerminalDisplay):
-    """Jupyter. Until issue 13 brings a live widget, the terminal's frames:
-    the notebook's output area applies ``\\r`` and the colours itself."""
+    """The stdout of a Jupyter kernel: every frame redrawn in place, as Keras 3
+    draws it there. The front end (JupyterLab, Notebook, VS Code, Colab)
+    overwrites the line at each ``\\r`` and renders the ANSI colours, so the
+    frames are the terminal's."""
 
 
 def _is_terminal(stream: Any) -> bool:
@@ -203,20 +215,29 @@ def _is_terminal(stream: Any) -> bool:
 
 
 def in_notebook() -> bool:
-    """Whether this is a Jupyter kernel with IPython's display machinery."""
-    if "ipykernel" not in sys.modules:
+    """Whether ``sys.stdout`` is the stream of a running Jupyter kernel.
+
+    True inside an IPython kernel (ipykernel imported, ``get_ipython()`` a
+    shell with a ``kernel``) while ``sys.stdout`` is ipykernel's ``OutStream``,
+    the stream whose text the front end shows; False in a plain interpreter,
+    in a terminal IPython, and for output redirected inside a kernel.
+    Nothing is imported: a process that never imported ipykernel is not a
+    kernel.
+    """
+    if "ipykernel" not in sys.modules or "IPython" not in sys.modules:
         return False
-    try:
-        from IPython import get_ipython
-    except ImportError:
+    get_ipython = getattr(sys.modules["IPython"], "get_ipython", None)
+    shell = get_ipython() if callable(get_ipython) else None
+    if shell is None or getattr(shell, "kernel", None) is None:
         return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
+    out_stream = getattr(sys.modules.get("ipykernel.iostream"), "OutStream", None)
+    return isinstance(out_stream, type) and isinstance(sys.stdout, out_stream)
 
 
 def choose_display(stream: Optional[TextIO] = None) -> Display:
     """The display for a bar written to ``stream`` (default ``sys.stdout``):
-    terminal, notebook (only for sys.stdout) or plain.
+    terminal (a tty), notebook (``sys.stdout`` of a Jupyter kernel, see
+    `in_notebook`) or plain (anything else: a file, a pipe, a captured stream).
 
     Examples
     --------

@@ -80,7 +80,13 @@ class ReduceLROnPlateau(MonitorCallback):
         self.wait = 0
 
     def in_cooldown(self) -> bool:
-        """Whether a reduction happened less than ``cooldown`` epochs ago."""
+        """Whether a reduction happened less than ``cooldown`` epochs ago, as Keras.
+
+        Returns
+        -------
+        bool
+            True while the cooldown lasts.
+        """
         return self.cooldown_counter > 0
 
     def on_train_begin(self, logs: Logs = None) -> None:

@@ -22,10 +22,17 @@ def load_data(path: Optional[str] = None) -> tuple:
         dataset-fashion-mnist package). Keras's `path` names a cache file
         name instead; fastmlp reads local files only.
 
+    Returns
+    -------
+    tuple
+        ``((x_train, y_train), (x_test, y_test))``: uint8 arrays of shapes
+        (60000, 28, 28), (60000,), (10000, 28, 28) and (10000,).
+
     Raises
     ------
     FileNotFoundError
-        When the files are not there.
+        When the files are not there (``help(fastmlp.datasets)`` says where to
+        get them).
 
     Examples
     --------

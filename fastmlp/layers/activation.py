@@ -18,13 +18,30 @@ class _ActivationLayer(Layer):
     def _activation(self) -> activations.Activation:
         raise NotImplementedError
 
-    def engine_spec(self, n_in):
+    def engine_spec(self, n_in: int) -> dict:
         return {"kind": _engine.LAYER_KINDS["activation"], "n_in": n_in, "n_out": n_in,
                 "act": self._activation().engine()}
 
 
 class Activation(_ActivationLayer):
-    """Applies `activation` (a name or an fm.activations function).
+    """Applies `activation` (a name or an fm.activations function), as Keras.
+
+    After a Dense layer with a linear activation, the engine runs it inside
+    that layer's matrix product.
+
+    Parameters
+    ----------
+    activation : str, callable or None
+        A name ("relu", "gelu", ...), a function of `fastmlp.activations`, or
+        None (linear).
+    **kwargs
+        The arguments of every layer (`Layer`): name, trainable, dtype,
+        input_shape, ...
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or a function the engine cannot run.
 
     Examples
     --------
@@ -33,14 +50,14 @@ class Activation(_ActivationLayer):
     'relu'
     """
 
-    def __init__(self, activation: Any, **kwargs: Any):
+    def __init__(self, activation: Any, **kwargs: Any) -> None:
         self.activation = activations.get(activation)
         super().__init__(**kwargs)
 
-    def _activation(self):
+    def _activation(self) -> activations.Activation:
         return self.activation
 
-    def get_config(self):
+    def get_config(self) -> dict:
         config = super().get_config()
         config["activation"] = activations.serialize(self.activation)
         return config
@@ -50,6 +67,18 @@ class ReLU(_ActivationLayer):
     """Keras's ReLU layer: values above `threshold` pass (capped at max_value),
     the others give negative_slope·(x − threshold).
 
+    Parameters
+    ----------
+    max_value : float, optional
+        The cap (>= 0); default none.
+    negative_slope : float, default 0.0
+        The slope below the threshold (>= 0).
+    threshold : float, default 0.0
+        Where the function turns (>= 0).
+    **kwargs
+        The arguments of every layer (`Layer`): name, trainable, dtype,
+        input_shape, ...
+
     Examples
     --------
     >>> import fastmlp as fm
@@ -58,19 +87,19 @@ class ReLU(_ActivationLayer):
     """
 
     def __init__(self, max_value: Optional[float] = None, negative_slope: float = 0.0,
-                 threshold: float = 0.0, **kwargs: Any):
+                 threshold: float = 0.0, **kwargs: Any) -> None:
         self.max_value = None if max_value is None else check_float(max_value, "max_value", 0.0,
                                                                      None)
         self.negative_slope = check_float(negative_slope, "negative_slope", 0.0, None)
         self.threshold = check_float(threshold, "threshold", 0.0, None)
         super().__init__(**kwargs)
 
-    def _activation(self):
+    def _activation(self) -> activations.Activation:
         return activations.Activation("relu", self.negative_slope,
                                       math.inf if self.max_value is None else self.max_value,
                                       self.threshold)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         config = super().get_config()
         config.update({"max_value": self.max_value, "negative_slope": self.negative_slope,
                        "threshold": self.threshold})
@@ -80,6 +109,14 @@ class ReLU(_ActivationLayer):
 class LeakyReLU(_ActivationLayer):
     """x for x > 0, negative_slope·x otherwise (0.3 by default, as Keras's layer).
 
+    Parameters
+    ----------
+    negative_slope : float, default 0.3
+        The slope for x <= 0 (>= 0); Keras 2's ``alpha`` is accepted too.
+    **kwargs
+        The arguments of every layer (`Layer`): name, trainable, dtype,
+        input_shape, ...
+
     Examples
     --------
     >>> import fastmlp as fm
@@ -87,23 +124,31 @@ class LeakyReLU(_ActivationLayer):
     0.3
     """
 
-    def __init__(self, negative_slope: float = 0.3, **kwargs: Any):
+    def __init__(self, negative_slope: float = 0.3, **kwargs: Any) -> None:
         if "alpha" in kwargs:  # Keras 2's name
             negative_slope = kwargs.pop("alpha")
         self.negative_slope = check_float(negative_slope, "negative_slope", 0.0, None)
         super().__init__(**kwargs)
 
-    def _activation(self):
+    def _activation(self) -> activations.Activation:
         return activations.Activation("leaky_relu", self.negative_slope)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         config = super().get_config()
         config["negative_slope"] = self.negative_slope
         return config
 
 
 class ELU(_ActivationLayer):
-    """x for x > 0, alpha·(exp(x) − 1) otherwise.
+    """x for x > 0, alpha·(exp(x) − 1) otherwise, as Keras's ELU layer.
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        The scale of the negative part.
+    **kwargs
+        The arguments of every layer (`Layer`): name, trainable, dtype,
+        input_shape, ...
 
     Examples
     --------
@@ -112,21 +157,34 @@ class ELU(_ActivationLayer):
     0.5
     """
 
-    def __init__(self, alpha: float = 1.0, **kwargs: Any):
+    def __init__(self, alpha: float = 1.0, **kwargs: Any) -> None:
         self.alpha = check_float(alpha, "alpha")
         super().__init__(**kwargs)
 
-    def _activation(self):
+    def _activation(self) -> activations.Activation:
         return activations.Activation("elu", self.alpha)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         config = super().get_config()
         config["alpha"] = self.alpha
         return config
 
 
 class Softmax(_ActivationLayer):
-    """Softmax over the features (axis -1).
+    """Softmax over the features (axis -1), as Keras's Softmax layer.
+
+    Parameters
+    ----------
+    axis : int, default -1
+        Only the features' axis (-1, or 1 for (rows, features) inputs).
+    **kwargs
+        The arguments of every layer (`Layer`): name, trainable, dtype,
+        input_shape, ...
+
+    Raises
+    ------
+    ValueError
+        For another axis.
 
     Examples
     --------
@@ -135,16 +193,16 @@ class Softmax(_ActivationLayer):
     -1
     """
 
-    def __init__(self, axis: int = -1, **kwargs: Any):
+    def __init__(self, axis: int = -1, **kwargs: Any) -> None:
         if axis not in (-1, 1):
             raise ValueError(f"axis must be -1 (the features); got {axis!r}")
         self.axis = -1
         super().__init__(**kwargs)
 
-    def _activation(self):
+    def _activation(self) -> activations.Activation:
         return activations.Activation("softmax")
 
-    def get_config(self):
+    def get_config(self) -> dict:
         config = super().get_config()
         config["axis"] = self.axis
         return config

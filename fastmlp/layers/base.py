@@ -8,7 +8,7 @@ import contextlib
 import contextvars
 import re
 import threading
-from typing import Any, List, Optional, Sequence
+from typing import Any, Iterator, List, Optional, Sequence
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from .._validation import (cast_weight, check_bool, check_finite, check_int, des
                            to_array)
 from ..dtype_policies import policy_name
 
-__all__ = ["structure_only", "weight_attribute", "Layer", "Variable", "KerasTensor"]
+__all__ = ["Layer", "Variable", "KerasTensor"]
 
 _name_counts: dict = {}
 _names_lock = threading.Lock()
@@ -69,6 +69,20 @@ class KerasTensor:
     and what calling a layer on one returns. It records the layer that made it
     and that layer's input, so `fm.Model(inputs, outputs)` can find the chain.
 
+    Made by fastmlp, not by users; it holds no values (converting it to an
+    array raises TypeError).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        One sample's shape; ``.shape`` prepends the batch dimension (None).
+    layer : Layer
+        The layer whose output it is.
+    source : KerasTensor or None
+        That layer's input (None for an Input).
+    name : str, optional
+        Default the layer's name.
+
     Examples
     --------
     >>> import fastmlp as fm
@@ -78,7 +92,7 @@ class KerasTensor:
     """
 
     def __init__(self, shape: tuple, layer: "Layer", source: Optional["KerasTensor"],
-                 name: Optional[str] = None):
+                 name: Optional[str] = None) -> None:
         self.shape = (None,) + tuple(shape)
         self.dtype = "float32"
         self._layer = layer
@@ -97,6 +111,20 @@ class Variable:
     """One of a layer's weights, as Keras shows them (`layer.kernel`,
     `model.weights`): `.numpy()` gives a copy, `.assign(value)` writes it.
 
+    A handle on the layer's array (which lives in the model's engine once the
+    model is built), not a copy; made by layers, not by users. Unlike Keras's
+    Variable it supports no arithmetic: use ``.numpy()`` or ``np.asarray(v)``.
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer that owns the weight.
+    key : str
+        The weight's name in the layer ("kernel", "bias", "gamma", ...).
+    trainable : bool
+        Whether training updates it (BatchNormalization's moving statistics
+        are not trainable).
+
     Examples
     --------
     >>> import numpy as np, fastmlp as fm
@@ -106,7 +134,7 @@ class Variable:
     <Variable path=dense.../kernel, shape=(3, 2), dtype=float32>
     """
 
-    def __init__(self, layer: "Layer", key: str, trainable: bool):
+    def __init__(self, layer: "Layer", key: str, trainable: bool) -> None:
         self._layer = layer
         self.name = key
         self._trainable = trainable
@@ -123,30 +151,59 @@ class Variable:
 
     @property
     def trainable(self) -> bool:
+        """Whether training updates it (false too while its layer is frozen)."""
         return self._trainable and self._layer.trainable
 
     @property
     def shape(self) -> tuple:
+        """The weight's shape, such as (in, out) for a Dense kernel."""
         return self._layer._arrays[self.name].shape
 
     @property
     def dtype(self) -> str:
+        """The dtype's name: the model's, "float32" or "float64" ("int8" for
+        an int8-quantized kernel)."""
         return self._layer._weight_dtype(self.name).name
 
     def numpy(self) -> np.ndarray:
-        """A copy of the current values, in the model's dtype."""
+        """A copy of the current values, in the model's dtype.
+
+        Returns
+        -------
+        ndarray
+            The values (changing it changes nothing in the model).
+        """
         return self._layer._read(self.name)
 
     @property
     def value(self) -> np.ndarray:
+        """A copy of the current values (as `numpy`)."""
         return self.numpy()
 
     def assign(self, value: Any) -> "Variable":
-        """Replace the values (same shape; finite numbers)."""
+        """Replace the values, as Keras's ``variable.assign``.
+
+        Parameters
+        ----------
+        value : array_like
+            Finite numbers of the weight's shape (cast to the model's dtype).
+
+        Returns
+        -------
+        Variable
+            This variable.
+
+        Raises
+        ------
+        ValueError
+            For another shape or a NaN or infinite value.
+        TypeError
+            For values that are not numbers.
+        """
         self._layer._assign(self.name, value)
         return self
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         values = self.numpy()
         return values if dtype is None else values.astype(dtype)
 
@@ -160,7 +217,7 @@ _STRUCTURE_ONLY = contextvars.ContextVar("fastmlp_structure_only", default=False
 
 
 @contextlib.contextmanager
-def structure_only():
+def structure_only() -> Iterator[None]:
     """Layers built inside this block get their sizes but no weight arrays."""
     token = _STRUCTURE_ONLY.set(True)
     try:
@@ -174,11 +231,11 @@ def weight_attribute(key: str, doc: str) -> property:
     reads give the Variable (None when the layer is configured without it),
     assignments replace the values (shape and finiteness checked)."""
 
-    def getter(self):
+    def getter(self) -> Optional[Variable]:
         self._require_built(key)
         return next((v for v in self.weights if v.name == key), None)
 
-    def setter(self, value):
+    def setter(self, value: Any) -> None:
         self._require_built(key)
         if key not in self._arrays:
             raise ValueError(f"layer {self.name!r} has no {key} (as configured)")
@@ -190,9 +247,39 @@ def weight_attribute(key: str, doc: str) -> property:
 class Layer:
     """Base of the layers: configuration and weights, no arithmetic.
 
-    Keras's base arguments: `name`, `trainable`, `dtype` (the model's dtype
-    decides the arithmetic; this one is kept for configs), and, for a first
-    layer, `input_shape` (or `input_dim`, `batch_input_shape`).
+    As Keras's ``keras.layers.Layer``: configuration, weights created by
+    `build`, ``get_config``/``from_config``, and calling (on an array it
+    computes the layer's output; on a KerasTensor it adds a node of the
+    Functional API). Unlike Keras, a layer has no ``call`` to override: the
+    model's engine computes the layers of `fastmlp.layers` only, so custom
+    layers are not supported.
+
+    Parameters
+    ----------
+    name : str, optional
+        Default: the class's name in snake case, numbered for later instances
+        (``dense``, ``dense_1``, ...), as Keras.
+    trainable : bool, default True
+        Whether training updates the layer's weights.
+    dtype : optional
+        Kept for configs; the model's dtype decides the arithmetic.
+    input_shape : tuple of int, optional
+        One sample's shape, for a first layer (builds the model at once).
+    input_dim : int, optional
+        Keras 2's ``input_shape=(input_dim,)``.
+    batch_input_shape : tuple, optional
+        ``(None, *input_shape)``, as Keras 2's configs write it.
+    batch_size : optional
+        Ignored (any batch size works).
+    **unknown
+        Refused with TypeError, as Keras does.
+
+    Raises
+    ------
+    TypeError
+        For an unknown keyword argument or a name that is not a string.
+    ValueError
+        For shapes that are not positive or disagree with each other.
 
     Examples
     --------
@@ -203,7 +290,7 @@ class Layer:
 
     def __init__(self, *, name: Optional[str] = None, trainable: bool = True,
                  dtype: Any = None, input_shape: Any = None, input_dim: Any = None,
-                 batch_input_shape: Any = None, batch_size: Any = None, **unknown: Any):
+                 batch_input_shape: Any = None, batch_size: Any = None, **unknown: Any) -> None:
         if unknown:
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument"
                             f"{'s' if len(unknown) > 1 else ''} "
@@ -252,18 +339,64 @@ class Layer:
         return None
 
     def weight_specs(self, n_in: int) -> list:
-        """[(name, shape, initializer, trainable)] in get_weights order."""
+        """The weights the layer has for `n_in` input features (internal; not Keras API).
+
+        Parameters
+        ----------
+        n_in : int
+            The input width.
+
+        Returns
+        -------
+        list of tuple
+            ``(name, shape, initializer, trainable)`` in `get_weights` order.
+        """
         return []
 
     def engine_spec(self, n_in: int) -> Optional[dict]:
-        """The engine layer (see fastmlp._engine.Network), or None for a layer
-        that only reshapes (Flatten, InputLayer)."""
+        """The engine layer this layer becomes (internal; not Keras API).
+
+        Parameters
+        ----------
+        n_in : int
+            The input width.
+
+        Returns
+        -------
+        dict or None
+            The layer as ``fastmlp._engine.Network`` takes it, or None for a
+            layer that only reshapes (Flatten, InputLayer).
+        """
         return None
 
     def output_width(self, n_in: int) -> int:
+        """The number of output features for `n_in` input features (internal).
+
+        Parameters
+        ----------
+        n_in : int
+            The input width.
+
+        Returns
+        -------
+        int
+            The output width.
+        """
         return n_in
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
+        """The output shape for inputs of `input_shape`, as Keras.
+
+        Parameters
+        ----------
+        input_shape : tuple or int
+            ``(None, features...)`` or one sample's shape.
+
+        Returns
+        -------
+        tuple
+            ``(None, output_features)``.
+        """
         shape = feature_shape(input_shape)
         return (None, self.output_width(int(np.prod(shape))))
 
@@ -271,11 +404,27 @@ class Layer:
 
     @property
     def built(self) -> bool:
+        """Whether the layer knows its input size and has its weights."""
         return self._width is not None
 
     def build(self, input_shape: Any = None) -> None:
-        """Create the weights for inputs of `input_shape` ((None, features) or
-        features), drawn from the initializers (fm.set_random_seed fixes them)."""
+        """Create the weights for inputs of `input_shape`, as Keras.
+
+        The values are drawn from the initializers (`fastmlp.set_random_seed`
+        fixes them); rebuilding keeps weights whose shapes still fit.
+
+        Parameters
+        ----------
+        input_shape : tuple or int, optional
+            ``(None, features)``, or one sample's shape; default the declared
+            `input_shape`.
+
+        Raises
+        ------
+        ValueError
+            Without any input shape, or for a shape with several feature
+            dimensions on a layer that takes flat inputs.
+        """
         if input_shape is None:
             if self._input_shape is None:
                 raise ValueError(f"layer {self.name!r} needs an input shape to build")
@@ -341,13 +490,35 @@ class Layer:
                                f"layer.build((None, features)) or build its model first")
 
     def get_weights(self) -> List[np.ndarray]:
-        """Copies of the weights in Keras's order (Dense: kernel, bias)."""
+        """Copies of the weights in Keras's order, as Keras.
+
+        Returns
+        -------
+        list of ndarray
+            Dense: kernel (in, out), bias; BatchNormalization: gamma, beta,
+            moving_mean, moving_variance; [] before `build`.
+        """
         if not self.built:
             return []
         return [self._arrays[key].copy() for key, *_ in self.weight_specs(self._width)]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
-        """Replace every weight; the list is checked whole before any is written."""
+        """Replace every weight, as Keras; the list is checked whole before any is written.
+
+        Parameters
+        ----------
+        weights : sequence of array_like
+            One array per weight, in `get_weights` order and shapes.
+
+        Raises
+        ------
+        RuntimeError
+            Before the layer is built.
+        ValueError
+            For a wrong count, shape, or a NaN or infinite value.
+        TypeError
+            For something that is not a list of numeric arrays.
+        """
         from ._checks import check_weight_list
 
         if not self.built and self.weight_specs(1):
@@ -365,6 +536,7 @@ class Layer:
 
     @property
     def weights(self) -> List[Variable]:
+        """The layer's weights as Variables, in `get_weights` order ([] before build)."""
         if not self.built:
             return []
         return [Variable(self, key, trainable) for key, _, _, trainable in
@@ -372,17 +544,27 @@ class Layer:
 
     @property
     def trainable_weights(self) -> List[Variable]:
+        """The weights training updates."""
         return [v for v in self.weights if v.trainable]
 
     @property
     def non_trainable_weights(self) -> List[Variable]:
+        """The weights training does not update (frozen, or moving statistics)."""
         return [v for v in self.weights if not v.trainable]
 
     def count_params(self) -> int:
+        """The number of weight values, as Keras.
+
+        Returns
+        -------
+        int
+            0 before the layer is built.
+        """
         return int(sum(a.size for a in self._arrays.values())) if self.built else 0
 
     @property
     def trainable(self) -> bool:
+        """Whether training updates the layer's weights; assign False to freeze it."""
         return self._trainable
 
     @trainable.setter
@@ -394,11 +576,31 @@ class Layer:
     # ------------------------------------------------------------ configs
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config`` (the same JSON).
+
+        Returns
+        -------
+        dict
+            JSON-able; ``type(layer).from_config(config)`` rebuilds the layer
+            (without its weights).
+        """
         # (a declared input shape goes to the model's config as an InputLayer, as Keras)
         return {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_policy}
 
     @classmethod
     def from_config(cls, config: dict) -> "Layer":
+        """The layer `config` describes (what `get_config` returned).
+
+        Parameters
+        ----------
+        config : dict
+            Keyword arguments of the constructor.
+
+        Returns
+        -------
+        Layer
+            A new, unbuilt layer.
+        """
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -407,9 +609,27 @@ class Layer:
     # ------------------------------------------------------------ calling
 
     def __call__(self, inputs: Any, training: Optional[bool] = None) -> Any:
-        """On a KerasTensor: a node of the Functional API (returns a new
-        KerasTensor). On an array: this layer's output (a numpy array), with
-        dropout, noise and batch statistics only when training=True."""
+        """Apply the layer: a node of the Functional API, or an output computed now.
+
+        Parameters
+        ----------
+        inputs : KerasTensor or array_like
+            A symbolic tensor (from `fastmlp.Input` or another layer), or
+            arrays of shape (rows, features...).
+        training : bool, optional
+            On arrays: dropout, noise and batch statistics only when True.
+
+        Returns
+        -------
+        KerasTensor or ndarray
+            A new KerasTensor for a KerasTensor; otherwise the layer's output
+            as a numpy array (Keras returns a tensor).
+
+        Raises
+        ------
+        ValueError
+            For inputs whose width does not match a built layer.
+        """
         if isinstance(inputs, KerasTensor):
             return self._connect(inputs)
         from .._network import run_layers

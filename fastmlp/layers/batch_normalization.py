@@ -27,17 +27,34 @@ class BatchNormalization(Layer):
     axis : int, default -1
         The feature axis; fastmlp's inputs are (rows, features), so -1 or 1.
     momentum : float, default 0.99
+        The moving statistics' decay, in [0, 1].
     epsilon : float, default 1e-3
+        Added to the variance (> 0).
     center, scale : bool, default True
         Learn beta (the shift) and gamma (the scale).
-    beta_initializer, gamma_initializer, moving_mean_initializer,
-    moving_variance_initializer : initializers
+    beta_initializer, gamma_initializer, moving_mean_initializer, moving_variance_initializer : str or Initializer
         Defaults "zeros", "ones", "zeros", "ones".
     beta_regularizer, gamma_regularizer : Regularizer or None
+        l1/l2 penalties on beta and gamma.
     beta_constraint, gamma_constraint : None
-        Not supported.
+        Not supported (a non-None value raises ValueError).
+    synchronized : bool, default False
+        Kept for configs (one process computes every batch).
+    renorm, renorm_clipping, renorm_momentum
+        Batch renormalization is not supported: only the defaults.
+    **kwargs
+        The arguments of every layer (`Layer`): name, trainable, dtype,
+        input_shape, ...
 
-    Weights, in Keras's order: gamma, beta, moving_mean, moving_variance.
+    Raises
+    ------
+    ValueError
+        For another axis, renorm, a constraint, or values out of range.
+
+    Notes
+    -----
+    The weights, in Keras's order: gamma, beta, moving_mean,
+    moving_variance.
 
     Examples
     --------
@@ -54,7 +71,7 @@ class BatchNormalization(Layer):
                  gamma_regularizer: Any = None, beta_constraint: Any = None,
                  gamma_constraint: Any = None, synchronized: bool = False,
                  renorm: bool = False, renorm_clipping: Any = None,
-                 renorm_momentum: float = 0.99, **kwargs: Any):
+                 renorm_momentum: float = 0.99, **kwargs: Any) -> None:
         if axis not in (-1, 1):
             raise ValueError(f"axis must be -1 (the features of fastmlp's (rows, features) "
                              f"inputs); got {axis!r}")
@@ -78,7 +95,7 @@ class BatchNormalization(Layer):
         self.gamma_regularizer = regularizers.get(gamma_regularizer, "gamma_regularizer")
         super().__init__(**kwargs)
 
-    def weight_specs(self, n_in):
+    def weight_specs(self, n_in: int) -> list:
         specs = []
         if self.scale:
             specs.append(("gamma", (n_in,), self.gamma_initializer, True))
@@ -96,14 +113,14 @@ class BatchNormalization(Layer):
     moving_variance = weight_attribute("moving_variance", "The moving variance, (features,), "
                                                           "as a Variable.")
 
-    def engine_spec(self, n_in):
+    def engine_spec(self, n_in: int) -> dict:
         return {"kind": _engine.LAYER_KINDS["batch_normalization"], "n_in": n_in, "n_out": n_in,
                 "use_scale": self.scale, "use_bias": self.center, "trainable": self.trainable,
                 "momentum": self.momentum, "epsilon": self.epsilon,
                 "regularizers": regularizer_coefficients(self.gamma_regularizer,
                                                          self.beta_regularizer, None)}
 
-    def get_config(self):
+    def get_config(self) -> dict:
         config = super().get_config()
         config.update({
             "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,

@@ -18,7 +18,7 @@ def _no_constraint(value: Any, name: str) -> None:
                          f"remove it")
 
 
-def regularizer_coefficients(kernel, bias, activity) -> tuple:
+def regularizer_coefficients(kernel: Any, bias: Any, activity: Any) -> tuple:
     """(kernel l1, l2, bias l1, l2, activity l1, l2) for the engine."""
     out = []
     for reg in (kernel, bias, activity):
@@ -38,6 +38,7 @@ class Dense(Layer):
         A name ("relu", "gelu", ...; see fm.activations) or one of
         fm.activations' functions; None is linear.
     use_bias : bool, default True
+        Whether the layer adds a bias.
     kernel_initializer, bias_initializer : str or Initializer
         Defaults "glorot_uniform" and "zeros".
     kernel_regularizer, bias_regularizer, activity_regularizer : Regularizer or None
@@ -45,11 +46,19 @@ class Dense(Layer):
         divided by the batch's rows.
     kernel_constraint, bias_constraint : None
         Not supported (a non-None value raises ValueError).
-    input_dim, input_shape, name, trainable, dtype
-        As for every layer (fm.layers.Layer). A quantized policy
+    **kwargs
+        The arguments of every layer (`Layer`): name, trainable, dtype,
+        input_shape, input_dim, ...; Keras's lora_rank, lora_alpha and
+        quantization_config are refused. A quantized dtype policy
         ("int8_from_float32", "bfloat16_from_float32", as Model.quantize
         leaves it) makes an inference-only layer: int8 gives it an int8
         kernel and its kernel_scale, as Keras's int8 Dense.
+
+    Raises
+    ------
+    ValueError
+        For units < 1, an unknown activation, initializer or regularizer, or
+        a constraint.
 
     Examples
     --------
@@ -63,7 +72,7 @@ class Dense(Layer):
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None,
                  activity_regularizer: Any = None, kernel_constraint: Any = None,
-                 bias_constraint: Any = None, **kwargs: Any):
+                 bias_constraint: Any = None, **kwargs: Any) -> None:
         for key in ("lora_rank", "lora_alpha", "quantization_config"):
             if kwargs.pop(key, None) is not None:
                 raise ValueError(f"{key} is not supported by fastmlp's Dense")
@@ -87,7 +96,7 @@ class Dense(Layer):
         policy = self._dtype_policy
         return policy.split("_from_")[0] if "_from_" in policy else None
 
-    def weight_specs(self, n_in):
+    def weight_specs(self, n_in: int) -> list:
         mode = self.quantization_mode
         learns = mode is None
         if mode == "int8":  # Keras's int8 Dense: an int8 kernel and its per-column scale
@@ -100,17 +109,17 @@ class Dense(Layer):
             specs.append(("kernel_scale", (self.units,), initializers.get("ones"), False))
         return specs
 
-    def _weight_dtype(self, key):
+    def _weight_dtype(self, key: str) -> np.dtype:
         if key == "kernel" and self.quantization_mode == "int8":
             return np.dtype(np.int8)
         return super()._weight_dtype(key)
 
-    def _check_weight(self, key, value):
+    def _check_weight(self, key: str, value: np.ndarray) -> None:
         if key == "kernel_scale" and not (value > 0).all():
             raise ValueError(f"{self.name}/kernel_scale must be positive (kernel ≈ "
                              f"weights·kernel_scale); got {value.min()!r}")
 
-    def engine_spec(self, n_in):
+    def engine_spec(self, n_in: int) -> dict:
         mode = self.quantization_mode
         spec = {"kind": _engine.LAYER_KINDS["dense"], "n_in": n_in, "n_out": self.units,
                 "act": self.activation.engine(), "use_bias": self.use_bias,
@@ -122,7 +131,7 @@ class Dense(Layer):
             spec["precision"] = _engine.PRECISIONS[mode]
         return spec
 
-    def output_width(self, n_in):
+    def output_width(self, n_in: int) -> int:
         return self.units
 
     kernel = weight_attribute("kernel", "The kernel, (input features, units), as a Variable "

@@ -7,7 +7,7 @@ from .. import _engine
 from .._validation import check_float, check_int
 from .base import Layer
 
-__all__ = ["Dropout", "MAX_DROPOUT_RATE"]
+__all__ = ["Dropout"]
 
 # Masks compare 16-bit random draws with rate·65536: rates closer to 1 than
 # that resolution would drop everything.
@@ -24,11 +24,20 @@ class Dropout(Layer):
     Parameters
     ----------
     rate : float in [0, 1)
+        The share of inputs zeroed (at most 1 − 2**-16).
     noise_shape : None
         Only None (one draw per element) is supported.
     seed : int, optional
         A seed of the layer's own: its masks then do not depend on
         fm.set_random_seed.
+    **kwargs
+        The arguments of every layer (`Layer`): name, trainable, dtype,
+        input_shape, ...
+
+    Raises
+    ------
+    ValueError
+        For a rate outside [0, 1 − 2**-16] or a noise_shape.
 
     Examples
     --------
@@ -38,7 +47,7 @@ class Dropout(Layer):
     """
 
     def __init__(self, rate: float, noise_shape: Any = None, seed: Optional[int] = None,
-                 **kwargs: Any):
+                 **kwargs: Any) -> None:
         rate = check_float(rate, "rate", 0.0, 1.0, high_open=True)
         if rate > MAX_DROPOUT_RATE:
             raise ValueError(f"rate must be at most 1 - 2**-16 = {MAX_DROPOUT_RATE!r}, the "
@@ -50,14 +59,14 @@ class Dropout(Layer):
         self.seed = None if seed is None else check_int(seed, "seed", minimum=0)
         super().__init__(**kwargs)
 
-    def engine_spec(self, n_in):
+    def engine_spec(self, n_in: int) -> dict:
         return {"kind": _engine.LAYER_KINDS["dropout"], "n_in": n_in, "n_out": n_in,
                 "rate": self.rate, "seed": 0 if self.seed is None else self.seed + 1}
 
-    def _takes_any_shape(self):
+    def _takes_any_shape(self) -> bool:
         return False
 
-    def get_config(self):
+    def get_config(self) -> dict:
         config = super().get_config()
         config.update({"rate": self.rate, "seed": self.seed, "noise_shape": None})
         return config

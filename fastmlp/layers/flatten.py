@@ -13,6 +13,15 @@ class Flatten(Layer):
     first layer it lets a model take multi-dimensional samples; after it, or
     on flat data, it changes nothing.
 
+    Parameters
+    ----------
+    data_format : {None, "channels_last", "channels_first"}, optional
+        Kept for configs: the order of the flattened values is the samples'
+        C order either way.
+    **kwargs
+        The arguments of every layer (`Layer`): name, trainable, dtype,
+        input_shape, ...
+
     Examples
     --------
     >>> import fastmlp as fm
@@ -21,17 +30,17 @@ class Flatten(Layer):
     (None, 10)
     """
 
-    def __init__(self, data_format: Any = None, **kwargs: Any):
+    def __init__(self, data_format: Any = None, **kwargs: Any) -> None:
         if data_format not in (None, "channels_last", "channels_first"):
             raise ValueError(f"data_format must be None, 'channels_last' or 'channels_first'; "
                              f"got {data_format!r}")
         self.data_format = data_format
         super().__init__(**kwargs)
 
-    def _takes_any_shape(self):
+    def _takes_any_shape(self) -> bool:
         return True
 
-    def get_config(self):
+    def get_config(self) -> dict:
         config = super().get_config()
         config["data_format"] = self.data_format
         return config

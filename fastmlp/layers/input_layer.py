@@ -13,6 +13,30 @@ class InputLayer(Layer):
     """A model's entry: declares the shape of a sample (without the batch
     dimension). `fm.Input(shape)` makes one and returns its KerasTensor.
 
+    Parameters
+    ----------
+    shape : tuple of int
+        One sample's shape, such as (784,).
+    batch_size : int, optional
+        Kept for configs (any batch size works).
+    dtype : optional
+        Kept for configs (the model's dtype decides).
+    sparse : bool, optional
+        Only False/None: sparse inputs are refused (densify them).
+    batch_shape : tuple, optional
+        ``(None, *shape)``, instead of `shape`.
+    name : str, optional
+        The layer's name.
+    input_shape : tuple, optional
+        Keras 2's name for `shape`.
+    **kwargs
+        The other arguments of `Layer`.
+
+    Raises
+    ------
+    ValueError
+        Without a shape, or for sparse inputs.
+
     Examples
     --------
     >>> import fastmlp as fm
@@ -22,7 +46,7 @@ class InputLayer(Layer):
 
     def __init__(self, shape: Any = None, batch_size: Optional[int] = None, dtype: Any = None,
                  sparse: Optional[bool] = None, batch_shape: Any = None,
-                 name: Optional[str] = None, input_shape: Any = None, **kwargs: Any):
+                 name: Optional[str] = None, input_shape: Any = None, **kwargs: Any) -> None:
         if sparse:
             raise ValueError("sparse inputs are not supported by fastmlp's Keras dialect "
                              "(densify them first)")
@@ -45,20 +69,33 @@ class InputLayer(Layer):
 
     @property
     def width(self) -> int:
+        """The number of features of a sample (the product of its shape)."""
         width = 1
         for d in self._input_shape:
             width *= d
         return width
 
-    def _takes_any_shape(self):
+    def _takes_any_shape(self) -> bool:
         return True
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"batch_shape": [None] + list(self._input_shape), "dtype": self._dtype_policy,
                 "sparse": False, "ragged": False, "name": self.name, "optional": False}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict) -> "InputLayer":
+        """The InputLayer `config` describes (Keras's ``batch_shape`` form).
+
+        Parameters
+        ----------
+        config : dict
+            What `get_config` returned.
+
+        Returns
+        -------
+        InputLayer
+            A new input layer.
+        """
         config = dict(config)
         shape = config.pop("batch_shape", None)
         config.pop("trainable", None)
@@ -69,11 +106,32 @@ def Input(shape: Any = None, batch_size: Optional[int] = None, dtype: Any = None
           sparse: Optional[bool] = None, batch_shape: Any = None, name: Optional[str] = None,
           tensor: Any = None, optional: bool = False) -> KerasTensor:
     """A symbolic input of `shape` (a sample's shape, e.g. (784,)): start a
-    Functional model with it, or put it first in a Sequential.
+    Functional model with it, or put it first in a Sequential, as Keras's
+    ``keras.Input``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        One sample's shape, without the batch dimension.
+    batch_size : int, optional
+        Kept for configs.
+    dtype : optional
+        Kept for configs (the model's dtype decides).
+    sparse : bool, optional
+        Only False/None (sparse inputs are refused).
+    batch_shape : tuple, optional
+        ``(None, *shape)``, instead of `shape`.
+    name : str, optional
+        The input layer's name.
+    tensor : None
+        Only None (wrapping an existing tensor is not supported).
+    optional : bool, default False
+        Ignored.
 
     Returns
     -------
     KerasTensor
+        The input's symbolic tensor, of shape ``(None, *shape)``.
 
     Raises
     ------

@@ -18,7 +18,13 @@ class GaussianNoise(Layer):
     Parameters
     ----------
     stddev : float >= 0
+        The noise's standard deviation.
     seed : int, optional
+        A seed of the layer's own: its draws then do not depend on
+        fm.set_random_seed.
+    **kwargs
+        The arguments of every layer (`Layer`): name, trainable, dtype,
+        input_shape, ...
 
     Examples
     --------
@@ -27,16 +33,16 @@ class GaussianNoise(Layer):
     0.1
     """
 
-    def __init__(self, stddev: float, seed: Optional[int] = None, **kwargs: Any):
+    def __init__(self, stddev: float, seed: Optional[int] = None, **kwargs: Any) -> None:
         self.stddev = check_float(stddev, "stddev", 0.0, None)
         self.seed = None if seed is None else check_int(seed, "seed", minimum=0)
         super().__init__(**kwargs)
 
-    def engine_spec(self, n_in):
+    def engine_spec(self, n_in: int) -> dict:
         return {"kind": _engine.LAYER_KINDS["gaussian_noise"], "n_in": n_in, "n_out": n_in,
                 "rate": self.stddev, "seed": 0 if self.seed is None else self.seed + 1}
 
-    def get_config(self):
+    def get_config(self) -> dict:
         config = super().get_config()
         config.update({"stddev": self.stddev, "seed": self.seed})
         return config

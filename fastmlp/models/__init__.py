@@ -10,7 +10,8 @@ Examples
 """
 from .model import Model, unapplied_step
 from .sequential import Sequential
+from ..onnx.load import load_onnx
 from ..saving import clone_model, load_model, model_from_config, model_from_json
 
 __all__ = ["Model", "Sequential", "load_model", "model_from_json", "model_from_config",
-           "clone_model"]
+           "clone_model", "load_onnx"]

@@ -1071,6 +1071,16 @@ class Model(Layer):
             self._refuse_in_own_fit("load_weights()")
             load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
+    def export(self, filepath: Any, format: str = "tf_saved_model", verbose: Optional[bool] = None,
+               input_signature: Any = None, **kwargs: Any) -> None:
+        """Write the model for inference in another runtime: Keras 3's method,
+        with format="onnx" the one fastmlp writes (fastmlp.onnx.export_model;
+        `opset_version=` as Keras; needs the onnx package, the `onnx` extra)."""
+        from ..onnx.export import export_model
+
+        export_model(self, filepath, format=format, verbose=verbose,
+                     input_signature=input_signature, **kwargs)
+
     def __getstate__(self):
         from ..saving import model_state
 

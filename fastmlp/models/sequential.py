@@ -16,11 +16,28 @@ class Sequential(Model):
     Parameters
     ----------
     layers : list of Layer, optional
-        May start with fm.Input(shape) (or an InputLayer).
+        May start with fm.Input(shape) (or an InputLayer); more can be added
+        with `add`. With an input shape (an Input, or ``input_shape=`` on the
+        first layer) the model is built at once; otherwise the first `fit`,
+        `build` or call builds it.
     trainable : bool, default True
+        Whether training updates the model's weights.
     name : str, optional
+        Default ``sequential``, numbered for later models.
     dtype : {"float32", "float64"}, default "float32"
-        The arithmetic's precision (float32 is the fast path).
+        The arithmetic's precision (float32 is the fast path). Keras's
+        mixed-precision policies are not supported.
+
+    Raises
+    ------
+    TypeError
+        If `layers` is not a list of layers.
+    ValueError
+        For an unsupported dtype.
+
+    See Also
+    --------
+    Model : the Functional API, and every method a Sequential has.
 
     Examples
     --------
@@ -32,7 +49,7 @@ class Sequential(Model):
     """
 
     def __init__(self, layers: Optional[list] = None, trainable: bool = True,
-                 name: Optional[str] = None, dtype: Any = "float32"):
+                 name: Optional[str] = None, dtype: Any = "float32") -> None:
         super().__init__(name=name, dtype=dtype, trainable=trainable)
         if layers is not None and not isinstance(layers, (list, tuple)):
             raise TypeError(f"layers must be a list of layers; got {describe(layers)}")
@@ -58,8 +75,29 @@ class Sequential(Model):
         return super()._sample_shape()
 
     def add(self, layer: Any, rebuild: bool = True) -> None:
-        """Append a layer (or start with fm.Input(shape)); a built model is
-        built again around it, keeping the existing weights."""
+        """Append a layer (or start with fm.Input(shape)), as Keras.
+
+        A built model is built again around it, keeping the existing
+        weights.
+
+        Parameters
+        ----------
+        layer : Layer or KerasTensor
+            A layer (a model too: its weights are then shared), or the output
+            of `fastmlp.Input` as the first one.
+        rebuild : bool, default True
+            Rebuild a built model now (Keras's argument).
+
+        Raises
+        ------
+        TypeError
+            For something that is not a layer (or an Input first).
+        ValueError
+            For a layer already in the model, a duplicate name, an Input that
+            is not first, or a layer whose shape does not fit.
+        RuntimeError
+            When called from a callback of this model's own fit.
+        """
         with self._lock:
             self._refuse_in_own_fit("add()")
             if isinstance(layer, KerasTensor):
@@ -92,7 +130,25 @@ class Sequential(Model):
                 raise
 
     def pop(self, rebuild: bool = True) -> Layer:
-        """Remove and return the last layer."""
+        """Remove and return the last layer, as Keras.
+
+        Parameters
+        ----------
+        rebuild : bool, default True
+            Rebuild a built model now.
+
+        Returns
+        -------
+        Layer
+            The layer removed.
+
+        Raises
+        ------
+        IndexError
+            When the model has no layers.
+        RuntimeError
+            When called from a callback of this model's own fit.
+        """
         with self._lock:
             self._refuse_in_own_fit("pop()")
             if not self._chain_layers():
@@ -113,6 +169,14 @@ class Sequential(Model):
         self._build_network(self._n_in())
 
     def get_config(self) -> dict:
+        """The model's architecture as Keras 3's config (the same JSON Keras writes).
+
+        Returns
+        -------
+        dict
+            ``name``, ``trainable``, ``dtype`` and ``layers`` (each with
+            ``class_name`` and ``config``).
+        """
         from ..saving import model_config
 
         return model_config(self)
