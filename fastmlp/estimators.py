@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import warnings
 from numbers import Integral, Real
@@ -379,30 +380,41 @@ class _BaseMLP(BaseEstimator):
     # ------------------------------------------------------------ quantization
 
     def quantize(self, mode: str) -> "_BaseMLP":
-        """Quantize the fitted network for inference, in place (as
-        fm.Model.quantize does a model's); returns self.
+        """An inference-only copy of the fitted estimator, its layers quantized
+        as `fastmlp.Model.quantize` quantizes a model's.
 
-        "int8": each layer's kernel in int8 per output unit (Keras's
+        ``"int8"``: each layer's kernel in int8 per output unit (Keras's
         quantization), each row of each layer's input quantized to uint8 as
         it comes (dynamic, as ONNX Runtime's), products summed exactly in
         int32, dequantized with the bias and activation in the epilogue.
-        "bfloat16" (needs AVX512_BF16): kernels and inputs rounded to
-        bfloat16, float32 sums. predict, predict_proba and score then run
-        quantized; coefs_ holds the quantized kernels (int8, or float32
-        values rounded to bfloat16). The estimator no longer trains from its
-        weights: partial_fit and warm_start refuse, while a fit afresh trains
-        a new float network (as every fit replaces the fitted state).
-        Assigning coefs_ / intercepts_ makes a float network of them. A
-        float64 network (float64 data with dtype=None) is quantized from its
-        float64 weights and then computes in float32.
+        ``"bfloat16"`` (needs AVX512_BF16): kernels and inputs rounded to
+        bfloat16, float32 sums. The copy's predict, predict_proba and score
+        run quantized; its coefs_ hold the quantized kernels (int8, or
+        float32 values rounded to bfloat16); it pickles. It does not train
+        from its weights (partial_fit and warm_start raise; a fit afresh
+        trains a new float network, as every fit replaces the fitted state).
+        A float64 network (float64 data with dtype=None) is quantized from
+        its float64 weights and then computes in float32. The estimator
+        itself is left as it was.
 
         Parameters
         ----------
         mode : {"int8", "bfloat16"}
+            The quantization.
 
         Returns
         -------
-        self
+        MLPClassifier or MLPRegressor
+            The quantized copy.
+
+        Raises
+        ------
+        ValueError
+            For another mode, or an estimator already quantized;
+            ``CPUFeatureError`` (a ValueError) for ``"bfloat16"`` without
+            AVX512_BF16.
+        sklearn.exceptions.NotFittedError
+            Before fit.
 
         Examples
         --------
@@ -419,16 +431,17 @@ class _BaseMLP(BaseEstimator):
             mode = check_mode(mode)
             if self._assigned_weights_pending():
                 self._take_assigned_weights()
-            net = self._net
-            if net.quantized is not None:
-                raise ValueError(f"this estimator is already quantized ({net.quantized})")
-            # (a float64 network, as float64 data makes by default, becomes float32)
-            policy = net.policy if net.dtype == np.float32 else "float32"
-            quantize_layers(net.computing, mode, policy)
-            self._net = Network(net.layers, net.n_in, np.float32, dropout_seed=0, policy=policy)
-            for name in _WEIGHT_LISTS:  # the lists handed out held the float network's views
-                self.__dict__.pop(_HANDED + name, None)
-        return self
+            if self._net.quantized is not None:
+                raise ValueError(f"this estimator is already quantized ({self._net.quantized})")
+            quantized = copy.deepcopy(self)
+        net = quantized._net
+        # (a float64 network, as float64 data makes by default, becomes float32)
+        policy = net.policy if net.dtype == np.float32 else "float32"
+        quantize_layers(net.computing, mode, policy)
+        quantized._net = Network(net.layers, net.n_in, np.float32, dropout_seed=0, policy=policy)
+        for name in _WEIGHT_LISTS:  # the lists handed out held the float network's views
+            quantized.__dict__.pop(_HANDED + name, None)
+        return quantized
 
     # ------------------------------------------------------------ fit
 

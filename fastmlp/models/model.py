@@ -354,58 +354,66 @@ class Model(Layer):
 
     def quantize(self, mode: Any = None, config: Any = None, filters: Any = None,
                  **kwargs: Any) -> "Model":
-        """Quantize the Dense layers' kernels for inference, in place (as
-        Keras's quantize), and return the model.
+        """An inference-only copy of the model with its Dense layers quantized.
 
-        "int8": each kernel becomes int8 per output column, as Keras
-        quantizes it (kernel_scale = 127 / max |column|); at inference each
-        row of a layer's input is quantized to uint8 with its own step and
-        zero point (dynamic quantization, as ONNX Runtime's quantize_dynamic),
-        the products are summed exactly in int32 and dequantized, with the
-        bias and activation, in the kernels' epilogue (int8 kernels on every
-        CPU: VNNI where it exists). "bfloat16" (fastmlp's own mode): kernels
-        rounded to bfloat16, inputs rounded as they come, float32 sums (needs
-        AVX512_BF16). Biases, batch normalization and activations stay float32.
+        ``"int8"``: each kernel becomes int8 per output column, symmetric, as
+        Keras quantizes it (``kernel_scale = 127 / max(abs(column))``); at
+        inference each row of a layer's input is quantized to uint8 with its
+        own step and zero point (dynamic quantization, as ONNX Runtime's
+        ``quantize_dynamic``), the products are summed exactly in int32 and
+        dequantized, with the bias and activation, in the kernels' epilogue
+        (VNNI where the CPU has it; the AVX2 and portable kernels give the
+        same bits). ``"bfloat16"`` (fastmlp's own mode): kernels rounded to
+        bfloat16, inputs rounded as they come, float32 sums (needs
+        AVX512_BF16). Biases, batch normalization, activations and softmax
+        stay float32.
 
-        The model becomes inference-only: predict, evaluate, save and load
-        work; fit, train_on_batch and set_weights of float kernels do not
-        (Keras's quantized layers can still train; fastmlp's kernels have no
-        backward pass in int8). It is quantized in place, as in Keras, so
-        code that calls model.quantize("int8") and then model.predict runs
-        quantized; to keep the float model too, quantize a copy:
-        ``q = copy.deepcopy(model).quantize("int8")``.
+        The model itself is left as it was. The copy predicts, evaluates,
+        saves and loads (fastmlp's own format; ``.keras`` and ONNX export
+        refuse it); fit, train_on_batch and set_weights of float kernels
+        raise, since the quantized kernels have no backward pass. Unlike
+        Keras's ``quantize``, which works in place and returns None, this
+        returns the copy: keep both with ``q = model.quantize("int8")``.
 
         Parameters
         ----------
         mode : {"int8", "bfloat16"}
+            The quantization.
         config : None
             Keras's QuantizationConfig is not supported (ValueError).
         filters : str, list of str or callable, optional
             Which Dense layers: regexes on their names, or a function of the
             layer (Keras's argument); default all of them.
+        **kwargs
+            Keras's ``type_check`` is accepted and ignored.
 
         Returns
         -------
         Model
-            This model.
+            The quantized copy.
 
         Raises
         ------
         ValueError
-            For another mode, a config, a float64 model, or a layer already
-            quantized.
+            For another mode, a config, a float64 model, a layer already
+            quantized, or filters that select no Dense layer;
+            ``CPUFeatureError`` (a ValueError) for ``"bfloat16"`` on a CPU
+            without AVX512_BF16.
         RuntimeError
-            Before the model is built; for "bfloat16" on a CPU without
-            AVX512_BF16.
+            Before the model is built, or from inside its own fit.
 
         Examples
         --------
         >>> import numpy as np, fastmlp as fm
         >>> model = fm.Sequential([fm.Input((4,)), fm.Dense(3, activation="relu")])
-        >>> model.quantize("int8").layers[0].kernel.dtype
-        'int8'
+        >>> quantized = model.quantize("int8")
+        >>> quantized.layers[0].kernel.dtype, model.layers[0].kernel.dtype
+        ('int8', 'float32')
+        >>> quantized.predict(np.ones((2, 4)), verbose=0).shape
+        (2, 3)
         """
         from ..quantization import check_mode, quantize_layers
+        from ..saving import model_state, restore
 
         with self._lock:
             self._refuse_in_own_fit("quantize()")
@@ -415,9 +423,14 @@ class Model(Layer):
                 raise ValueError(f"quantize() works on float32 models; this one computes in "
                                  f"{self._dtype.name} (build it with dtype='float32')")
             self._network()  # the weights' current values live in the layers
-            if quantize_layers(self._flat(), mode, self._policy, filters):
-                self._build_network(self._net.n_in, dropout_seed=self._dropout_seed)
-        return self
+            state = model_state(self)
+        quantized = restore(*state, "the model to quantize")
+        quantized._network()
+        if not quantize_layers(quantized._flat(), mode, quantized._policy, filters):
+            raise ValueError(f"quantize(): no Dense layer to quantize"
+                             f"{'' if filters is None else ' matches filters=' + repr(filters)}")
+        quantized._build_network(quantized._net.n_in, dropout_seed=quantized._dropout_seed)
+        return quantized
 
     def _refuse_in_own_fit(self, what: str) -> None:
         if self._lock.in_own_fit():
