@@ -9,12 +9,22 @@ repeated samples, the two libraries alternating, with a pause between them
 so that the other's spinning worker threads are idle. GFLOPS are also shown
 as a share of a float32 FMA peak measured on the spot.
 
+A second table puts fastmlp's reduced-precision kernels beside its float32
+one on the same shapes: bfloat16 (fm.ops.matmul(precision="bfloat16"), what
+mixed_bfloat16 training runs: operands rounded while packed, vdpbf16ps, fp32
+sums) against the vdpbf16ps peak, and int8 inference on the forward shapes
+(fm.ops.quantized_matmul: rows quantized on the fly, vpdpbusd, dequantizing
+epilogue) in GOPS against the vpdpbusd peak. Peaks are probes of the bare
+instruction; a share above 100 % means the probe ran in a slow phase of the
+machine and is flagged. Each measurement is printed as it is made, with a
+warning when its samples spread more than 20 % around their median.
+
     python bench/gemm.py                 # 1 and 2 threads
     python bench/gemm.py --threads 2 --rounds 9 --markdown
 """
 import time
 
-from common import Peak, benchmark_main, say, warn_if_spread
+from common import Peak, benchmark_main, say, table, warn_if_spread
 
 SHAPES = [  # (name, op, m, n, k)
     ("L1 forward  X·W", "NN", 128, 512, 784),
@@ -30,6 +40,67 @@ SHAPES = [  # (name, op, m, n, k)
 ]
 PAUSE = 0.15        # seconds: OpenBLAS workers spin ~0.1 s after a call
 SAMPLE_TIME = 0.03  # seconds per timing sample
+
+
+def share(value, peak):
+    """value as a % of peak, flagged when above 100 (a noisy probe)."""
+    if peak <= 0:
+        return "–"
+    pct = 100 * value / peak
+    return f"{pct:.0f}" + (" (probe noisy)" if pct > 100 else "")
+
+
+def reduced_precision(threads, rounds, markdown, sample, fp32_peak):
+    """fastmlp's float32, bfloat16 and int8 kernels on the seed shapes, alternating."""
+    import numpy as np
+
+    import fastmlp as fm
+
+    rng = np.random.default_rng(1)
+    bf16 = fm._engine.bf16_supported()
+    peaks = {"bf16": fm.ops.peak_gops("bf16", threads, 0.3) if bf16 else 0.0,
+             "vnni": fm.ops.peak_gops("vnni", threads, 0.3)}
+    print(f"\n## {threads} thread{'s' if threads > 1 else ''}: fastmlp's reduced precision "
+          f"({fm._config.config()['simd']}); peaks measured now: float32 FMA {fp32_peak:.0f} "
+          f"GFLOPS, vdpbf16ps {peaks['bf16']:.0f} GFLOPS, vpdpbusd {peaks['vnni']:.0f} GOPS\n"
+          + ("" if bf16 else "(bfloat16 skipped: this CPU lacks AVX512_BF16)\n"), flush=True)
+    rows, samples = [], {}
+    for name, op, m, n, k in SHAPES:
+        trans_a, trans_b = op[0] == "T", op[1] == "T"
+        a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(np.float32)
+        b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(np.float32)
+        out = np.empty((m, n), np.float32)
+        runs = {"fp32": lambda: fm.ops.matmul(a, b, trans_a=trans_a, trans_b=trans_b, out=out)}
+        if bf16:
+            runs["bf16"] = lambda: fm.ops.matmul(a, b, trans_a=trans_a, trans_b=trans_b, out=out,
+                                                 precision="bfloat16")
+        if op == "NN":  # inference: the forward products
+            packed = fm.ops.QuantizedMatrix(b, "int8")
+            runs["int8"] = lambda: fm.ops.quantized_matmul(a, packed, out=out)
+        reps = {}
+        for label, fn in runs.items():
+            fn()
+            reps[label] = max(1, int(SAMPLE_TIME / max(sample(fn, 3), 1e-7)))
+        times = {label: [] for label in runs}
+        for _ in range(rounds):
+            for label, fn in runs.items():
+                times[label].append(sample(fn, reps[label]))
+        ops = 2.0 * m * n * k
+        rate = {label: ops / float(np.median(t)) * 1e-9 for label, t in times.items()}
+        samples.update({f"{name} {label}": t for label, t in times.items()})
+        say(f"  {name} {op} {m}×{n}×{k}: " + ", ".join(
+            f"{label} {rate[label]:.1f}" for label in runs))
+        rows.append([name, op, f"{m}×{n}×{k}", f"{rate['fp32']:.1f}", share(rate["fp32"], fp32_peak),
+                     f"{rate['bf16']:.1f}" if "bf16" in rate else "–",
+                     share(rate["bf16"], peaks["bf16"]) if "bf16" in rate else "–",
+                     f"{rate['bf16'] / rate['fp32']:.2f}" if "bf16" in rate else "–",
+                     f"{rate['int8']:.1f}" if "int8" in rate else "–",
+                     share(rate["int8"], peaks["vnni"]) if "int8" in rate else "–",
+                     f"{rate['int8'] / rate['fp32']:.2f}" if "int8" in rate else "–"])
+    print()
+    table(["shape", "op", "M×N×K", "fp32 GFLOPS", "% FMA peak", "bf16 GFLOPS", "% bf16 peak",
+           "bf16/fp32", "int8 GOPS", "% VNNI peak", "int8/fp32"], rows, markdown)
+    warn_if_spread(samples)
 
 
 def child(threads, rounds, markdown):
@@ -106,6 +177,7 @@ def child(threads, rounds, markdown):
               f"{geo_seed:.2f} over the 9 seed shapes")
     peak.note()
     warn_if_spread(samples)
+    reduced_precision(threads, rounds, markdown, sample, peak.gflops)
 
 
 def main():

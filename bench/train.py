@@ -3,8 +3,14 @@ softmax cross-entropy, RMSprop, batch 128): one epoch of 60,000 rows of
 Fashion-MNIST (synthetic data of the same shape when it is not installed),
 with fastmlp and its peers in the same process:
 
+- fastmlp with dtype="mixed_bfloat16" (on CPUs with AVX512_BF16): bfloat16
+  GEMM operands, float32 accumulation, master weights, RMSprop state, loss;
 - numpy: the same network written in numpy (matmuls by OpenBLAS), float32;
-- PyTorch (when installed): nn.Sequential, RMSprop(alpha=0.9, eps=1e-7);
+- PyTorch (when installed): nn.Sequential, RMSprop(alpha=0.9, eps=1e-7), and
+  the same under torch.autocast("cpu", dtype=torch.bfloat16) (its recipe for
+  bfloat16 training: linear layers in bfloat16, float32 parameters);
+- JAX (when installed): the same step as one jit-compiled function
+  (value_and_grad + RMSprop written out), float32;
 - scikit-learn (when installed): MLPClassifier((512, 512), adam, batch 128),
   which has neither dropout nor RMSprop, so the closest it offers.
 
@@ -12,15 +18,20 @@ Libraries alternate epoch by epoch; each thread count runs in its own process
 (OMP_NUM_THREADS / OPENBLAS_NUM_THREADS set before loading). Reported: the
 median epoch time, samples/s, the share of the arithmetic floor (192.6 GFLOP
 per epoch at the float32 FMA peak measured in the same run) and fastmlp's
-speedup over each peer.
+speedup over each peer; a warning when an epoch's samples spread more than
+20 % around their median.
+
+--accuracy-epochs N then trains fastmlp float32 and mixed_bfloat16 from the
+same seed for N epochs and prints each one's best test accuracy.
 
     python bench/train.py [--threads 1 2] [--epochs 3] [--markdown]
+    python bench/train.py --threads 2 --epochs 3 --accuracy-epochs 20 --markdown
 """
 import time
 
 import numpy as np
 
-from common import (Peak, benchmark_main, fashion_mnist_or_synthetic, report, say, table,
+from common import (Peak, benchmark_main, fashion_mnist_or_synthetic, report, say, spread, table,
                     warn_if_spread)
 
 BATCH = 128
@@ -34,6 +45,7 @@ def glorot(rng, fan_in, fan_out):
 
 class FastmlpPeer:
     name = "fastmlp"
+    dtype = "float32"
 
     def __init__(self, threads):
         import fastmlp as fm
@@ -42,11 +54,24 @@ class FastmlpPeer:
 
         fm.set_num_threads(threads)
         fm.set_random_seed(0)
-        self.model = seed_network()  # RMSprop, sparse categorical cross-entropy, accuracy
+        # RMSprop, sparse categorical cross-entropy, accuracy
+        self.model = seed_network(dtype=self.dtype)
         self.version = fm.__version__
 
     def epoch(self, x, y):
         self.model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+
+
+class FastmlpBf16Peer(FastmlpPeer):
+    name = "fastmlp mixed_bfloat16"
+    dtype = "mixed_bfloat16"
+
+    def __init__(self, threads):
+        import fastmlp as fm
+
+        if not fm._engine.bf16_supported():
+            raise ImportError("this CPU lacks AVX512_BF16")
+        super().__init__(threads)
 
 
 class NumpyPeer:
@@ -136,6 +161,65 @@ class TorchPeer:
             self.opt.step()
 
 
+class TorchAutocastPeer(TorchPeer):
+    name = "PyTorch autocast bf16"
+
+    def epoch(self, x, y):
+        with self.torch.autocast("cpu", dtype=self.torch.bfloat16):
+            super().epoch(x, y)
+
+
+class JaxPeer:
+    """The seed step as one jit-compiled function: forward, value_and_grad,
+    RMSprop, with dropout keys split per step."""
+    name = "JAX jit"
+
+    def __init__(self, threads):
+        import jax  # (XLA sizes its own thread pool to the cores: compare at 2 threads here)
+        import jax.numpy as jnp
+
+        self.jax, self.jnp = jax, jnp
+        rng = np.random.default_rng(0)
+        sizes = [(784, 512), (512, 512), (512, 10)]
+        self.params = [(jnp.asarray(glorot(rng, a, b)), jnp.zeros(b, jnp.float32))
+                       for a, b in sizes]
+        self.state = jax.tree_util.tree_map(jnp.zeros_like, self.params)
+        self.key = jax.random.PRNGKey(0)
+        self.version = jax.__version__
+
+        def loss_fn(params, xb, yb, key):
+            h = xb
+            keys = jax.random.split(key, 2)
+            for i, (w, b) in enumerate(params):
+                h = h @ w + b
+                if i < 2:
+                    h = jax.nn.relu(h)
+                    keep = jax.random.bernoulli(keys[i], 0.8, h.shape)
+                    h = jnp.where(keep, h / 0.8, 0)
+            logp = jax.nn.log_softmax(h)
+            return -jnp.take_along_axis(logp, yb[:, None], axis=1).mean()
+
+        def step(params, state, xb, yb, key):
+            grads = jax.grad(loss_fn)(params, xb, yb, key)
+            state = jax.tree_util.tree_map(lambda v, g: 0.9 * v + 0.1 * g * g, state, grads)
+            params = jax.tree_util.tree_map(lambda p, g, v: p - 0.001 * g / jnp.sqrt(v + 1e-7),
+                                            params, grads, state)
+            return params, state
+
+        self.step = jax.jit(step, donate_argnums=(0, 1))
+
+    def epoch(self, x, y):
+        jax, jnp = self.jax, self.jnp
+        order = np.random.default_rng(len(x)).permutation(len(x))
+        full = len(x) // BATCH * BATCH  # a last partial batch would compile a second step
+        for start in range(0, full, BATCH):
+            idx = order[start:start + BATCH]
+            self.key, sub = jax.random.split(self.key)
+            self.params, self.state = self.step(self.params, self.state, jnp.asarray(x[idx]),
+                                                jnp.asarray(y[idx]), sub)
+        jax.block_until_ready(self.params)
+
+
 class SklearnPeer:
     name = "scikit-learn"
 
@@ -158,16 +242,39 @@ class SklearnPeer:
 
 
 def available_peers(threads):
-    peers = [FastmlpPeer(threads), NumpyPeer(threads)]
-    for cls in (TorchPeer, SklearnPeer):
+    peers = [FastmlpPeer(threads)]
+    for cls in (FastmlpBf16Peer, NumpyPeer, TorchPeer, TorchAutocastPeer, JaxPeer, SklearnPeer):
         try:
             peers.append(cls(threads))
-        except ImportError:
-            print(f"({cls.name} not installed: skipped)")
+        except ImportError as exc:
+            print(f"({cls.name} skipped: {exc})")
     return peers
 
 
-def child(threads, epochs, markdown):
+def accuracy_run(epochs):
+    """Best-epoch test accuracy of fastmlp float32 and mixed_bfloat16, same seed."""
+    import fastmlp as fm
+
+    from fastmlp.demo import seed_network
+
+    x, y, xt, yt, source = fashion_mnist_or_synthetic()
+    dtypes = ["float32"] + (["mixed_bfloat16"] if fm._engine.bf16_supported() else [])
+    best = {}
+    for dtype in dtypes:
+        fm.set_random_seed(0)
+        model = seed_network(dtype=dtype)
+        history = model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0,
+                            validation_data=(xt, yt))
+        curve = history.history["val_accuracy"]
+        best[dtype] = max(curve)
+        say(f"{dtype}: best test accuracy {100 * best[dtype]:.2f} % (epoch "
+            f"{curve.index(best[dtype]) + 1} of {epochs}), last {100 * curve[-1]:.2f} %")
+    if len(best) == 2:
+        print(f"mixed_bfloat16 − float32, best epoch: "
+              f"{100 * (best['mixed_bfloat16'] - best['float32']):+.2f} points ({source})")
+
+
+def child(threads, epochs, markdown, accuracy_epochs):
     x, y, _, _, source = fashion_mnist_or_synthetic()
     peers = available_peers(threads)
     peak = Peak(threads)
@@ -186,6 +293,7 @@ def child(threads, epochs, markdown):
     floor = EPOCH_GFLOP / peak.gflops
     medians = {name: float(np.median(t)) for name, t in times.items()}
     base = medians["fastmlp"]
+    bf16 = medians.get("fastmlp mixed_bfloat16")
     print(f"\n## {threads} thread{'s' if threads > 1 else ''}: one epoch of {source} "
           f"({len(x)} rows, batch {BATCH}); FMA peak measured now {peak.gflops:.0f} GFLOPS, "
           f"so the arithmetic floor is {floor:.2f} s\n")
@@ -193,18 +301,26 @@ def child(threads, epochs, markdown):
     for peer in peers:
         t = medians[peer.name]
         rows.append([f"{peer.name} {peer.version}", f"{t:.3f}", f"{len(x) / t:,.0f}",
-                     peak.percent(EPOCH_GFLOP / t, peer.name),
-                     "1.00" if peer.name == "fastmlp" else f"{t / base:.2f}"])
-    table(["library", "epoch s (median)", "samples/s", "% of floor", "fastmlp speedup"], rows,
-          markdown)
+                     f"{100 * floor / t:.0f}" if "bfloat16" in peer.name
+                     else peak.percent(EPOCH_GFLOP / t, peer.name),
+                     f"{100 * spread(times[peer.name]):.0f}",
+                     f"{t / base:.2f}", "–" if bf16 is None else f"{t / bf16:.2f}"])
+    table(["library", "epoch s (median)", "samples/s", "% of fp32 floor", "spread %",
+           "fastmlp fp32 speedup", "fastmlp bf16 speedup"], rows, markdown)
     peak.note()
     warn_if_spread(times)
     report({"threads": threads, "medians": medians})
+    if accuracy_epochs:
+        print()
+        accuracy_run(accuracy_epochs)
 
 
 def main():
     results = benchmark_main(__file__, __doc__, child,
-                             [("--epochs", 3, "timed epochs per library")])
+                             [("--epochs", 3, "timed epochs per library"),
+                              ("--accuracy-epochs", 0, "then train fastmlp float32 and "
+                                                       "mixed_bfloat16 this many epochs for "
+                                                       "their test accuracy")])
     if results is None:
         return
     by_threads = {r["threads"]: r["medians"] for r in results}

@@ -17,9 +17,10 @@ extern "C" {
  * the targets do not fit the objective (a label outside the output layer's
  * range, or labels where values are needed or the reverse); FM_ETIMEDOUT, FM_EPEER
  * (the collective): a peer was silent for the timeout, or closed its
- * connection or failed. */
+ * connection or failed; FM_ENOTSUP: the instruction set in use has no kernels
+ * for it (bfloat16 without AVX512_BF16). */
 enum { FM_OK = 0, FM_ENOMEM = 1, FM_EINVAL = 2, FM_EINTR = 3, FM_ETARGETS = 4, FM_ETIMEDOUT = 5,
-       FM_EPEER = 6 };
+       FM_EPEER = 6, FM_ENOTSUP = 7 };
 
 enum { FM_F32 = 0, FM_F64 = 1 };
 
@@ -103,17 +104,31 @@ enum {
     FM_LAYER_NOISE = 4, FM_LAYER_COUNT = 5
 };
 
+/* How a dense layer's products are computed (fm_layer.precision). */
+enum {
+    FM_PRECISION_NATIVE = 0,     /* in the network's dtype */
+    FM_PRECISION_MIXED_BF16 = 1, /* operands rounded to bfloat16, float32 sums: Keras's mixed_bfloat16 */
+    FM_PRECISION_INT8 = 2,       /* inference only: int8 kernel per output column, rows of
+                                  * activations quantized to uint8 as they come */
+    FM_PRECISION_BF16 = 3,       /* inference only: bfloat16 kernel, activations rounded to bfloat16 */
+    FM_PRECISION_COUNT = 4
+};
+
 /* ---- run-time configuration (cpu.c) ---- */
 
 /* Chooses the micro-kernels once: the best path the CPU and OS support, or the
- * one forced by FASTMLP_ISA=generic|avx2|avx512 when the CPU supports it.
- * Returns 0, or -1 when FASTMLP_ISA names an unknown or unsupported path (the
- * best supported path is then used). Safe to call more than once. */
+ * one forced by FASTMLP_ISA=generic|avx2|avx512|avx512_vnni|avx512_bf16 when
+ * the CPU supports it. Returns 0, or -1 when FASTMLP_ISA names an unknown or
+ * unsupported path (the best supported path is then used). Safe to call more
+ * than once. */
 int fm_init(void);
-const char *fm_isa_name(void);       /* path in use: "avx512", "avx2", "generic" */
+const char *fm_isa_name(void);       /* path in use: "avx512_bf16", ..., "avx2", "generic" */
 const char *fm_isa_detected(void);   /* best path this CPU supports */
 const char *fm_isa_requested(void);  /* value of FASTMLP_ISA, or "" */
 int fm_isa_force(const char *name);  /* for tests: 0 on success, -1 if unknown/unsupported */
+int fm_bf16_supported(void);         /* 1 when the path in use has bfloat16 kernels */
+const char *fm_bf16_kernels_name(void); /* what they are, or "" */
+const char *fm_s8_kernels_name(void);   /* the int8 kernels in use */
 const char *fm_compiler(void);
 int fm_openmp_enabled(void);         /* 1 when built with OpenMP */
 int fm_openmp_version(void);         /* _OPENMP date, 0 when serial */
@@ -135,9 +150,13 @@ int fm_watch_interrupts(void);
 void fm_unwatch_interrupts(void);
 void fm_interrupt_acknowledge(void);
 
-/* float32 FMA throughput of `threads` threads on the best vectors the CPU
- * has, measured for at least `seconds` (peak.c; for benchmarks). */
-double fm_peak_gflops(int threads, double seconds);
+/* Throughput of `threads` threads, measured for at least `seconds` (peak.c;
+ * for benchmarks), in G operations per second (a multiply-add counts two):
+ * FM_PEAK_FMA: float32 FMA on the best vectors the CPU has; FM_PEAK_BF16:
+ * vdpbf16ps; FM_PEAK_VNNI: vpdpbusd (0 when the CPU lacks the instruction). */
+enum { FM_PEAK_FMA = 0, FM_PEAK_BF16 = 1, FM_PEAK_VNNI = 2 };
+double fm_peak(int kind, int threads, double seconds);
+double fm_peak_gflops(int threads, double seconds); /* fm_peak(FM_PEAK_FMA, ...) */
 
 /* ---- GEMM (gemm.c) ----
  * C(m×n) = op(A)·op(B), then optionally + bias (length n) and an activation
@@ -151,6 +170,43 @@ int fm_gemm_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
 int fm_gemm_f64(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                 const double *a, int64_t lda, const double *b, int64_t ldb,
                 double *c, int64_t ldc, const double *bias, int act, int accumulate);
+
+/* C = op(A)·op(B) as fm_gemm_f32, with A and B rounded to bfloat16 (to
+ * nearest, ties to even) and the products summed in float32 (gemm_bf16.c).
+ * FM_ENOTSUP on a path without bfloat16 kernels. */
+int fm_gemm_bf16(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a,
+                 int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
+                 const float *bias, int act, int accumulate);
+
+/* ---- products with weights packed once, for inference ----
+ * int8 (gemm_s8.c): a k × n kernel q of int8 values with per-column
+ * kernel_scale (Keras's: q ≈ w·kernel_scale, so w ≈ q·step with step =
+ * 1/kernel_scale) is packed into fm_s8_packed_bytes(k, n) bytes, its steps
+ * and column sums (n each) beside it. Then y(m × n) = act(x·w + bias) where
+ * each row of x is quantized to uint8 with its own step and zero point as it
+ * comes (dynamic quantization), the products summed exactly in int32 and
+ * dequantized in the epilogue; every path gives the same bits, for any
+ * thread count. k <= FM_S8_MAX_K (the sums then fit in int32).
+ * bfloat16 (gemm_bf16.c): w rounded to bfloat16 into fm_bf16_packed_words(k,
+ * n) 32-bit words; y = act(x·w + bias) with x rounded to bfloat16 on the way
+ * and float32 sums (FM_ENOTSUP without bfloat16 kernels).
+ * act: linear to softmax, as for fm_gemm. */
+#define FM_S8_MAX_K 32768
+typedef struct {
+    int64_t k, n;
+    const void *packed;
+    const float *step;     /* int8 */
+    const int32_t *colsum; /* int8 */
+} fm_packed_weights;
+int64_t fm_s8_packed_bytes(int64_t k, int64_t n);
+int64_t fm_bf16_packed_words(int64_t k, int64_t n);
+int fm_pack_s8_weights(int64_t k, int64_t n, const int8_t *q, int64_t ldq,
+                       const float *kernel_scale, int8_t *packed, float *step, int32_t *colsum);
+int fm_pack_bf16_weights(int64_t k, int64_t n, const float *w, int64_t ldw, uint32_t *packed);
+int fm_gemm_s8(int64_t m, const float *x, int64_t ldx, const fm_packed_weights *w, float *y,
+               int64_t ldy, const float *bias, int act);
+int fm_gemm_bf16_packed(int64_t m, const float *x, int64_t ldx, const fm_packed_weights *w,
+                        float *y, int64_t ldy, const float *bias, int act);
 
 /* ---- input checks (finite.c) ---- */
 int fm_all_finite_f32(const float *x, int64_t n);
@@ -195,6 +251,11 @@ typedef struct {
     void *batch_stats; /* batchnorm, per training step: batch mean, 1/sqrt(var + epsilon), var */
     void *pre;         /* per training step: pre-activation, when the activation needs it */
     void *fold_w, *fold_b; /* inference: this dense layer with batchnorm folded in (or NULL) */
+    int precision;     /* dense: FM_PRECISION_*. INT8: w is the int8 kernel, qscale its
+                        * kernel_scale (float32, n_out); BF16: w holds bfloat16 values */
+    void *qscale;
+    void *packed, *qstep, *qsum; /* INT8, BF16: w packed for inference by fm_net_fold
+                                  * (fm_pack_*_weights; qstep, qsum: INT8) */
 } fm_layer;
 
 typedef struct {
@@ -350,10 +411,12 @@ int fm_net_evaluate_rows(const fm_net *net, const void *x, int64_t ldx, int64_t 
 
 /* Brings the inference copies up to date: each batch normalization whose
  * neighbouring dense layer can absorb it (a dense layer with a linear
- * activation before it, or one after it) is folded into that layer's
- * fold_w/fold_b (which the engine allocated), so inference costs what it
- * would without it. Call after the parameters or moving statistics changed
- * (net->version) and before inference. */
+ * activation before it, or one after it; not a quantized one) is folded into
+ * that layer's fold_w/fold_b (which the engine allocated), so inference costs
+ * what it would without it, and quantized dense layers (FM_PRECISION_INT8,
+ * BF16) are packed. Call after the parameters or moving statistics changed
+ * (net->version) and before inference. Training a network with quantized
+ * layers is refused (FM_EINVAL). */
 int fm_net_fold(fm_net *net);
 
 /* How layer l takes part in inference after folding: FM_INFER_RUN (computed),

@@ -70,6 +70,23 @@ FM_DECLARE_TYPED(float, f32)
 FM_DECLARE_TYPED(double, f64)
 #undef FM_DECLARE_TYPED
 
+/* A dense layer's GEMM (fm_gemm's arguments) in the layer's precision
+ * (layers.c): bfloat16 operands under FM_PRECISION_MIXED_BF16 where that
+ * pays, else the network's dtype. */
+int fm_dense_gemm_f32(const fm_layer *L, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                      const float *a, int64_t lda, const float *b, int64_t ldb, float *c,
+                      int64_t ldc, const float *bias, int act, int accumulate);
+int fm_dense_gemm_f64(const fm_layer *L, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                      const double *a, int64_t lda, const double *b, int64_t ldb, double *c,
+                      int64_t ldc, const double *bias, int act, int accumulate);
+/* y = act(x·W + b) for count rows with a quantized dense layer's packed
+ * weights (FM_PRECISION_INT8 or BF16; float32 networks only, FM_EINVAL for
+ * float64). */
+int fm_dense_quantized_f32(const fm_layer *L, int64_t count, const float *x, int64_t ldx, float *y,
+                           int64_t ldy, int act);
+int fm_dense_quantized_f64(const fm_layer *L, int64_t count, const double *x, int64_t ldx,
+                           double *y, int64_t ldy, int act);
+
 /* FM_OK when the targets can be read for objective `obj` on `count` rows
  * (labels inside [0, n_out) for a sparse loss or metric), else FM_ETARGETS. */
 int fm_check_targets(const fm_objective *obj, const fm_targets *t, int64_t count, int64_t n_out);

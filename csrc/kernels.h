@@ -100,6 +100,74 @@ typedef void (*fm_dropout_rows_fn_f64)(const fm_dropout_key *k, int64_t r0, int6
                                        int64_t cols, const double *in, int64_t ldi, double *out,
                                        int64_t ldo);
 
+/* bfloat16 products (gemm_bf16.c drives them). The operands are float32,
+ * rounded to bfloat16 (to nearest, ties to even) while they are packed, and
+ * two consecutive k of a row of A or a column of B travel in one 32-bit word,
+ * the even k in its low half: the pairs vdpbf16ps multiplies and adds.
+ *
+ * Micro-kernel: the tile C(mr × nr) = A·B over kp pairs of k, accumulated in
+ * float32 (flags, bias and act as for the float32 micro-kernel). A's pair p of
+ * row i is a[i*rs_a + p*cs_a]; B's pairs come as vectors of 16 columns, vector
+ * v of pair-row p at b + p*ldb + v*vsb, zero-padded past nr (so the packed
+ * operand of training, ldb = the panel's width and vsb = 16, and the weights
+ * packed once for inference, 16-column panels: ldb = 16, vsb = 16·kp, are read
+ * by one kernel). */
+typedef void (*fm_ukr_bf16)(int64_t kp, const uint32_t *a, int64_t rs_a, int64_t cs_a,
+                            const uint32_t *b, int64_t ldb, int64_t vsb, float *c, int64_t ldc,
+                            int mr, int nr, int flags, const float *bias, int act);
+/* Packing with the conversion; p runs over the pairs, ceil(k/2), an odd k's
+ * last pair padded with a zero:
+ *   pack_rows        dst[i*ldd + p] = (src[i][2p], src[i][2p+1])   i < rows, k = cols
+ *   pack_interleave  dst[p*ldd + j] = (src[2p][j], src[2p+1][j])   j < cols, k = rows
+ *   pack_transposed  dst[p*ldd + j] = (src[j][2p], src[j][2p+1])   j < rows, k = cols
+ * where src[i][j] = src[i*lds + j]. pack_interleave and pack_transposed also
+ * zero the columns from cols (rows) up to the next multiple of 16. */
+typedef void (*fm_pack_bf16)(const float *src, int64_t lds, int64_t rows, int64_t cols,
+                             uint32_t *dst, int64_t ldd);
+typedef struct {
+    const char *name;     /* what show_config reports */
+    fm_blocking blocking; /* kc counts k (even), vl = 16 */
+    fm_ukr_bf16 ukr;
+    fm_pack_bf16 pack_rows, pack_interleave, pack_transposed;
+} fm_bf16_kernels;
+
+/* int8 products (gemm_s8.c drives them): C = dequantized A·B where A's rows
+ * were quantized one by one to unsigned 8 bits with a zero point (as ONNX
+ * Runtime's dynamic quantization does), B's columns to signed 8 bits,
+ * symmetric, each with its own step, and the products summed exactly in
+ * int32. B is packed once in 16-column panels, four k per column in a 32-bit
+ * word: vector (16 columns) of quad-row p at b + v*vsb + 64*p bytes, zero
+ * past k and n. A's quad p of row i: the 4 bytes at a + i*lda + 4*p (rows
+ * padded with zeros to whole quads).
+ *
+ * Epilogue, for row i and column j of the tile (pointers at its first row
+ * and column): with s = acc − row_zero[i]·col_sum[j],
+ *     c = act(fma((float)s, row_step[i]·col_step[j], bias[j] or 0))
+ * with the act linear, ReLU or leaky ReLU (0.2); the products rounded the
+ * same way on every path, so every kernel gives the same bits. */
+typedef struct {
+    const float *row_step;
+    const int32_t *row_zero;
+    const float *col_step;
+    const int32_t *col_sum;
+    const float *bias;
+    int act;
+} fm_s8_epilogue;
+typedef void (*fm_ukr_s8)(int64_t kq, const uint8_t *a, int64_t lda, const int8_t *b, int64_t vsb,
+                          float *c, int64_t ldc, int mr, int nr, const fm_s8_epilogue *e);
+/* Each row of x (k values) quantized: step = (hi − lo)/255 over lo = min(0, min x),
+ * hi = max(0, max x), zero = rint(−lo/step), q = clamp(rint(x·(1/step)) + zero,
+ * 0, 255), into q (row stride ldq, zeros up to a whole quad). fm_s8_row_params
+ * (quantize.h) is the one place the step and zero are computed. */
+typedef void (*fm_quantize_rows_fn)(const float *x, int64_t ldx, int64_t rows, int64_t k,
+                                    uint8_t *q, int64_t ldq, float *step, int32_t *zero);
+typedef struct {
+    const char *name;
+    int mr, nr;           /* register tile (nr a multiple of 16) */
+    fm_ukr_s8 ukr;
+    fm_quantize_rows_fn quantize_rows;
+} fm_s8_kernels;
+
 typedef struct {
     const char *name;
     fm_blocking blocking_f32, blocking_f64;
@@ -123,6 +191,10 @@ typedef struct {
         int rows, nr;
         fm_ukr_f32 ukr;
     } wide_f32;
+    /* bfloat16 products: NULL where the instruction set has none (then
+     * mixed_bfloat16 is refused); int8 products: every table has them. */
+    const fm_bf16_kernels *bf16;
+    const fm_s8_kernels *s8;
 } fm_isa_table;
 
 /* The tables (isa_tables.c): one per instruction set compiled in, and the list
@@ -131,6 +203,8 @@ extern const fm_isa_table fm_isa_generic;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const fm_isa_table fm_isa_avx2;
 extern const fm_isa_table fm_isa_avx512;
+extern const fm_isa_table fm_isa_avx512_vnni;
+extern const fm_isa_table fm_isa_avx512_bf16;
 #endif
 extern const fm_isa_table *const fm_isa_tables[];
 
@@ -162,6 +236,10 @@ void fm_dropout_rows_f64(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_
 void fm_act_rows_scalar_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
 void fm_act_rows_scalar_f64(int act, int64_t rows, int64_t cols, double *y, int64_t ldy);
 void fm_exp_scalar_f32(const float *x, float *y, int64_t n);
+void fm_ukr_s8_generic(int64_t kq, const uint8_t *a, int64_t lda, const int8_t *b, int64_t vsb,
+                       float *c, int64_t ldc, int mr, int nr, const fm_s8_epilogue *e);
+void fm_quantize_rows_generic(const float *x, int64_t ldx, int64_t rows, int64_t k, uint8_t *q,
+                              int64_t ldq, float *step, int32_t *zero);
 #if defined(__x86_64__) || defined(_M_X64)
 /* AVX2 + FMA: */
 void fm_ukr_avx2_f32(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a, const float *bp,
@@ -176,6 +254,10 @@ int64_t fm_update_range_avx2_f64(const fm_update_coeffs *k, int64_t n, double *w
                                  const double *g, double *s1, double *s2);
 void fm_act_rows_avx2_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
 void fm_exp_avx2_f32(const float *x, float *y, int64_t n);
+void fm_ukr_s8_avx2(int64_t kq, const uint8_t *a, int64_t lda, const int8_t *b, int64_t vsb,
+                    float *c, int64_t ldc, int mr, int nr, const fm_s8_epilogue *e);
+void fm_quantize_rows_avx2(const float *x, int64_t ldx, int64_t rows, int64_t k, uint8_t *q,
+                           int64_t ldq, float *step, int32_t *zero);
 /* AVX-512 (F, BW, DQ, VL) + FMA: */
 void fm_ukr_avx512_f32(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a, const float *bp,
                        int64_t ldbp, float *c, int64_t ldc, int mr, int nr, int flags,
@@ -204,6 +286,22 @@ void fm_dropout_rows_avx512_f64(const fm_dropout_key *k, int64_t r0, int64_t r1,
                                 const double *in, int64_t ldi, double *out, int64_t ldo);
 void fm_act_rows_avx512_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
 void fm_exp_avx512_f32(const float *x, float *y, int64_t n);
+/* AVX-512 VNNI (vpdpbusd): */
+void fm_quantize_rows_avx512_vnni(const float *x, int64_t ldx, int64_t rows, int64_t k,
+                                  uint8_t *q, int64_t ldq, float *step, int32_t *zero);
+void fm_ukr_s8_avx512_vnni(int64_t kq, const uint8_t *a, int64_t lda, const int8_t *b,
+                           int64_t vsb, float *c, int64_t ldc, int mr, int nr,
+                           const fm_s8_epilogue *e);
+/* AVX-512 BF16 (vdpbf16ps, vcvtne2ps2bf16): */
+void fm_ukr_bf16_avx512_bf16(int64_t kp, const uint32_t *a, int64_t rs_a, int64_t cs_a,
+                             const uint32_t *b, int64_t ldb, int64_t vsb, float *c, int64_t ldc,
+                             int mr, int nr, int flags, const float *bias, int act);
+void fm_pack_bf16_rows_avx512_bf16(const float *src, int64_t lds, int64_t rows, int64_t cols,
+                                   uint32_t *dst, int64_t ldd);
+void fm_pack_bf16_interleave_avx512_bf16(const float *src, int64_t lds, int64_t rows,
+                                         int64_t cols, uint32_t *dst, int64_t ldd);
+void fm_pack_bf16_transposed_avx512_bf16(const float *src, int64_t lds, int64_t rows,
+                                         int64_t cols, uint32_t *dst, int64_t ldd);
 #endif
 
 /* A calling thread's Ctrl-C watch (interrupt.c), copied into work shared with
@@ -219,6 +317,12 @@ int fm_interrupted(void); /* the calling thread's watch has tripped */
 
 /* The table in use; fm_init() sets it. */
 const fm_isa_table *fm_isa(void);
+/* The bfloat16 kernels in use: the table's, or, where it has none, the
+ * emulated ones when a test enabled them (fm_bf16_emulation), else NULL. */
+const fm_bf16_kernels *fm_bf16(void);
+/* The portable, emulated bfloat16 kernels (gemm_bf16_emulated.c): in no
+ * table, reachable only through the test hook. */
+extern const fm_bf16_kernels fm_bf16_emulated;
 
 fm_dropout_key fm_dropout_key_for(uint64_t seed, int64_t step, int layer, double rate);
 

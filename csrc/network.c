@@ -19,6 +19,28 @@ static int is_identity_at_inference(const fm_layer *L)
 
 static int is_plain_linear(const fm_act *a) { return a->code == FM_ACT_LINEAR; }
 
+/* A dense layer packed for quantized inference (it cannot train, nor absorb
+ * a batch normalization). */
+static int is_quantized(const fm_layer *L)
+{
+    return L->kind == FM_LAYER_DENSE &&
+           (L->precision == FM_PRECISION_INT8 || L->precision == FM_PRECISION_BF16);
+}
+
+/* A dense layer whose float weights a batch normalization can be folded into. */
+static int is_foldable_dense(const fm_layer *L) { return L->kind == FM_LAYER_DENSE && !is_quantized(L); }
+
+/* Whether the network can train: no quantized layer, and mixed precision on
+ * float32 only. */
+static int trainable_network(const fm_net *net)
+{
+    for (int l = 0; l < net->n_layers; l++) {
+        const fm_layer *L = &net->layers[l];
+        if (is_quantized(L) || (L->precision != FM_PRECISION_NATIVE && net->dtype != FM_F32)) return 0;
+    }
+    return 1;
+}
+
 /* The layer computing before l (skipping inference identities), or −1. */
 static int previous_computing(const fm_net *net, int l)
 {
@@ -44,7 +66,7 @@ static int has_activity_penalty(const fm_layer *L) { return L->activity_l1 != 0 
 static int folds_back(const fm_net *net, int l)
 {
     const int p = previous_computing(net, l);
-    return p >= 0 && net->layers[p].kind == FM_LAYER_DENSE && is_plain_linear(&net->layers[p].act) &&
+    return p >= 0 && is_foldable_dense(&net->layers[p]) && is_plain_linear(&net->layers[p].act) &&
            !has_activity_penalty(&net->layers[p]);
 }
 
@@ -53,7 +75,7 @@ static int fold_target(const fm_net *net, int l)
     if (net->layers[l].kind != FM_LAYER_BATCHNORM || has_activity_penalty(&net->layers[l])) return -1;
     if (folds_back(net, l)) return previous_computing(net, l);
     const int q = next_computing(net, l);
-    return q >= 0 && net->layers[q].kind == FM_LAYER_DENSE ? q : -1;
+    return q >= 0 && is_foldable_dense(&net->layers[q]) ? q : -1;
 }
 
 /* An epilogue activation layer right after a dense layer with a linear
@@ -148,7 +170,7 @@ int64_t fm_net_scratch_size(const fm_net *net, int64_t count)
 int fm_net_train_step(fm_net *net, const void *x, int64_t ldx, const int64_t *rows, int64_t count,
                       const fm_targets *t, const fm_objective *obj, fm_step_stats *stats)
 {
-    if (count <= 0 || count > net->batch_cap) return FM_EINVAL;
+    if (count <= 0 || count > net->batch_cap || !trainable_network(net)) return FM_EINVAL;
     const int rc = fm_check_targets(obj, t, count, output_width(net));
     if (rc) return rc;
     return net->dtype == FM_F64 ? train_step_f64(net, x, ldx, rows, count, t, obj, stats)
@@ -190,7 +212,7 @@ int fm_net_apply_gradients(fm_net *net, const fm_objective *obj, const fm_shard 
 int fm_net_gradients(fm_net *net, const void *x, int64_t ldx, int64_t n, const fm_targets *t,
                      const fm_objective *obj, fm_step_stats *stats)
 {
-    if (n <= 0 || net->batch_cap <= 0 || t->rows) return FM_EINVAL;
+    if (n <= 0 || net->batch_cap <= 0 || t->rows || !trainable_network(net)) return FM_EINVAL;
     const int rc = fm_check_targets(obj, t, n, output_width(net));
     if (rc) return rc;
     return net->dtype == FM_F64 ? gradients_f64(net, x, ldx, n, t, obj, stats)
@@ -199,7 +221,7 @@ int fm_net_gradients(fm_net *net, const void *x, int64_t ldx, int64_t n, const f
 
 int fm_net_forward_training(fm_net *net, const void *x, int64_t ldx, int64_t count, void *out)
 {
-    if (count <= 0 || count > net->batch_cap) return FM_EINVAL;
+    if (count <= 0 || count > net->batch_cap || !trainable_network(net)) return FM_EINVAL;
     return net->dtype == FM_F64 ? forward_training_f64(net, x, ldx, count, out)
                                 : forward_training_f32(net, x, ldx, count, out);
 }
@@ -237,10 +259,29 @@ int fm_net_evaluate_rows(const fm_net *net, const void *x, int64_t ldx, int64_t 
                                   (float *)scratch, max_threads, stats);
 }
 
+/* The quantized dense layers' packed weights, from w (and qscale). */
+static int pack_quantized(fm_net *net)
+{
+    for (int l = 0; l < net->n_layers; l++) {
+        fm_layer *L = &net->layers[l];
+        if (!is_quantized(L)) continue;
+        if (net->dtype != FM_F32 || !L->packed) return FM_EINVAL;
+        const int rc = L->precision == FM_PRECISION_INT8
+                           ? fm_pack_s8_weights(L->n_in, L->n_out, (const int8_t *)L->w, L->n_out,
+                                                (const float *)L->qscale, (int8_t *)L->packed,
+                                                (float *)L->qstep, (int32_t *)L->qsum)
+                           : fm_pack_bf16_weights(L->n_in, L->n_out, (const float *)L->w, L->n_out,
+                                                  (uint32_t *)L->packed);
+        if (rc) return rc;
+    }
+    return FM_OK;
+}
+
 int fm_net_fold(fm_net *net)
 {
     if (net->folded_version == net->version) return FM_OK;
-    const int rc = net->dtype == FM_F64 ? fold_f64(net) : fold_f32(net);
+    int rc = net->dtype == FM_F64 ? fold_f64(net) : fold_f32(net);
+    if (rc == FM_OK) rc = pack_quantized(net);
     if (rc == FM_OK) net->folded_version = net->version;
     return rc;
 }

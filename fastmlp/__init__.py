@@ -41,7 +41,7 @@ from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
 
 if _engine.ISA_INIT_STATUS != 0:
     _warnings.warn(f"FASTMLP_ISA={_engine.config()['simd_requested']!r} is not a path this CPU "
-                   f"supports (generic, avx2, avx512 as available); using "
+                   f"supports (generic, avx2, avx512, avx512_vnni, avx512_bf16 as available); using "
                    f"{_engine.config()['simd']!r}", RuntimeWarning, stacklevel=2)
 
 # the scikit-learn dialect loads on first use, so that fastmlp imports without scikit-learn

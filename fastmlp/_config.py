@@ -125,9 +125,10 @@ def show_config(file: Optional[TextIO] = None) -> None:
 
     The lines give fastmlp's, Python's and numpy's versions, the compiler,
     whether OpenMP is in (a serial build says so), the SIMD path in use and the
-    best one for this CPU (``FASTMLP_ISA=generic|avx2|avx512`` forces a lower
-    one), the threads, and whether other processes were seen keeping the cores
-    busy. Like ``numpy.show_config``; Keras has no counterpart.
+    best one for this CPU (``FASTMLP_ISA=generic|avx2|avx512|avx512_vnni|avx512_bf16``
+    forces a lower one), the bfloat16 and int8 kernels of that path, the
+    threads, and whether other processes were seen keeping the cores busy.
+    Like ``numpy.show_config``; Keras has no counterpart.
 
     Parameters
     ----------
@@ -140,6 +141,8 @@ def show_config(file: Optional[TextIO] = None) -> None:
     >>> out = io.StringIO()
     >>> fm.show_config(file=out)
     >>> out.getvalue().splitlines()[0] == f"fastmlp {fm.__version__}"
+    True
+    >>> any(line.strip().startswith("int8:") for line in out.getvalue().splitlines())
     True
     """
     info = config()
@@ -157,6 +160,9 @@ def show_config(file: Optional[TextIO] = None) -> None:
         f"  compiler:    {info['compiler']}",
         f"  openmp:      {openmp}",
         f"  simd path:   {simd}; best for this CPU: {info['simd_detected']}",
+        f"  bfloat16:    {info['bf16_kernels'] or 'none (needs AVX512_BF16)'}"
+        + (" (mixed_bfloat16, quantize('bfloat16'))" if info["bf16_kernels"] else ""),
+        f"  int8:        {info['int8_kernels']} (quantize('int8'))",
         f"  threads:     {info['num_threads']} of {info['num_procs']} processors"
         + (" (single-threaded: forked after the parent used threads)"
            if info["forked_single_threaded"] else ""),

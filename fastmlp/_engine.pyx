@@ -29,8 +29,28 @@ cdef _check(int rc, str what):
         raise ValueError(f"the targets do not fit the loss in {what}: a label is outside the "
                          f"output layer's range, or labels were given where the loss needs "
                          f"values (or the reverse); were they changed during the call?")
+    if rc == FM_ENOTSUP:
+        raise _cpu_feature_error(bf16_unsupported_message(what))
     if rc != FM_OK:
         raise RuntimeError(f"fastmlp internal error {rc} in {what}; please report it")
+
+
+def _cpu_feature_error(str message):
+    from ._validation import CPUFeatureError  # (which imports this module)
+
+    return CPUFeatureError(message)
+
+
+def bf16_unsupported_message(str what):
+    """Why bfloat16 arithmetic is refused here: the missing CPU feature."""
+    isa = fm_isa_name().decode()
+    detected = fm_isa_detected().decode()
+    where = (f"this CPU's best path is {detected!r}" if isa == detected
+             else f"the path in use is {isa!r} (forced; this CPU's best is {detected!r})")
+    return (f"{what} needs bfloat16 arithmetic, which needs a CPU with AVX512_BF16 (the "
+            f"vdpbf16ps instruction: Intel Cooper Lake or Sapphire Rapids and later, AMD Zen 4 "
+            f"and later); {where}, without it. fastmlp does not emulate bfloat16, which would "
+            f"be slower than float32: use dtype='float32' (or quantize('int8') for inference)")
 
 
 # Calls of at least this much work (flops) from the main thread answer Ctrl-C
@@ -81,7 +101,14 @@ def config():
         "forked_single_threaded": bool(fm_forked_single_threaded()),
         "contended": bool(fm_contended()),
         "contention_events": fm_contention_events(),
+        "bf16_kernels": fm_bf16_kernels_name().decode() or None,
+        "int8_kernels": fm_s8_kernels_name().decode(),
     }
+
+
+def bf16_supported():
+    """Whether the path in use has bfloat16 kernels."""
+    return bool(fm_bf16_supported())
 
 
 def get_num_threads():
@@ -97,6 +124,17 @@ def peak_gflops(int threads, double seconds):
     cdef double result
     with nogil:
         result = fm_peak_gflops(threads, seconds)
+    return result
+
+
+PEAKS = {"fma": FM_PEAK_FMA, "bf16": FM_PEAK_BF16, "vnni": FM_PEAK_VNNI}
+
+
+def peak(int kind, int threads, double seconds):
+    """Peak G operations per second of an instruction (PEAKS), 0 without it."""
+    cdef double result
+    with nogil:
+        result = fm_peak(kind, threads, seconds)
     return result
 
 
@@ -125,8 +163,9 @@ def isa_tables():
 # ---------------------------------------------------------------- kernels
 
 def gemm(cnp.ndarray a, bint trans_a, cnp.ndarray b, bint trans_b, cnp.ndarray c,
-         cnp.ndarray bias=None, int act=0, bint accumulate=False):
-    """c = op(a) @ op(b) (+ bias, activation), arrays with unit row stride."""
+         cnp.ndarray bias=None, int act=0, bint accumulate=False, bint bf16=False):
+    """c = op(a) @ op(b) (+ bias, activation), arrays with unit row stride;
+    with bf16 (float32 only), the operands rounded to bfloat16."""
     cdef int64_t m = c.shape[0], n = c.shape[1]
     cdef int64_t k = a.shape[0] if trans_a else a.shape[1]
     cdef int64_t lda = _row_stride(a), ldb = _row_stride(b), ldc = _row_stride(c)
@@ -143,6 +182,10 @@ def gemm(cnp.ndarray a, bint trans_a, cnp.ndarray b, bint trans_b, cnp.ndarray c
                 with nogil:
                     rc = fm_gemm_f64(trans_a, trans_b, m, n, k, <double *>pa, lda, <double *>pb,
                                      ldb, <double *>pc, ldc, <double *>pbias, act, accumulate)
+            elif bf16:
+                with nogil:
+                    rc = fm_gemm_bf16(trans_a, trans_b, m, n, k, <float *>pa, lda, <float *>pb,
+                                      ldb, <float *>pc, ldc, <float *>pbias, act, accumulate)
             else:
                 with nogil:
                     rc = fm_gemm_f32(trans_a, trans_b, m, n, k, <float *>pa, lda, <float *>pb,
@@ -186,7 +229,8 @@ cdef bint _overlap(cnp.ndarray x, cnp.ndarray y):
     return a[0] <= b[1] and b[0] <= a[1]
 
 
-def matmul(cnp.ndarray a, cnp.ndarray b, bint trans_a, bint trans_b, cnp.ndarray out):
+def matmul(cnp.ndarray a, cnp.ndarray b, bint trans_a, bint trans_b, cnp.ndarray out,
+           bint bf16=False):
     """op(a) @ op(b) for 2-D arrays of one float dtype and matching inner
     dimensions (checked by the caller), into out (or a new array). Copies an
     operand only when neither it nor its transpose has unit row stride."""
@@ -205,8 +249,10 @@ def matmul(cnp.ndarray a, cnp.ndarray b, bint trans_a, bint trans_b, cnp.ndarray
     target = out
     if out is None or not _unit_rows(out) or _overlap(out, a) or _overlap(out, b):
         target = np.empty((m, n), dtype=a.dtype)
+    if bf16 and not fm_bf16_supported():
+        raise _cpu_feature_error(bf16_unsupported_message("a bfloat16 matmul"))
     if m > 0 and n > 0:
-        gemm(a, trans_a, b, trans_b, target)
+        gemm(a, trans_a, b, trans_b, target, bf16=bf16)
     if out is None:
         return target
     if target is not out:
@@ -302,6 +348,107 @@ def dropout(uint64_t seed, int64_t step, int layer, double rate, cnp.ndarray x,
         fm_dropout_f32(seed, step, layer, rate, row0, rows, cols, <float *>_ptr(x), cols,
                        <float *>_ptr(out), cols)
     return out
+
+
+# ---------------------------------------------------------------- quantized products
+
+PRECISIONS = {"native": FM_PRECISION_NATIVE, "mixed_bfloat16": FM_PRECISION_MIXED_BF16,
+              "int8": FM_PRECISION_INT8, "bfloat16": FM_PRECISION_BF16}
+PRECISION_COUNT = FM_PRECISION_COUNT
+S8_MAX_K = FM_S8_MAX_K
+
+
+cdef class PackedWeights:
+    """A k × n kernel packed once for quantized products (fm_packed_weights):
+    mode "int8" from an int8 kernel and its per-column kernel_scale (Keras's
+    convention: kernel ≈ w·kernel_scale), or "bfloat16" from a float32 kernel
+    (rounded to bfloat16). The caller checks shapes and dtypes."""
+    cdef fm_packed_weights c
+    cdef readonly str mode
+    cdef readonly object packed, step, colsum
+
+    def __init__(self, str mode, cnp.ndarray kernel, cnp.ndarray kernel_scale=None):
+        cdef int64_t k = kernel.shape[0], n = kernel.shape[1]
+        cdef int rc
+        kernel = np.ascontiguousarray(kernel)
+        self.mode = mode
+        self.c.k, self.c.n = k, n
+        self.step = np.zeros(n, dtype=np.float32)
+        self.colsum = np.zeros(n, dtype=np.int32)
+        if mode == "int8":
+            if k > FM_S8_MAX_K:
+                raise ValueError(f"int8 products take at most {FM_S8_MAX_K} inputs; got {k}")
+            kernel_scale = np.ascontiguousarray(kernel_scale, dtype=np.float32)
+            self.packed = np.zeros(fm_s8_packed_bytes(k, n), dtype=np.int8)
+            rc = fm_pack_s8_weights(k, n, <const int8_t *>_ptr(kernel), n,
+                                    <const float *>_ptr(kernel_scale), <int8_t *>_ptr(self.packed),
+                                    <float *>_ptr(self.step), <int32_t *>_ptr(self.colsum))
+            if rc == FM_EINVAL:
+                raise ValueError("kernel_scale must hold positive finite values")
+        elif mode == "bfloat16":
+            self.packed = np.zeros(fm_bf16_packed_words(k, n), dtype=np.uint32)
+            rc = fm_pack_bf16_weights(k, n, <const float *>_ptr(kernel), n,
+                                      <uint32_t *>_ptr(self.packed))
+        else:
+            raise ValueError(f"unknown mode {mode!r}")
+        _check(rc, "packing weights")
+        self.c.packed = cnp.PyArray_DATA(self.packed)
+        self.c.step = <const float *>cnp.PyArray_DATA(self.step)
+        self.c.colsum = <const int32_t *>cnp.PyArray_DATA(self.colsum)
+
+    @property
+    def shape(self):
+        return (self.c.k, self.c.n)
+
+
+def packed_matmul(cnp.ndarray x, PackedWeights w not None, cnp.ndarray out,
+                  cnp.ndarray bias=None, int act=0):
+    """out = act(x @ w + bias) with w's quantized kernels: x C-contiguous
+    float32 (m, k), out (m, n), bias float32 (n,) or None (checked by the caller)."""
+    cdef int64_t m = x.shape[0]
+    cdef const float *px = <const float *>_ptr(x)
+    cdef float *po = <float *>_ptr(out)
+    cdef const float *pb = <const float *>_ptr(bias) if bias is not None else NULL
+    cdef int rc = FM_EINTR
+    cdef bint int8 = w.mode == "int8"
+    if not int8 and not fm_bf16_supported():
+        raise _cpu_feature_error(bf16_unsupported_message("a bfloat16 product"))
+    cdef bint watched = _watch(2.0 * m * w.c.k * w.c.n)
+    try:
+        while rc == FM_EINTR:
+            with nogil:
+                if int8:
+                    rc = fm_gemm_s8(m, px, w.c.k, &w.c, po, w.c.n, pb, act)
+                else:
+                    rc = fm_gemm_bf16_packed(m, px, w.c.k, &w.c, po, w.c.n, pb, act)
+            if rc == FM_EINTR:
+                _interrupted()
+    finally:
+        if watched:
+            fm_unwatch_interrupts()
+    _check(rc, "a quantized product")
+
+
+# ---------------------------------------------------------------- test hooks
+
+def _test_bf16_emulation(bint enable):
+    """Tests only: with enable, a path without bfloat16 kernels runs bfloat16
+    products on the emulated ones instead of refusing them. Returns the
+    previous setting."""
+    return bool(fm_bf16_emulation(enable))
+
+
+def _test_bf16_round(cnp.ndarray x):
+    """Tests only: float32 x rounded to bfloat16 by the engine's portable
+    rounding (to nearest, ties to even), as float32."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    out = np.empty((<object>x).shape, dtype=np.uint32)
+    cdef const float *px = <const float *>cnp.PyArray_DATA(x)
+    cdef uint32_t *po = <uint32_t *>cnp.PyArray_DATA(out)
+    cdef int64_t i
+    for i in range(x.size):
+        po[i] = (<uint32_t>fm_bf16_bits(px[i])) << 16
+    return out.view(np.float32)
 
 
 # ---------------------------------------------------------------- the network
@@ -457,7 +604,8 @@ cdef dict _stats(fm_step_stats *st):
 
 LAYER_DEFAULTS = {"act": (FM_ACT_LINEAR, 0.0, INFINITY, 0.0), "use_bias": False,
                   "use_scale": False, "trainable": True, "rate": 0.0, "momentum": 0.99,
-                  "epsilon": 1e-3, "regularizers": (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), "seed": 0}
+                  "epsilon": 1e-3, "regularizers": (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), "seed": 0,
+                  "precision": FM_PRECISION_NATIVE}
 
 
 cdef class Network:
@@ -466,7 +614,11 @@ cdef class Network:
     specs: one dict per layer: "kind" (LAYER_KINDS), "n_in", "n_out", and as
     the kind needs: "act" (code, alpha, max_value, threshold), "use_bias",
     "use_scale", "trainable", "rate", "momentum", "epsilon", "regularizers"
-    (kernel l1, l2, bias l1, l2, activity l1, l2), "seed". Trainable
+    (kernel l1, l2, bias l1, l2, activity l1, l2), "seed", "precision"
+    (PRECISIONS: dense layers; the quantized ones, "int8" and "bfloat16", are
+    for inference and never train: an int8 layer's arrays are its int8
+    "kernel", its "bias" and its "kernel_scale"; they live outside the
+    arena, bias excepted, beside the packed copy fm_net_fold makes). Trainable
     parameters live in one arena (`params`, gradients in `grads`), layer by
     layer: dense kernel then bias, batch normalization gamma then beta; the
     moving statistics in `state`. `arrays[l]` lists layer l's arrays in
@@ -485,7 +637,7 @@ cdef class Network:
     cdef readonly list gradient_arrays
     cdef readonly list specs
     cdef object slot1, slot2
-    cdef list output_arrays, pre_arrays, stat_arrays, fold_arrays
+    cdef list output_arrays, pre_arrays, stat_arrays, fold_arrays, quant_arrays
     cdef object x_batch, grad_a, grad_b
     # A training call (train_batch, gradients) in progress: it uses the
     # training buffers and the optimizer state, so nothing may replace them and
@@ -523,6 +675,7 @@ cdef class Network:
             raise MemoryError(f"fastmlp cannot allocate {total:,} parameters "
                               f"({2 * total * self.dtype.itemsize:,} bytes with gradients)") from None
         self.arrays, self.gradient_arrays, self.stat_arrays = [], [], []
+        self.quant_arrays = []
         cdef int64_t offset = 0, state_offset = 0
         widest = self.specs[0]["n_in"]
         for i, spec in enumerate(self.specs):
@@ -556,10 +709,42 @@ cdef class Network:
     @staticmethod
     def _param_count(spec):
         if spec["kind"] == FM_LAYER_DENSE:
-            return spec["n_in"] * spec["n_out"] + (spec["n_out"] if spec["use_bias"] else 0)
+            kernel = 0 if spec["precision"] == FM_PRECISION_INT8 else spec["n_in"] * spec["n_out"]
+            return kernel + (spec["n_out"] if spec["use_bias"] else 0)
         if spec["kind"] == FM_LAYER_BATCHNORM:
             return spec["n_out"] * (int(bool(spec["use_scale"])) + int(bool(spec["use_bias"])))
         return 0
+
+    cdef _check_precision(self, int kind, int precision):
+        if kind != FM_LAYER_DENSE:
+            raise ValueError("only dense layers take a precision")
+        if self.dtype != np.float32:
+            raise ValueError(f"mixed and quantized precisions are for float32 networks; this "
+                             f"one is {self.dtype}")
+        if precision in (FM_PRECISION_MIXED_BF16, FM_PRECISION_BF16) and not fm_bf16_supported():
+            raise _cpu_feature_error(bf16_unsupported_message(
+                "dtype='mixed_bfloat16'" if precision == FM_PRECISION_MIXED_BF16
+                else "a model quantized to bfloat16"))
+
+    cdef list _quantized_arrays(self, fm_layer *L, int precision, list named):
+        """A quantized dense layer's own arrays and packed copy; returns its
+        named arrays (int8: kernel, bias, kernel_scale)."""
+        cdef int64_t n_in = L.n_in, n_out = L.n_out
+        if precision == FM_PRECISION_INT8:
+            kernel = np.zeros((n_in, n_out), dtype=np.int8)
+            scale = np.ones(n_out, dtype=np.float32)
+            L.w, L.dw, L.qscale = cnp.PyArray_DATA(kernel), NULL, cnp.PyArray_DATA(scale)
+            packed = np.zeros(fm_s8_packed_bytes(n_in, n_out), dtype=np.int8)
+            named = [("kernel", kernel)] + named + [("kernel_scale", scale)]
+            self.quant_arrays += [kernel, scale]
+        else:
+            packed = np.zeros(fm_bf16_packed_words(n_in, n_out), dtype=np.uint32)
+        step = np.zeros(n_out, dtype=np.float32)
+        colsum = np.zeros(n_out, dtype=np.int32)
+        L.packed, L.qstep, L.qsum = (cnp.PyArray_DATA(packed), cnp.PyArray_DATA(step),
+                                     cnp.PyArray_DATA(colsum))
+        self.quant_arrays += [packed, step, colsum]
+        return named
 
     cdef tuple _place(self, int i, dict spec, int64_t offset, int64_t state_offset):
         """Fill layer i's fm_layer and views; returns the arenas' next offsets."""
@@ -578,11 +763,20 @@ cdef class Network:
         L.rate, L.momentum, L.epsilon, L.seed = spec["rate"], spec["momentum"], spec["epsilon"], spec["seed"]
         (L.kernel_l1, L.kernel_l2, L.bias_l1, L.bias_l2, L.activity_l1,
          L.activity_l2) = spec["regularizers"]
+        precision = spec["precision"]
+        if not 0 <= precision < FM_PRECISION_COUNT:
+            raise ValueError(f"unknown precision code {precision}")
+        if precision != FM_PRECISION_NATIVE:
+            self._check_precision(kind, precision)
+        quantized = precision in (FM_PRECISION_INT8, FM_PRECISION_BF16)
+        L.precision = precision
+        L.trainable = spec["trainable"] and not quantized
         L.offset = offset
         named, grads = [], []
         if kind == FM_LAYER_DENSE:
             first = ("kernel", (n_in, n_out), n_in * n_out)
-            parts = [first] + ([("bias", (n_out,), n_out)] if spec["use_bias"] else [])
+            parts = [] if precision == FM_PRECISION_INT8 else [first]
+            parts += [("bias", (n_out,), n_out)] if spec["use_bias"] else []
         elif kind == FM_LAYER_BATCHNORM:
             parts = ([("gamma", (n_out,), n_out)] if spec["use_scale"] else []) + \
                     ([("beta", (n_out,), n_out)] if spec["use_bias"] else [])
@@ -599,6 +793,8 @@ cdef class Network:
             grads.append((name, grad))
             offset += size
         L.count = offset - L.offset
+        if quantized:
+            named = self._quantized_arrays(L, precision, named)
         if kind == FM_LAYER_BATCHNORM:
             mm = self.state[state_offset:state_offset + n_out]
             mv = self.state[state_offset + n_out:state_offset + 2 * n_out]
@@ -658,7 +854,8 @@ cdef class Network:
         self._require_idle("change what is trainable")
         if not 0 <= layer < self.net.n_layers:
             raise IndexError(f"no layer {layer}")
-        self.layers[layer].trainable = trainable
+        quantized = self.layers[layer].precision in (FM_PRECISION_INT8, FM_PRECISION_BF16)
+        self.layers[layer].trainable = trainable and not quantized  # quantized: never
         self.specs[layer]["trainable"] = bool(trainable)
         self.net.version += 1
 
@@ -719,6 +916,10 @@ cdef class Network:
 
     cdef _begin_training(self):
         self._require_idle("start training")
+        for spec in self.specs:
+            if spec["precision"] in (FM_PRECISION_INT8, FM_PRECISION_BF16):
+                raise RuntimeError("this network has layers quantized for inference "
+                                   "(Model.quantize): it cannot train")
         self.training = 1
 
     def set_optimizer(self, int kind, double learning_rate, double momentum, double rho,

@@ -1,9 +1,9 @@
 # cdef extern declarations of csrc/fastmlp.h: the C interface of the numeric core.
-from libc.stdint cimport int64_t, uint64_t, uint32_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint16_t, uint32_t, uint64_t
 
 cdef extern from "fastmlp.h" nogil:
     enum:
-        FM_OK, FM_ENOMEM, FM_EINVAL, FM_EINTR, FM_ETARGETS, FM_ETIMEDOUT, FM_EPEER
+        FM_OK, FM_ENOMEM, FM_EINVAL, FM_EINTR, FM_ETARGETS, FM_ETIMEDOUT, FM_EPEER, FM_ENOTSUP
         FM_F32, FM_F64
         FM_LAYER_DENSE, FM_LAYER_DROPOUT, FM_LAYER_BATCHNORM, FM_LAYER_ACTIVATION,
         FM_LAYER_NOISE, FM_LAYER_COUNT
@@ -21,12 +21,19 @@ cdef extern from "fastmlp.h" nogil:
         FM_METRIC_CONFUSION, FM_METRIC_AUC, FM_METRIC_COUNT
         FM_OPT_SGD, FM_OPT_RMSPROP, FM_OPT_ADAM
         FM_INFER_RUN, FM_INFER_SKIP
+        FM_PRECISION_NATIVE, FM_PRECISION_MIXED_BF16, FM_PRECISION_INT8, FM_PRECISION_BF16,
+        FM_PRECISION_COUNT
+        FM_PEAK_FMA, FM_PEAK_BF16, FM_PEAK_VNNI
+        FM_S8_MAX_K
 
     int fm_init()
     const char *fm_isa_name()
     const char *fm_isa_detected()
     const char *fm_isa_requested()
     int fm_isa_force(const char *name)
+    int fm_bf16_supported()
+    const char *fm_bf16_kernels_name()
+    const char *fm_s8_kernels_name()
     const char *fm_compiler()
     int fm_openmp_enabled()
     int fm_openmp_version()
@@ -37,6 +44,7 @@ cdef extern from "fastmlp.h" nogil:
     int fm_contended()
     int64_t fm_contention_events()
     double fm_peak_gflops(int threads, double seconds)
+    double fm_peak(int kind, int threads, double seconds)
     int fm_watch_interrupts()
     void fm_unwatch_interrupts()
     void fm_interrupt_acknowledge()
@@ -47,6 +55,25 @@ cdef extern from "fastmlp.h" nogil:
     int fm_gemm_f64(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                     const double *a, int64_t lda, const double *b, int64_t ldb,
                     double *c, int64_t ldc, const double *bias, int act, int accumulate)
+
+    int fm_gemm_bf16(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                     const float *a, int64_t lda, const float *b, int64_t ldb,
+                     float *c, int64_t ldc, const float *bias, int act, int accumulate)
+
+    ctypedef struct fm_packed_weights:
+        int64_t k, n
+        const void *packed
+        const float *step
+        const int32_t *colsum
+    int64_t fm_s8_packed_bytes(int64_t k, int64_t n)
+    int64_t fm_bf16_packed_words(int64_t k, int64_t n)
+    int fm_pack_s8_weights(int64_t k, int64_t n, const int8_t *q, int64_t ldq,
+                           const float *kernel_scale, int8_t *packed, float *step, int32_t *colsum)
+    int fm_pack_bf16_weights(int64_t k, int64_t n, const float *w, int64_t ldw, uint32_t *packed)
+    int fm_gemm_s8(int64_t m, const float *x, int64_t ldx, const fm_packed_weights *w, float *y,
+                   int64_t ldy, const float *bias, int act)
+    int fm_gemm_bf16_packed(int64_t m, const float *x, int64_t ldx, const fm_packed_weights *w,
+                            float *y, int64_t ldy, const float *bias, int act)
 
     int fm_all_finite_f32(const float *x, int64_t n)
     int fm_all_finite_f64(const double *x, int64_t n)
@@ -89,6 +116,11 @@ cdef extern from "fastmlp.h" nogil:
         void *pre
         void *fold_w
         void *fold_b
+        int precision
+        void *qscale
+        void *packed
+        void *qstep
+        void *qsum
 
     ctypedef struct fm_optimizer:
         int kind
@@ -208,3 +240,7 @@ cdef extern from "kernels.h" nogil:
         const char *name
     const fm_isa_table *fm_isa_tables[]
     const char *fm_isa_table_gap(const fm_isa_table *t)
+
+cdef extern from "testing.h" nogil:
+    int fm_bf16_emulation(int enable)
+    uint16_t fm_bf16_bits(float x)

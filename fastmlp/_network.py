@@ -39,7 +39,9 @@ def flat_layers(layers: Sequence[Any]) -> list:
 
 
 class Network:
-    """`layers` (flat) fed `n_in` features, as one engine network of `dtype`.
+    """`layers` (flat) fed `n_in` features, as one engine network of `dtype`
+    (`policy` "mixed_bfloat16": its dense layers compute in mixed precision;
+    quantized layers bring their own precision).
 
     With `own` (the default) the layers' weight arrays become views into the
     network's arenas, their current values carried over (new layers drawn
@@ -49,14 +51,19 @@ class Network:
     """
 
     def __init__(self, layers: Sequence[Any], n_in: int, dtype: Any, dropout_seed: int,
-                 rng: Optional[np.random.Generator] = None, own: bool = True):
+                 rng: Optional[np.random.Generator] = None, own: bool = True,
+                 policy: str = "float32"):
         self.dtype = np.dtype(dtype)
+        self.policy = policy
         self.layers = list(layers)
         self.n_in = n_in
         specs, self.computing, widths = [], [], []
         width = n_in
         for layer in self.layers:
             spec = layer.engine_spec(width)
+            if spec is not None and policy == "mixed_bfloat16" and "precision" not in spec and \
+                    spec["kind"] == _engine.LAYER_KINDS["dense"]:
+                spec["precision"] = _engine.PRECISIONS["mixed_bfloat16"]
             if spec is not None:
                 specs.append(spec)
                 self.computing.append(layer)
@@ -76,7 +83,7 @@ class Network:
             for (key, shape, initializer, _), (name, view) in zip(layer.weight_specs(width), named):
                 value = current.get(key)
                 if value is None or value.shape != view.shape:
-                    value = initializer.sample(shape, rng)
+                    value = np.asarray(initializer.sample(shape, rng)).astype(view.dtype)
                 view[...] = value
             if own:
                 layer._arrays = dict(named)
@@ -114,6 +121,13 @@ class Network:
     def get_weights(self) -> List[np.ndarray]:
         """Copies of the weights, layer by layer in Keras's order."""
         return [view.copy() for named in self.engine.arrays for _, view in named]
+
+    @property
+    def quantized(self) -> Optional[str]:
+        """The quantization mode of its quantized layers (inference only), or None."""
+        from .quantization import quantized_mode
+
+        return quantized_mode(self.computing)
 
     def set_weights(self, arrays: Sequence[np.ndarray]) -> None:
         """Write weights (get_weights's order; shapes already checked by the caller)."""

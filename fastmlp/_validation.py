@@ -182,6 +182,34 @@ def cast(arr, dtype, name):
     return out
 
 
+def cast_weight(arr, dtype, name):
+    """A weight's values in its dtype: cast() for float weights; for an int8
+    one (a quantized kernel), whole numbers in [-128, 127] only."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "i":
+        return cast(arr, dtype, name)
+    info = np.iinfo(dtype)
+    if arr.size and (not np.array_equal(arr, np.round(arr)) or arr.min() < info.min
+                     or arr.max() > info.max):
+        raise ValueError(f"{name} holds {dtype.name} values: whole numbers in [{info.min}, "
+                         f"{info.max}]; got values from {plain(arr.min())} to {plain(arr.max())}")
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+class CPUFeatureError(ValueError, RuntimeError):
+    """The CPU (or the instruction set forced with FASTMLP_ISA) lacks what a
+    request needs (bfloat16 arithmetic without AVX512_BF16). A ValueError, as
+    every refused request is; also a RuntimeError, since it depends on where
+    the code runs rather than on the arguments."""
+
+
+def require_bf16(what):
+    """CPUFeatureError naming the missing feature, unless the path in use has
+    bfloat16 kernels."""
+    if not _engine.bf16_supported():
+        raise CPUFeatureError(_engine.bf16_unsupported_message(what))
+
+
 def as_matrix(data, name, dtype, n_features=None):
     """Samples as a C-contiguous 2-D array of `dtype`, finite and non-empty.
 

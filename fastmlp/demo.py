@@ -47,7 +47,8 @@ def synthetic_images(n_train: int = 12000, n_test: int = 2000, seed: int = 0) ->
     return draw(n_train), draw(n_test)
 
 
-def seed_network(loss: str = "sparse_categorical_crossentropy") -> fm.Sequential:
+def seed_network(loss: str = "sparse_categorical_crossentropy",
+                 dtype: str = "float32") -> fm.Sequential:
     """The seed notebook's Keras MNIST model, compiled with RMSprop and accuracy.
 
     784-512-512-10, ReLU, dropout 0.2 after each hidden layer, softmax output.
@@ -57,6 +58,9 @@ def seed_network(loss: str = "sparse_categorical_crossentropy") -> fm.Sequential
     loss : str
         The loss to compile with; the default takes integer labels, use
         ``"categorical_crossentropy"`` for one-hot ones.
+    dtype : str
+        The model's dtype policy: ``"float32"``, or ``"mixed_bfloat16"`` on
+        CPUs with AVX512_BF16.
 
     Returns
     -------
@@ -69,7 +73,7 @@ def seed_network(loss: str = "sparse_categorical_crossentropy") -> fm.Sequential
     >>> seed_network().count_params()
     669706
     """
-    model = fm.Sequential()
+    model = fm.Sequential(dtype=dtype)
     model.add(fm.Dense(512, activation="relu", input_shape=(784,)))
     model.add(fm.Dropout(0.2))
     model.add(fm.Dense(512, activation="relu"))

@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import warnings
 from numbers import Integral, Real
@@ -60,7 +61,7 @@ from . import _engine, _lbfgs, losses, metrics
 from ._config import MAX_THREADS, thread_count
 from ._lazy import is_dask_collection
 from ._locks import lock_of
-from ._validation import cast, check_finite, check_int, describe
+from ._validation import cast, check_finite, check_int, describe, require_bf16
 from .layers import MAX_DROPOUT_RATE, Dense, Dropout
 from ._network import Network
 from .models import unapplied_step
@@ -181,13 +182,14 @@ class _BaseMLP(BaseEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, MAX_DROPOUT_RATE, closed="both")],
         "n_threads": [None, Interval(Integral, 1, MAX_THREADS, closed="both")],
+        "dtype": [None, StrOptions({"float32", "float64", "mixed_bfloat16"})],
     }
 
     def __init__(self, hidden_layer_sizes, activation, *, solver, alpha, batch_size,
                  learning_rate, learning_rate_init, power_t, max_iter, shuffle, random_state,
                  tol, verbose, warm_start, momentum, nesterovs_momentum, early_stopping,
                  validation_fraction, beta_1, beta_2, epsilon, n_iter_no_change, max_fun,
-                 dropout, n_threads):
+                 dropout, n_threads, dtype=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -213,6 +215,7 @@ class _BaseMLP(BaseEstimator):
         self.max_fun = max_fun
         self.dropout = dropout
         self.n_threads = n_threads
+        self.dtype = dtype
 
     # ------------------------------------------------------------ subclass hooks
 
@@ -250,15 +253,16 @@ class _BaseMLP(BaseEstimator):
         if net is not None:  # the engine's arrays, not the engine
             units = [net.n_in] + [w.shape[1] for w, _ in net.dense_views()]
             state["_net_state"] = (units, net.dtype.name, net.get_weights(), net.optimizer,
-                                   net.optimizer_state())
+                                   net.optimizer_state(), net.policy, net.quantized)
         return state
 
     def __setstate__(self, state):
         saved = state.pop("_net_state", None)
         super().__setstate__(state)
         if saved is not None:
-            units, dtype, weights, optimizer, optimizer_state = saved
-            self._net = self._network(units, dtype)
+            units, dtype, weights, optimizer, optimizer_state = saved[:5]
+            policy, quantized = saved[5:] if len(saved) > 5 else ("float32", None)
+            self._net = self._network(units, dtype, policy, quantized)
             self._net.set_weights(weights)
             if optimizer is not None:
                 self._net.configure(optimizer)
@@ -353,7 +357,8 @@ class _BaseMLP(BaseEstimator):
                            for i, item in enumerate(value)]
         units = _units_of(parts["coefs_"], parts["intercepts_"])
         shapes = [c.shape for c in parts["coefs_"]]
-        if net is None or [c.shape for c in self._live_weights("coefs_")] != shapes:
+        if net is None or net.quantized is not None or \
+                [c.shape for c in self._live_weights("coefs_")] != shapes:
             dtype = net.dtype if net is not None else _assigned_dtype(parts)
             self.n_outputs_, self.n_layers_ = units[-1], len(units)
             self._net = self._network(units, dtype)
@@ -372,6 +377,72 @@ class _BaseMLP(BaseEstimator):
         if net is None or net.optimizer is None:
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '_optimizer'")
         return net.optimizer
+
+    # ------------------------------------------------------------ quantization
+
+    def quantize(self, mode: str) -> "_BaseMLP":
+        """An inference-only copy of the fitted estimator, its layers quantized
+        as `fastmlp.Model.quantize` quantizes a model's.
+
+        ``"int8"``: each layer's kernel in int8 per output unit (Keras's
+        quantization), each row of each layer's input quantized to uint8 as
+        it comes (dynamic, as ONNX Runtime's), products summed exactly in
+        int32, dequantized with the bias and activation in the epilogue.
+        ``"bfloat16"`` (needs AVX512_BF16): kernels and inputs rounded to
+        bfloat16, float32 sums. The copy's predict, predict_proba and score
+        run quantized; its coefs_ hold the quantized kernels (int8, or
+        float32 values rounded to bfloat16); it pickles. It does not train
+        from its weights (partial_fit and warm_start raise; a fit afresh
+        trains a new float network, as every fit replaces the fitted state).
+        A float64 network (float64 data with dtype=None) is quantized from
+        its float64 weights and then computes in float32. The estimator
+        itself is left as it was.
+
+        Parameters
+        ----------
+        mode : {"int8", "bfloat16"}
+            The quantization.
+
+        Returns
+        -------
+        MLPClassifier or MLPRegressor
+            The quantized copy.
+
+        Raises
+        ------
+        ValueError
+            For another mode, or an estimator already quantized;
+            ``CPUFeatureError`` (a ValueError) for ``"bfloat16"`` without
+            AVX512_BF16.
+        sklearn.exceptions.NotFittedError
+            Before fit.
+
+        Examples
+        --------
+        >>> import numpy as np, fastmlp as fm
+        >>> X, y = np.random.default_rng(0).random((60, 4)), np.arange(60) % 2
+        >>> clf = fm.MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+        >>> clf.quantize("int8").predict(X).shape
+        (60,)
+        """
+        from .quantization import check_mode, quantize_layers
+
+        check_is_fitted(self)
+        with lock_of(self):
+            mode = check_mode(mode)
+            if self._assigned_weights_pending():
+                self._take_assigned_weights()
+            if self._net.quantized is not None:
+                raise ValueError(f"this estimator is already quantized ({self._net.quantized})")
+            quantized = copy.deepcopy(self)
+        net = quantized._net
+        # (a float64 network, as float64 data makes by default, becomes float32)
+        policy = net.policy if net.dtype == np.float32 else "float32"
+        quantize_layers(net.computing, mode, policy)
+        quantized._net = Network(net.layers, net.n_in, np.float32, dropout_seed=0, policy=policy)
+        for name in _WEIGHT_LISTS:  # the lists handed out held the float network's views
+            quantized.__dict__.pop(_HANDED + name, None)
+        return quantized
 
     # ------------------------------------------------------------ fit
 
@@ -444,6 +515,14 @@ class _BaseMLP(BaseEstimator):
         # with warm_start or partial_fit
         continuing = self.warm_start or incremental
         first_pass = not (continuing and self.__sklearn_is_fitted__())
+        if self.dtype == "mixed_bfloat16":
+            require_bf16("dtype='mixed_bfloat16'")
+        net = self.__dict__.get("_net")
+        if not first_pass and net is not None and net.quantized is not None:
+            raise RuntimeError(f"this estimator was quantized to {net.quantized} for "
+                               f"inference (quantize()), and a quantized model cannot train "
+                               f"({'partial_fit' if incremental else 'fit with warm_start'}); "
+                               f"fit it afresh (warm_start=False) to train a float model")
         if first_pass:
             for name in _WEIGHT_LISTS:  # to be replaced by new initial weights
                 self.__dict__.pop(_HANDED + name, None)
@@ -458,7 +537,7 @@ class _BaseMLP(BaseEstimator):
         targets, labels, n_outputs = self._encode_targets(y, incremental)
         self._thread_count()
         # the data in the network's dtype before any random draw or new network
-        dtype = np.dtype(X.dtype if first_pass else self._net.dtype)
+        dtype = np.dtype(self._first_dtype(X) if first_pass else self._net.dtype)
         X = self._model_input(X, dtype)
         if targets is not None:
             targets = cast(np.asarray(targets), dtype, "y")
@@ -470,6 +549,13 @@ class _BaseMLP(BaseEstimator):
         # fit starts a new optimizer (as scikit-learn's does); partial_fit continues its state
         restart = first_pass or not incremental or "_learning_rate" not in self.__dict__
         return X, y, targets, labels, sample_weight, restart, incremental
+
+    def _first_dtype(self, X):
+        """The dtype a new network computes in: the dtype parameter's (float32
+        storage for mixed_bfloat16), or X's when it is None."""
+        if self.dtype is None:
+            return X.dtype
+        return np.float64 if self.dtype == "float64" else np.float32
 
     def _initialize(self, n_features, hidden, n_outputs, dtype):
         """Fresh network and training record (scikit-learn's _initialize)."""
@@ -499,8 +585,19 @@ class _BaseMLP(BaseEstimator):
             self.validation_scores_ = None
             self.best_validation_score_ = None
 
-    def _network(self, units, dtype):
-        """The engine network for layer sizes `units` (weights to be set)."""
+    def _policy(self):
+        """The dtype policy the dtype parameter asks for (float32, float64 from
+        the data when None)."""
+        return self.dtype if self.dtype == "mixed_bfloat16" else "float32"
+
+    def _network(self, units, dtype, policy=None, quantized=None):
+        """The engine network for layer sizes `units` (weights to be set):
+        `policy` "mixed_bfloat16" (float32 only) or the dtype parameter's,
+        and its Dense layers quantized to `quantized` (inference only)."""
+        if policy is None:
+            policy = self._policy()
+        if np.dtype(dtype) != np.float32:
+            policy = "float64"
         # Explicit names, zero kernels (the caller sets the weights) and an explicit
         # dropout seed: fastmlp's global counters and random state are left alone.
         hidden_activation = _HIDDEN_ACTIVATIONS[self.activation]
@@ -512,8 +609,12 @@ class _BaseMLP(BaseEstimator):
                 layers.append(Dropout(self.dropout, name=f"dropout_{i}"))
         layers.append(Dense(units[-1], activation=_OUTPUTS[self.out_activation_][0],
                             kernel_initializer="zeros", name="output"))
-        self._architecture = (self.activation, float(self.dropout))
-        return Network(layers, units[0], np.dtype(dtype), dropout_seed=0)
+        if quantized is not None:
+            for layer in layers:
+                if isinstance(layer, Dense):
+                    layer._dtype_policy = f"{quantized}_from_{policy}"
+        self._architecture = (self.activation, float(self.dropout), policy)
+        return Network(layers, units[0], np.dtype(dtype), dropout_seed=0, policy=policy)
 
     def _set_weights(self, arrays):
         """Weights in Keras's order (kernel, bias per layer) into the network, in its dtype."""
@@ -531,10 +632,11 @@ class _BaseMLP(BaseEstimator):
         if n_outputs != self.n_outputs_:
             raise ValueError(f"y has {n_outputs} outputs but the fitted network has "
                              f"{self.n_outputs_}; use warm_start=False to start afresh")
-        if self._architecture != (self.activation, float(self.dropout)):
+        policy = self._policy() if self._net.dtype == np.float32 else "float64"
+        if self._architecture != (self.activation, float(self.dropout), policy):
             units = [self.n_features_in_] + hidden + [n_outputs]
             weights = self._net.get_weights()
-            self._net = self._network(units, self._net.dtype)
+            self._net = self._network(units, self._net.dtype, policy)
             self._set_weights(weights)
             self.__dict__.pop("_learning_rate", None)  # the new network's optimizer starts afresh
 
@@ -1044,7 +1146,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  nesterovs_momentum: bool = True, early_stopping: bool = False,
                  validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, n_iter_no_change: int = 10, max_fun: int = 15000,
-                 dropout: float = 0.0, n_threads: Optional[int] = None) -> None:
+                 dropout: float = 0.0, n_threads: Optional[int] = None,
+                 dtype: Optional[str] = None) -> None:
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
             learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
@@ -1053,7 +1156,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            dropout=dropout, n_threads=n_threads)
+            dropout=dropout, n_threads=n_threads, dtype=dtype)
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None,
@@ -1251,7 +1354,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  nesterovs_momentum: bool = True, early_stopping: bool = False,
                  validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, n_iter_no_change: int = 10, max_fun: int = 15000,
-                 dropout: float = 0.0, n_threads: Optional[int] = None) -> None:
+                 dropout: float = 0.0, n_threads: Optional[int] = None,
+                 dtype: Optional[str] = None) -> None:
         self.loss = loss
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
@@ -1261,7 +1365,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            dropout=dropout, n_threads=n_threads)
+            dropout=dropout, n_threads=n_threads, dtype=dtype)
 
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> "MLPRegressor":
         """One epoch over (X, y), continuing from the current state.

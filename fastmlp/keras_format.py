@@ -169,6 +169,19 @@ def _write_weights(model: Any, f: Any) -> None:
     f.create_group("vars").attrs["name"] = model.name
 
 
+def refuse_quantized(model: Any, what: str) -> None:
+    """ValueError for a model with quantized layers: fastmlp writes and reads
+    them in its own format only."""
+    from .quantization import quantized_mode
+
+    mode = quantized_mode(model._flat())
+    if mode is not None:
+        raise ValueError(f"{what}: the model is quantized ({mode}), and fastmlp does not "
+                         f"write or read quantized models in Keras's files (their layouts of "
+                         f"quantized weights differ); save it to a path not ending in .keras "
+                         f"(fastmlp's own format), or export the float model")
+
+
 def save_weights_h5(model: Any, path: str) -> None:
     """Write model's weights (and optimizer state) in Keras 3's .weights.h5 layout.
 
@@ -186,6 +199,8 @@ def save_weights_h5(model: Any, path: str) -> None:
     ------
     ImportError
         Without h5py (``pip install "fastmlp[keras]"``).
+    ValueError
+        For a quantized model (fastmlp's own format carries those).
 
     Examples
     --------
@@ -196,6 +211,7 @@ def save_weights_h5(model: Any, path: str) -> None:
     >>> save_weights_h5(model, "model.weights.h5")
     >>> load_weights_h5(model, "model.weights.h5")
     """
+    refuse_quantized(model, "save_weights()")
     h5py = _h5py()
 
     def write(handle):
@@ -214,6 +230,7 @@ def _read_weights(model: Any, f: Any, skip_mismatch: bool, source: str) -> None:
     open Keras weights file; everything is checked before anything is written."""
     from .layers import check_weight_list
 
+    refuse_quantized(model, "load_weights()")
     net = model._network()
     assignments = []
     for path, layer in _walk(model):
@@ -347,6 +364,7 @@ def save_keras(model: Any, path: str) -> None:
     """
     from .saving import model_config_entry
 
+    refuse_quantized(model, "save() to .keras")
     h5py = _h5py()
     entry = model_config_entry(model)
     shape = model.input_shape
@@ -430,6 +448,7 @@ def load_keras(path: str, compile: bool = True) -> Any:
             shape = build.get("input_shape") if isinstance(build, dict) else None
             if model._n_in() is None and shape:
                 model._input_shape = feature_shape(shape)
+            refuse_quantized(model, f"{path!r}")
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise ValueError(f"{path!r} describes a model fastmlp cannot build: {exc}") from None
         compile_config = entry.get("compile_config")

@@ -20,13 +20,18 @@ from . import losses, optimizers
 from . import metrics as metrics_module
 from ._model_file import (MalformedFile, open_model_file, read_array, read_config,
                           write_model_file)
-from ._validation import check_int
+from ._validation import CPUFeatureError, check_int, require_bf16
+from .dtype_policies import MODEL_POLICIES, policy_name
+from .quantization import quantized_mode
 from .layers.base import structure_only
 
 __all__ = ["load_model", "model_from_json", "model_from_config", "clone_model"]
 
 FILE_FORMAT = "fastmlp.sequential"
 FILE_VERSION = 2
+# what models with mixed or quantized precision are written as: older readers
+# then refuse them by their version rather than on a detail
+FILE_VERSION_PRECISION = 3
 _SLOTS = ("optimizer_slot_1", "optimizer_slot_2")
 # what a description may declare: generous, but keeps arithmetic on sizes exact
 _MAX_UNITS = 1 << 40
@@ -67,7 +72,7 @@ def model_config(model: Any, depth: int = 0) -> dict:
                                       "optional": False},
                            "registered_name": None})
         layers += [_layer_entry(layer, depth) for layer in model._chain_layers()]
-        return {"name": model.name, "trainable": model.trainable, "dtype": model.dtype,
+        return {"name": model.name, "trainable": model.trainable, "dtype": model._policy,
                 "layers": layers,
                 "build_input_shape": None if shape is None else [None] + list(shape)}
     entries, previous = [], None
@@ -80,7 +85,7 @@ def model_config(model: Any, depth: int = 0) -> dict:
                                   "keras_history": [previous, 0, 0]}}], "kwargs": {}}]
         entries.append(entry)
         previous = layer.name
-    return {"name": model.name, "trainable": model.trainable, "dtype": model.dtype,
+    return {"name": model.name, "trainable": model.trainable, "dtype": model._policy,
             "layers": entries, "input_layers": [model.layers[0].name, 0, 0],
             "output_layers": [model.layers[-1].name, 0, 0]}
 
@@ -160,7 +165,10 @@ def model_from_config(entry: dict, depth: int = 0, custom_objects: Any = None,
     class_name, config = entry.get("class_name"), entry.get("config")
     need(isinstance(config, dict), "the model config is not an object")
     need(isinstance(config.get("layers"), list), "the model config has no layer list")
-    dtype = config.get("dtype") if config.get("dtype") in ("float32", "float64") else "float32"
+    try:  # a policy fastmlp runs ("mixed_bfloat16" too), else float32 as before
+        dtype = policy_name(config.get("dtype"))
+    except (TypeError, ValueError):
+        dtype = "float32"
     name = config.get("name")
     need(name is None or isinstance(name, str), "the model name is not a string")
     layers = [_layer_from_entry(e, depth) for e in config["layers"]]
@@ -266,8 +274,11 @@ def model_state(model: Any) -> tuple:
     """The model as (JSON-able description, {name: array}): what save and pickle store."""
     from . import __version__
 
-    config = {"format": FILE_FORMAT, "version": FILE_VERSION, "model": model_config_entry(model),
-              "dtype": model.dtype, "compile": None, "optimizer_iterations": None,
+    quantized = quantized_mode(model._flat())
+    version = FILE_VERSION if model._policy in ("float32", "float64") and not quantized else \
+        FILE_VERSION_PRECISION
+    config = {"format": FILE_FORMAT, "version": version, "model": model_config_entry(model),
+              "dtype": model._policy, "compile": None, "optimizer_iterations": None,
               "dropout_seed": None, "input_dim": None, "fastmlp_version": __version__}
     arrays = {}
     if model.compiled:
@@ -285,7 +296,7 @@ def model_state(model: Any) -> tuple:
         for i, w in enumerate(model.get_weights()):
             arrays[f"weight_{i}"] = w
         slots = net.engine.optimizer_slots()
-        if model.compiled and slots is not None:
+        if model.compiled and slots is not None and not quantized:  # (it cannot train)
             config["optimizer_iterations"] = int(net.engine.iterations)
             arrays[_SLOTS[0]], arrays[_SLOTS[1]] = (s.copy() for s in slots)
     return config, arrays
@@ -341,10 +352,14 @@ class _Description:
         need(isinstance(config, dict), "the description is not an object")
         need(config.get("format") == FILE_FORMAT, f"format is {config.get('format')!r}")
         version = config.get("version")
-        need(version in (1, 2), f"file version {version!r}, this fastmlp reads 1 and 2")
-        need(config.get("dtype") in ("float32", "float64"), f"dtype {config.get('dtype')!r}")
+        need(version in (1, 2, 3), f"file version {version!r}, this fastmlp reads 1 to 3")
+        need(config.get("dtype") in MODEL_POLICIES, f"dtype {config.get('dtype')!r}")
+        need(version == 3 or config["dtype"] in ("float32", "float64"),
+             f"dtype {config['dtype']!r} in a version {version} file")
+        if config["dtype"] == "mixed_bfloat16":
+            require_bf16("a model saved with dtype='mixed_bfloat16'")
         self.config = config
-        self.dtype = np.dtype(config["dtype"])
+        self.dtype = np.dtype(np.float64 if config["dtype"] == "float64" else np.float32)
         if version == 1:  # a Sequential's layers, fastmlp's first layout
             need(isinstance(config.get("name"), str), "the model name is not a string")
             entries = config.get("layers")
@@ -361,6 +376,10 @@ class _Description:
         with structure_only():  # nothing allocated before the arrays are checked
             self.model = model_from_config(model_entry, build=False)
         self.model._dtype = self.dtype
+        self.model._policy = config["dtype"]
+        if quantized_mode(self.model._flat()) is not None:
+            need(version == 3, "quantized layers in a version 1 or 2 file")
+            need(config["dtype"] != "float64", "quantized layers in a float64 model")
         compile_cfg = config.get("compile")
         need(compile_cfg is None or isinstance(compile_cfg, dict), "compile is not an object")
         self.compile = compile_cfg if compile else None
@@ -470,6 +489,8 @@ def restore(config: Any, arrays: dict, source: str) -> Any:
             need(array.shape == tuple(shape), f"{name} has shape {array.shape}, expected "
                                               f"{tuple(shape)}")
         return description.build(arrays)
+    except CPUFeatureError:
+        raise
     except _INVALID as exc:
         raise ValueError(f"{source} is not a valid fastmlp model file: {exc}") from None
 
@@ -537,9 +558,13 @@ def load_model(path: Any, custom_objects: Any = None, compile: bool = True,
             arrays = {}
             for name, shape in description.arrays():
                 arrays[name] = read_array(archive, size, name, shape, description.dtype)
+        except CPUFeatureError:
+            raise
         except _INVALID + _READ_ERRORS as exc:
             raise ValueError(f"{path!r} is not a valid fastmlp model file: {exc}") from None
     try:
         return description.build(arrays)
+    except CPUFeatureError:
+        raise
     except _INVALID as exc:
         raise ValueError(f"{path!r} is not a valid fastmlp model file: {exc}") from None

@@ -26,7 +26,7 @@ import pytest  # noqa: E402
 import fastmlp as fm  # noqa: E402
 from fastmlp import _engine  # noqa: E402
 
-ALL_ISAS = ["generic", "avx2", "avx512"]
+ALL_ISAS = ["generic", "avx2", "avx512", "avx512_vnni", "avx512_bf16"]
 
 
 def supported_isas():
@@ -45,6 +45,31 @@ def isa(request):
         pytest.skip(f"this CPU cannot run the {request.param} path")
     yield request.param
     _engine.force_isa(before)
+
+
+@pytest.fixture(params=ALL_ISAS)
+def bf16_path(request):
+    """Each SIMD path forced, with bfloat16 products on it: its own kernels
+    where it has them (yields (isa, False)), else the emulated reference
+    kernels that only tests can enable (yields (isa, True))."""
+    before = _engine.config()["simd"]
+    if not _engine.force_isa(request.param):
+        pytest.skip(f"this CPU cannot run the {request.param} path")
+    emulated = not _engine.bf16_supported()
+    previous = _engine._test_bf16_emulation(emulated)
+    try:
+        yield request.param, emulated
+    finally:
+        _engine._test_bf16_emulation(previous)
+        _engine.force_isa(before)
+
+
+def bf16_isas():
+    """The SIMD paths with bfloat16 kernels of their own on this CPU."""
+    chosen = _engine.config()["simd"]
+    found = [isa for isa in ALL_ISAS if _engine.force_isa(isa) and _engine.bf16_supported()]
+    _engine.force_isa(chosen)
+    return found
 
 
 @pytest.fixture

@@ -473,7 +473,7 @@ def test_any_scikit_learn_mlps_parameters_make_a_fastmlp_estimator(kind, params)
     ours = getattr(fm, kind)(**theirs.get_params())
     ours_params = ours.get_params()
     assert {k: ours_params[k] for k in theirs.get_params()} == theirs.get_params()
-    assert set(ours_params) - set(theirs.get_params()) == {"dropout", "n_threads"}
+    assert set(ours_params) - set(theirs.get_params()) == {"dropout", "n_threads", "dtype"}
     X, y = make_classification(60, 4, random_state=0)
     ours.set_params(max_iter=3).fit(X, y)
     assert ours.predict(X).shape == (60,)

@@ -903,7 +903,7 @@ def test_rejected_set_random_seed_keeps_the_random_state():
 
 
 @pytest.mark.parametrize("dtype,exc,fragments", [
-    ("int32", ValueError, ["dtype", "'float32' or 'float64'", "'int32'"]),
+    ("int32", ValueError, ["dtype", "'float32', 'float64', 'mixed_bfloat16'", "'int32'"]),
     ("float16", ValueError, ["dtype", "'float16'"]),
     (np.int64, ValueError, ["dtype", "'int64'"]),
     ("complex64", ValueError, ["dtype", "'complex64'"]),

@@ -1,11 +1,13 @@
 """Checks shared by the layers and the models."""
-from .._validation import cast, check_finite, describe, to_array
+from .._validation import cast_weight, check_finite, describe, to_array
 
 __all__ = ["check_weight_list"]
 
 
 def check_weight_list(weights, shapes, owner, dtype):
-    """Arrays matching `shapes` one to one, finite in `dtype`; returns them in dtype."""
+    """Arrays matching `shapes` one to one, finite in `dtype` (one dtype, or
+    one per array); returns them in it."""
+    dtypes = list(dtype) if isinstance(dtype, (list, tuple)) else [dtype] * len(shapes)
     if not isinstance(weights, (list, tuple)):
         raise TypeError(f"weights for {owner} must be a list of arrays; got {describe(weights)}")
     if len(weights) != len(shapes):
@@ -22,5 +24,5 @@ def check_weight_list(weights, shapes, owner, dtype):
             raise ValueError(f"weights[{i}] for {owner} must have shape {tuple(shape)}; "
                              f"got {arr.shape}")
         check_finite(arr, f"weights[{i}] for {owner}")
-        arrays.append(cast(arr, dtype, f"weights[{i}] for {owner}"))
+        arrays.append(cast_weight(arr, dtypes[i], f"weights[{i}] for {owner}"))
     return arrays

@@ -12,7 +12,9 @@ from typing import Any, Iterator, List, Optional, Sequence
 
 import numpy as np
 
-from .._validation import (cast, check_bool, check_finite, check_int, describe, to_array)
+from .._validation import (cast_weight, check_bool, check_finite, check_int, describe,
+                           to_array)
+from ..dtype_policies import policy_name
 
 __all__ = ["Layer", "Variable", "KerasTensor"]
 
@@ -159,8 +161,9 @@ class Variable:
 
     @property
     def dtype(self) -> str:
-        """The dtype's name: the model's, "float32" or "float64"."""
-        return self._layer._storage_dtype().name
+        """The dtype's name: the model's, "float32" or "float64" ("int8" for
+        an int8-quantized kernel)."""
+        return self._layer._weight_dtype(self.name).name
 
     def numpy(self) -> np.ndarray:
         """A copy of the current values, in the model's dtype.
@@ -298,10 +301,14 @@ class Layer:
         self._trainable = check_bool(trainable, "trainable")
         if isinstance(dtype, dict):  # Keras's serialized DTypePolicy
             dtype = (dtype.get("config") or {}).get("name")
-        try:
-            self._dtype_policy = "float32" if dtype is None else str(np.dtype(dtype).name)
-        except TypeError:
-            raise TypeError(f"dtype must be a dtype such as 'float32'; got {describe(dtype)}") from None
+        try:  # a policy ("mixed_bfloat16", "int8_from_float32", ...), or any dtype for configs
+            self._dtype_policy = policy_name(dtype, quantized=True)
+        except (TypeError, ValueError):
+            try:
+                self._dtype_policy = str(np.dtype(dtype).name)
+            except TypeError:
+                raise TypeError(f"dtype must be a dtype such as 'float32' or a dtype policy such "
+                                f"as 'mixed_bfloat16'; got {describe(dtype)}") from None
         shape = None
         if batch_input_shape is not None:
             shape = feature_shape(batch_input_shape, "batch_input_shape", batch=True)
@@ -434,19 +441,29 @@ class Layer:
         shapes still fit (a rebuild keeps trained values)."""
         arrays = {}
         if not _STRUCTURE_ONLY.get():
-            dtype = np.float64 if self._dtype_policy == "float64" else np.float32
             for key, shape, initializer, _ in self.weight_specs(width):
                 old = self._arrays.get(key)
                 arrays[key] = (old.copy() if old is not None and old.shape == tuple(shape)
-                               else np.asarray(initializer.sample(shape, rng), dtype=dtype))
+                               else np.asarray(initializer.sample(shape, rng),
+                                               dtype=self._weight_dtype(key)))
         self._arrays = arrays
         self._owner = None
         self._width = width
 
     def _storage_dtype(self) -> np.dtype:
-        if self._arrays:
-            return next(iter(self._arrays.values())).dtype
-        return np.dtype(np.float32)
+        """The float dtype the weights are stored in (the model's)."""
+        for array in self._arrays.values():
+            if array.dtype.kind == "f":
+                return array.dtype
+        return np.dtype(np.float64 if self._dtype_policy == "float64" else np.float32)
+
+    def _weight_dtype(self, key: str) -> np.dtype:
+        """The dtype weight `key` is stored in (a quantized kernel's is int8)."""
+        array = self._arrays.get(key)
+        return array.dtype if array is not None else self._storage_dtype()
+
+    def _check_weight(self, key: str, value: np.ndarray) -> None:
+        """ValueError for values weight `key` cannot take (beyond shape and finiteness)."""
 
     def _read(self, key: str) -> np.ndarray:
         self._require_built("reading weights")
@@ -461,7 +478,9 @@ class Layer:
         if arr.shape != target.shape:
             raise ValueError(f"{self.name}/{key} has shape {target.shape}; got {arr.shape}")
         check_finite(arr, f"{self.name}/{key}")
-        target[...] = cast(arr, target.dtype, f"{self.name}/{key}")
+        value = cast_weight(arr, target.dtype, f"{self.name}/{key}")
+        self._check_weight(key, value)
+        target[...] = value
         if self._owner is not None:
             self._owner.touch()
 
@@ -507,7 +526,9 @@ class Layer:
                                f"(layer.build((None, features)), or build its model)")
         specs = self.weight_specs(self._width) if self.built else []
         arrays = check_weight_list(weights, [tuple(s[1]) for s in specs], f"layer {self.name!r}",
-                                   self._storage_dtype())
+                                   [self._weight_dtype(s[0]) for s in specs])
+        for (key, *_), value in zip(specs, arrays):
+            self._check_weight(key, value)
         for (key, *_), value in zip(specs, arrays):
             self._arrays[key][...] = value
         if self._owner is not None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+import numpy as np
+
 from .. import _engine, activations, initializers, regularizers
 from .._validation import check_bool, check_int
 from .base import Layer, weight_attribute
@@ -47,7 +49,10 @@ class Dense(Layer):
     **kwargs
         The arguments of every layer (`Layer`): name, trainable, dtype,
         input_shape, input_dim, ...; Keras's lora_rank, lora_alpha and
-        quantization_config are refused.
+        quantization_config are refused. A quantized dtype policy
+        ("int8_from_float32", "bfloat16_from_float32", as Model.quantize
+        leaves it) makes an inference-only layer: int8 gives it an int8
+        kernel and its kernel_scale, as Keras's int8 Dense.
 
     Raises
     ------
@@ -83,25 +88,57 @@ class Dense(Layer):
         self.activity_regularizer = regularizers.get(activity_regularizer, "activity_regularizer")
         super().__init__(**kwargs)
 
+    @property
+    def quantization_mode(self) -> Optional[str]:
+        """None, or "int8" / "bfloat16" once Model.quantize quantized the layer
+        for inference (Keras's attribute; the dtype policy then reads
+        "<mode>_from_<source>")."""
+        policy = self._dtype_policy
+        return policy.split("_from_")[0] if "_from_" in policy else None
+
     def weight_specs(self, n_in: int) -> list:
-        specs = [("kernel", (n_in, self.units), self.kernel_initializer, True)]
+        mode = self.quantization_mode
+        learns = mode is None
+        if mode == "int8":  # Keras's int8 Dense: an int8 kernel and its per-column scale
+            specs = [("kernel", (n_in, self.units), initializers.get("zeros"), False)]
+        else:
+            specs = [("kernel", (n_in, self.units), self.kernel_initializer, learns)]
         if self.use_bias:
-            specs.append(("bias", (self.units,), self.bias_initializer, True))
+            specs.append(("bias", (self.units,), self.bias_initializer, learns))
+        if mode == "int8":
+            specs.append(("kernel_scale", (self.units,), initializers.get("ones"), False))
         return specs
 
+    def _weight_dtype(self, key: str) -> np.dtype:
+        if key == "kernel" and self.quantization_mode == "int8":
+            return np.dtype(np.int8)
+        return super()._weight_dtype(key)
+
+    def _check_weight(self, key: str, value: np.ndarray) -> None:
+        if key == "kernel_scale" and not (value > 0).all():
+            raise ValueError(f"{self.name}/kernel_scale must be positive (kernel ≈ "
+                             f"weights·kernel_scale); got {value.min()!r}")
+
     def engine_spec(self, n_in: int) -> dict:
-        return {"kind": _engine.LAYER_KINDS["dense"], "n_in": n_in, "n_out": self.units,
+        mode = self.quantization_mode
+        spec = {"kind": _engine.LAYER_KINDS["dense"], "n_in": n_in, "n_out": self.units,
                 "act": self.activation.engine(), "use_bias": self.use_bias,
                 "trainable": self.trainable,
                 "regularizers": regularizer_coefficients(self.kernel_regularizer,
                                                          self.bias_regularizer,
                                                          self.activity_regularizer)}
+        if mode is not None:
+            spec["precision"] = _engine.PRECISIONS[mode]
+        return spec
 
     def output_width(self, n_in: int) -> int:
         return self.units
 
     kernel = weight_attribute("kernel", "The kernel, (input features, units), as a Variable "
                                         "(assignable).")
+    kernel_scale = weight_attribute("kernel_scale", "int8-quantized layers: the kernel's "
+                                                    "per-column scale, (units,), as Keras "
+                                                    "stores it (kernel ≈ weights·kernel_scale).")
     bias = weight_attribute("bias", "The bias, (units,), as a Variable (assignable); None "
                                     "with use_bias=False.")
 

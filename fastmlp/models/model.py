@@ -22,9 +22,10 @@ from .. import _engine, _network, _random, losses, optimizers
 from .. import metrics as metrics_module
 from .._lazy import is_dask_collection
 from .._locks import lock_of
-from .._validation import (check_bool, check_dtype, check_float, check_int, describe,
+from .._validation import (check_bool, check_float, check_int, describe, require_bf16,
                            sample_weights, sparse_targets, targets_for)
 from ..callbacks import CallbackList, History, check_callbacks, inference_bar
+from ..dtype_policies import MODEL_POLICIES, DTypePolicy, policy_name
 from ..layers import InputLayer, KerasTensor, Layer, Variable
 from ..layers.base import auto_name, feature_shape
 
@@ -119,8 +120,13 @@ class Model(Layer):
         one-item list of it).
     name : str, optional
         Default ``functional``, numbered for later models.
-    dtype : {"float32", "float64"}, default "float32"
-        The arithmetic's precision (float32 is the fast path).
+    dtype : {"float32", "float64", "mixed_bfloat16"}, default "float32"
+        The arithmetic's precision (float32 is the fast path). Keras's
+        "mixed_bfloat16" rounds the operands of the Dense layers' products to
+        bfloat16 and sums them in float32; weights, optimizer state,
+        activations, losses and batch statistics stay float32. It needs a CPU
+        with AVX512_BF16 (else CPUFeatureError, a ValueError, naming it). A
+        DTypePolicy (fastmlp's or Keras's) is taken by its name.
     trainable : bool, default True
         Whether training updates the model's weights.
     **kwargs
@@ -171,7 +177,13 @@ class Model(Layer):
                              "Functional API")
         super().__init__(name=name or auto_name(self._default_name()), trainable=trainable,
                          **kwargs)
-        self._dtype = check_dtype(dtype)
+        self._policy = policy_name(dtype)
+        if self._policy not in MODEL_POLICIES:
+            raise ValueError(f"dtype must be one of {', '.join(map(repr, MODEL_POLICIES))}; got "
+                             f"{self._policy!r}")
+        if self._policy == "mixed_bfloat16":
+            require_bf16("dtype='mixed_bfloat16'")
+        self._dtype = np.dtype(np.float64 if self._policy == "float64" else np.float32)
         self._input_layer: Optional[InputLayer] = None
         self._chain: List[Layer] = []
         if inputs is not None:
@@ -207,8 +219,19 @@ class Model(Layer):
 
     @property
     def dtype(self) -> str:
-        """The arithmetic's dtype name: ``"float32"`` or ``"float64"``."""
+        """The weights' dtype name: ``"float32"`` or ``"float64"`` (float32
+        under ``"mixed_bfloat16"``, as Keras's)."""
         return self._dtype.name
+
+    @property
+    def dtype_policy(self) -> DTypePolicy:
+        """The model's dtype policy ("float32", "float64" or "mixed_bfloat16")."""
+        return DTypePolicy(self._policy)
+
+    @property
+    def compute_dtype(self) -> str:
+        """What the products compute in ("bfloat16" under "mixed_bfloat16")."""
+        return self.dtype_policy.compute_dtype
 
     def _sample_shape(self) -> Optional[tuple]:
         """A sample's shape (without the batch dimension), when known."""
@@ -309,7 +332,8 @@ class Model(Layer):
         if self._net is not None and self.optimizer is not None:
             old_slots = (self._net.engine.optimizer_slots(), self._net.engine.iterations,
                          self._net.engine.params.size)
-        net = _network.Network(self._flat(), n_in, self._dtype, dropout_seed, rng=rng)
+        net = _network.Network(self._flat(), n_in, self._dtype, dropout_seed, rng=rng,
+                               policy=self._policy)
         shape = self._sample_shape()
         net.flat_input = shape is None or len(shape) == 1  # samples are rows as given
         self._net, self._dropout_seed = net, dropout_seed
@@ -380,6 +404,96 @@ class Model(Layer):
             for layer, arrays, owner, width in layers:
                 layer._arrays, layer._owner, layer._width = arrays, owner, width
             raise
+
+    def _refuse_quantized(self, what: str) -> None:
+        from ..quantization import quantized_mode
+
+        mode = quantized_mode(self._flat())
+        if mode is not None:
+            raise RuntimeError(f"{what}: this model was quantized to {mode} for inference "
+                               f"(model.quantize), and a quantized model cannot train. Train "
+                               f"the float model and quantize it afterwards (keep a copy with "
+                               f"copy.deepcopy(model) before quantize() if you need both)")
+
+    def quantize(self, mode: Any = None, config: Any = None, filters: Any = None,
+                 **kwargs: Any) -> "Model":
+        """An inference-only copy of the model with its Dense layers quantized.
+
+        ``"int8"``: each kernel becomes int8 per output column, symmetric, as
+        Keras quantizes it (``kernel_scale = 127 / max(abs(column))``); at
+        inference each row of a layer's input is quantized to uint8 with its
+        own step and zero point (dynamic quantization, as ONNX Runtime's
+        ``quantize_dynamic``), the products are summed exactly in int32 and
+        dequantized, with the bias and activation, in the kernels' epilogue
+        (VNNI where the CPU has it; the AVX2 and portable kernels give the
+        same bits). ``"bfloat16"`` (fastmlp's own mode): kernels rounded to
+        bfloat16, inputs rounded as they come, float32 sums (needs
+        AVX512_BF16). Biases, batch normalization, activations and softmax
+        stay float32.
+
+        The model itself is left as it was. The copy predicts, evaluates,
+        saves and loads (fastmlp's own format; ``.keras`` and ONNX export
+        refuse it); fit, train_on_batch and set_weights of float kernels
+        raise, since the quantized kernels have no backward pass. Unlike
+        Keras's ``quantize``, which works in place and returns None, this
+        returns the copy: keep both with ``q = model.quantize("int8")``.
+
+        Parameters
+        ----------
+        mode : {"int8", "bfloat16"}
+            The quantization.
+        config : None
+            Keras's QuantizationConfig is not supported (ValueError).
+        filters : str, list of str or callable, optional
+            Which Dense layers: regexes on their names, or a function of the
+            layer (Keras's argument); default all of them.
+        **kwargs
+            Keras's ``type_check`` is accepted and ignored.
+
+        Returns
+        -------
+        Model
+            The quantized copy.
+
+        Raises
+        ------
+        ValueError
+            For another mode, a config, a float64 model, a layer already
+            quantized, or filters that select no Dense layer;
+            ``CPUFeatureError`` (a ValueError) for ``"bfloat16"`` on a CPU
+            without AVX512_BF16.
+        RuntimeError
+            Before the model is built, or from inside its own fit.
+
+        Examples
+        --------
+        >>> import numpy as np, fastmlp as fm
+        >>> model = fm.Sequential([fm.Input((4,)), fm.Dense(3, activation="relu")])
+        >>> quantized = model.quantize("int8")
+        >>> quantized.layers[0].kernel.dtype, model.layers[0].kernel.dtype
+        ('int8', 'float32')
+        >>> quantized.predict(np.ones((2, 4)), verbose=0).shape
+        (2, 3)
+        """
+        from ..quantization import check_mode, quantize_layers
+        from ..saving import model_state, restore
+
+        with self._lock:
+            self._refuse_in_own_fit("quantize()")
+            mode = check_mode(mode, config, kwargs)
+            self._require_built("quantize()")
+            if self._dtype != np.float32:
+                raise ValueError(f"quantize() works on float32 models; this one computes in "
+                                 f"{self._dtype.name} (build it with dtype='float32')")
+            self._network()  # the weights' current values live in the layers
+            state = model_state(self)
+        quantized = restore(*state, "the model to quantize")
+        quantized._network()
+        if not quantize_layers(quantized._flat(), mode, quantized._policy, filters):
+            raise ValueError(f"quantize(): no Dense layer to quantize"
+                             f"{'' if filters is None else ' matches filters=' + repr(filters)}")
+        quantized._build_network(quantized._net.n_in, dropout_seed=quantized._dropout_seed)
+        return quantized
 
     def _refuse_in_own_fit(self, what: str) -> None:
         if self._lock.in_own_fit():
@@ -506,7 +620,12 @@ class Model(Layer):
                 for key, shape, *_ in layer.weight_specs(layer._width):
                     shapes.append(tuple(shape))
                     targets.append(layer._arrays[key])
-            arrays = check_weight_list(weights, shapes, "set_weights()", self._dtype)
+            arrays = check_weight_list(weights, shapes, "set_weights()",
+                                       [target.dtype for target in targets])
+            keys = [(layer, key) for layer in self._weight_owners()
+                    for key, *_ in layer.weight_specs(layer._width)]
+            for (layer, key), value in zip(keys, arrays):
+                layer._check_weight(key, value)
             for target, value in zip(targets, arrays):
                 target[...] = value
             net.touch()
@@ -729,6 +848,7 @@ class Model(Layer):
         """(mean loss, gradients of the trainable weights in get_weights order)
         over all of (x, y), without dropout or noise, batch normalization on
         its moving statistics, nothing updated. For tests."""
+        self._refuse_quantized("_gradients()")
         self._require_compiled("_gradients()")
         self._infer_input(x)
         with self._lock:
@@ -873,6 +993,7 @@ class Model(Layer):
         """
         with self._lock:
             self._refuse_in_own_fit("fit()")
+            self._refuse_quantized("fit()")
             self._require_compiled("fit()")
             batch_size = 32 if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
             epochs = check_int(epochs, "epochs", minimum=0)
@@ -1266,6 +1387,8 @@ class Model(Layer):
         if isinstance(inputs, KerasTensor):
             return self._connect(inputs)
         self._infer_input(inputs)
+        if training:
+            self._refuse_quantized("calling it with training=True")
         net = self._network()
         x = net.inputs(inputs, "inputs", self._sample_shape())
         return net.forward_training(x) if training else net.predict(x)
@@ -1345,6 +1468,7 @@ class Model(Layer):
         """
         with self._lock:
             self._refuse_in_own_fit("train_on_batch()")
+            self._refuse_quantized("train_on_batch()")
             self._require_compiled("train_on_batch()")
             return_dict = check_bool(return_dict, "return_dict")
             check_given(x, y)

@@ -27,6 +27,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .._validation import check_int, describe
+from ..quantization import quantized_mode
 from ._require import require_onnx
 
 __all__ = ["to_onnx", "export_onnx", "DEFAULT_OPSET", "MIN_OPSET", "INPUT_NAME", "OUTPUT_NAME"]
@@ -39,6 +40,15 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_LAMBDA = 1.0507009873554804934193349852946
 # protobuf cannot serialize a message of 2 GiB or more
 _MAX_PROTO_BYTES = (1 << 31) - (1 << 20)
+
+
+def _refuse_quantized(mode: Optional[str]) -> None:
+    """ValueError for a quantized model: fastmlp writes no quantized ONNX operators."""
+    if mode is not None:
+        raise ValueError(f"the model is quantized ({mode}) for inference, and fastmlp's ONNX "
+                         f"export writes float graphs only; export the float model it was "
+                         f"quantized from (ONNX Runtime's quantize_dynamic can quantize that "
+                         f"file), or save the quantized model in fastmlp's own format")
 
 
 def _check_opset(opset_version: Any) -> int:
@@ -259,8 +269,9 @@ def to_onnx(model: Any, opset_version: Optional[int] = None) -> Any:
         Before the model has an input size (build it, or fit it, first).
     ValueError
         For an opset out of range, a layer or activation with no ONNX form
-        (such as a ReLU with a threshold), or weights of 2 GiB or more
-        (protobuf's limit).
+        (such as a ReLU with a threshold), weights of 2 GiB or more
+        (protobuf's limit), or a quantized model (``Model.quantize``;
+        export the float model and quantize with ONNX Runtime's tools).
 
     Examples
     --------
@@ -277,6 +288,7 @@ def to_onnx(model: Any, opset_version: Optional[int] = None) -> Any:
         raise TypeError(f"to_onnx exports fastmlp's Keras-dialect models (fm.Sequential, "
                         f"fm.Model); got {describe(model)} (for fm.MLPClassifier and "
                         f"fm.MLPRegressor use skl2onnx, see fm.onnx.register_skl2onnx)")
+    _refuse_quantized(quantized_mode(model._flat()))
     opset = _check_opset(opset_version)
     onnx = require_onnx()
     helper = onnx.helper

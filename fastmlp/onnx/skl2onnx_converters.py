@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from .export import _refuse_quantized
+
 __all__ = ["register_skl2onnx"]
 
 _HIDDEN = {"identity": None, "logistic": "Sigmoid", "tanh": "Tanh", "relu": "Relu"}
@@ -56,6 +58,7 @@ def _forward(scope: Any, operator: Any, container: Any) -> str:
     x = scope.get_unique_variable_name("cast_input")
     container.add_node("Cast", operator.inputs[0].full_name, x, to=proto_type,
                        name=scope.get_unique_operator_name("Cast"))
+    _refuse_quantized(getattr(est.__dict__.get("_net"), "quantized", None))
     coefs, intercepts = est.coefs_, est.intercepts_
     for i, (coef, intercept) in enumerate(zip(coefs, intercepts)):
         w = scope.get_unique_variable_name("coefficient")
