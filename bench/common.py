@@ -147,6 +147,10 @@ def benchmark_main(script, description, child, options):
     names = [flag.lstrip("-").replace("-", "_") for flag, _, _ in options]
     settings = {name: getattr(args, name) for name in names}
     if args.child:
+        # A run of T threads gets T cores: some peers (JAX's XLA) size their
+        # pools to the machine whatever they are told.
+        if args.child < (os.cpu_count() or 1) and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:args.child])
         child(args.child, markdown=args.markdown, **settings)
         return None
     print(machine_line())

@@ -175,7 +175,7 @@ class JaxPeer:
     name = "JAX jit"
 
     def __init__(self, threads):
-        import jax  # (XLA sizes its own thread pool to the cores: compare at 2 threads here)
+        import jax  # XLA sizes its pool to the cores it may use (bench/common pins the child)
         import jax.numpy as jnp
 
         self.jax, self.jnp = jax, jnp
