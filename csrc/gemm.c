@@ -103,6 +103,14 @@ void fm_aligned_free(void *p)
 #endif
 }
 
+/* Whether gemm_skinny takes a product n columns wide (not transposing B). */
+static int skinny_takes_f32(int64_t n)
+{
+    const fm_skinny_kernels *sk = fm_isa()->skinny;
+    return sk && n <= sk->max_n;
+}
+static int skinny_takes_f64(int64_t n) { (void)n; return 0; }
+
 /* The skinny kernels (n <= 16, float32, AVX-512): returns 1 when it handled
  * the product (with *rc set), 0 to leave it to the blocked path. Rows are
  * split between threads; for NN they first pack Bᵀ (n × k) together. */
@@ -110,8 +118,8 @@ static int gemm_skinny_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64
                            const float *a, int64_t lda, const float *b, int64_t ldb, float *c,
                            int64_t ldc, const float *bias, int act, int accumulate, int *rc)
 {
+    if (trans_b || !skinny_takes_f32(n)) return 0;
     const fm_skinny_kernels *sk = fm_isa()->skinny;
-    if (!sk || trans_b || n > sk->max_n) return 0;
     const int nt = fm_threads_for(2.0 * (double)m * (double)n * (double)k);
     const int64_t ldbt = (k + 15) & ~(int64_t)15;
     float *bt = NULL;
@@ -123,10 +131,18 @@ static int gemm_skinny_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64
         }
     }
     *rc = FM_OK;
-    (void)nt;
+    if (nt <= 1) { /* inline: a region of one thread still costs a system call */
+        if (!trans_a) {
+            fm_isa()->transpose_f32(b, ldb, k, n, bt, ldbt);
+            sk->nn_f32(m, n, k, a, lda, bt, ldbt, c, ldc, bias, act, accumulate);
+        } else {
+            sk->tn_f32(m, n, k, a, lda, b, ldb, c, ldc, bias, act, accumulate);
+        }
+        return 1;
+    }
 #ifdef _OPENMP
-    const int64_t start = nt > 1 ? fm_now_ns() : 0;
-#pragma omp parallel num_threads(nt) if (nt > 1)
+    const int64_t start = fm_now_ns();
+#pragma omp parallel num_threads(nt)
 #endif
     {
         int tid = 0, nth = 1;

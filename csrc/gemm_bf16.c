@@ -159,18 +159,7 @@ static int bf16_run(bf16_plan *g)
     const double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k;
     const double streaming = FM_FLOPS_PER_ELEMENT * (double)g->n * (double)g->k;
     const int nt = fm_threads_for(flops > streaming ? flops : streaming);
-#ifdef _OPENMP
-    const int64_t start = nt > 1 ? fm_now_ns() : 0;
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        const int tid = omp_get_thread_num();
-        if (tid == 1) fm_note_team_start(start);
-        bf16_team(g, tid, omp_get_num_threads());
-    }
-#else
-    (void)nt;
-    bf16_team(g, 0, 1);
-#endif
+    FM_RUN_TEAM(nt, bf16_team, g);
     return fm_watch_tripped(&g->watch) ? FM_EINTR : FM_OK;
 }
 

@@ -129,18 +129,7 @@ int fm_gemm_s8(int64_t m, const float *x, int64_t ldx, const fm_packed_weights *
         s8_rows(&g, 0, m);
         g.quantized = 1;
     }
-#ifdef _OPENMP
-    const int64_t start = nt > 1 ? fm_now_ns() : 0;
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        const int tid = omp_get_thread_num();
-        if (tid == 1) fm_note_team_start(start);
-        s8_team(&g, tid, omp_get_num_threads());
-    }
-#else
-    (void)nt;
-    s8_team(&g, 0, 1);
-#endif
+    FM_RUN_TEAM(nt, s8_team, &g);
     if (fm_watch_tripped(&g.watch)) return FM_EINTR;
     if (!in_kernel && act != FM_ACT_LINEAR) fm_activation_f32(act, m, w->n, y, ldy);
     return FM_OK;

@@ -356,6 +356,40 @@ int fm_threads_for(double flops);
 int64_t fm_now_ns(void);                         /* monotonic clock */
 void fm_note_team_start(int64_t region_start_ns); /* by a team's first worker */
 
+/* The wide kernel's panels of a one- or two-row product, for callers that
+ * hold the threads (gemm.inc says how they match fm_gemm). */
+int64_t fm_gemm_wide_panels_f32(int64_t m, int64_t n, int64_t k);
+int64_t fm_gemm_wide_panels_f64(int64_t m, int64_t n, int64_t k);
+void fm_gemm_wide_run_f32(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                          const float *b, int64_t ldb, float *c, int64_t ldc, const float *bias,
+                          int act, int64_t p0, int64_t p1);
+void fm_gemm_wide_run_f64(int64_t m, int64_t n, int64_t k, const double *a, int64_t lda,
+                          const double *b, int64_t ldb, double *c, int64_t ldc,
+                          const double *bias, int act, int64_t p0, int64_t p1);
+
+/* Runs team(plan, tid, nth) on nt threads. `#pragma omp parallel if (nt > 1)`
+ * enters libgomp even for one thread, at the cost of a system call (0.3 µs
+ * here), which a one-row predict would pay at every layer: one thread runs
+ * inline instead. The caller's thread count must be named nt. */
+#ifdef _OPENMP
+#define FM_RUN_TEAM(nt, team, plan)                                                               \
+    do {                                                                                          \
+        if ((nt) > 1) {                                                                           \
+            const int64_t fm_start_ = fm_now_ns();                                                \
+            _Pragma("omp parallel num_threads(nt)")                                               \
+            {                                                                                     \
+                const int fm_tid_ = omp_get_thread_num();                                         \
+                if (fm_tid_ == 1) fm_note_team_start(fm_start_);                                  \
+                team(plan, fm_tid_, omp_get_num_threads());                                       \
+            }                                                                                     \
+        } else {                                                                                  \
+            team(plan, 0, 1);                                                                     \
+        }                                                                                         \
+    } while (0)
+#else
+#define FM_RUN_TEAM(nt, team, plan) ((void)(nt), team(plan, 0, 1))
+#endif
+
 /* What one element of a memory-bound pass (copy, derivative, sum) weighs in
  * GEMM flops when choosing threads: ~0.2 ns against ~0.01 ns per flop. */
 #define FM_FLOPS_PER_ELEMENT 20.0

@@ -4,6 +4,7 @@
  * compute through fm_net's pointers. Layer l reads the output of layer l−1
  * (layer 0 reads the gathered batch). */
 #include <math.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 

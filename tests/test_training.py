@@ -212,6 +212,30 @@ def test_adding_a_layer_to_a_built_model_keeps_the_weights():
     assert model.count_params() == 3 * 4 + 4 + 4 * 2 + 2
 
 
+@pytest.mark.parametrize("activation", ["relu", "tanh", "gelu", "softmax"])
+def test_one_and_two_row_predicts_equal_the_batch_rows_on_every_path(isa, threads, activation):
+    """A predict of one or two rows runs its layers in one parallel region,
+    the threads sharing each layer's columns (network.inc, forward_few): it
+    gives the bits of a batch predict, for any thread count, with epilogue
+    activations, one applied after the product (gelu) and softmax, on wide
+    layers (several 128-column panels), a 10-wide one and folded batch
+    normalization."""
+    rng = np.random.default_rng(23)
+    x = rng.standard_normal((9, 300)).astype(np.float32)
+    fm.set_random_seed(3)
+    model = fm.Sequential([fm.Input((300,)), fm.Dense(700, activation=activation),
+                           fm.BatchNormalization(), fm.Dense(384, activation="relu"),
+                           fm.Dense(10, activation=activation), fm.Dense(130)])
+    model.layers[1].set_weights([w + rng.random(w.shape).astype(np.float32)
+                                 for w in model.layers[1].get_weights()])
+    threads(1)
+    full = model.predict(x, verbose=0)
+    for count in (1, 2, 3):
+        threads(count)
+        np.testing.assert_array_equal(model.predict(x[:1], verbose=0), full[:1])
+        np.testing.assert_array_equal(model.predict(x[3:5], verbose=0), full[3:5])
+
+
 def test_predict_does_not_depend_on_batch_size():
     rng = np.random.default_rng(17)
     x = rng.standard_normal((777, 30)).astype(np.float32)
