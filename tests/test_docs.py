@@ -333,3 +333,18 @@ def test_user_guide_follows_the_readme(built_docs):
     order = [index.find(f'href="guide/{page}.html"') for page in
              ("quickstart", "keras", "sklearn", "threads", "performance", "files")]
     assert -1 not in order and order == sorted(order), order
+
+
+def test_readme_api_section_names_every_public_name():
+    """The README's "API in brief" lists every name of every public module's
+    __all__ (the brief's own rule: the README's API section lists every public name)."""
+    readme = (ROOT / "README.md")
+    if not readme.is_file():
+        pytest.skip("the tests run outside the source tree (no README.md)")
+    text = readme.read_text(encoding="utf-8")
+    api = text[text.index("## The API in brief"):text.index("## Performance")]
+    missing = [f"{module_name}.{name}" for module_name in public_modules()
+               for name in importlib.import_module(module_name).__all__
+               if not re.search(rf"\b{re.escape(name)}\b", api)]
+    assert not missing, f"the README's API section does not name {missing}"
+
