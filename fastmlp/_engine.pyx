@@ -1359,9 +1359,12 @@ cdef class Ring:
         return self.ring.world
 
     def counters(self):
-        """{bytes_sent, bytes_received, calls, seconds} since the ring was made."""
+        """{bytes_sent, bytes_received, calls, seconds} since the ring was made,
+        and shared_memory (whether it sums through shared memory: then the
+        bytes are those written into and read from the segment)."""
         return {"bytes_sent": self.ring.bytes_sent, "bytes_received": self.ring.bytes_received,
-                "calls": self.ring.calls, "seconds": self.ring.seconds}
+                "calls": self.ring.calls, "seconds": self.ring.seconds,
+                "shared_memory": self.ring.shm != NULL}
 
     def allreduce(self, cnp.ndarray buf):
         """buf ← the sum over the ranks of their buf (C-contiguous float32 or
