@@ -267,14 +267,13 @@ int fm_ring_allreduce_f32(fm_ring *ring, float *buf, int64_t n, float *scratch)
     if (ring->world == 1 || n == 0) return FM_OK;
     const double t0 = now_seconds();
     int rc;
-    if (ring->shm && n <= ring->shm_slot / (int64_t)sizeof(float)) {
+    if (ring->shm && n <= ring->shm_slot / (int64_t)sizeof(float))
         rc = shm_allreduce_f32(ring, buf, n);
-        if (rc) __atomic_store_n(shm_word(ring, 0), 1, __ATOMIC_RELAXED);
-    } else if (set_nonblocking(ring->fd_next) || set_nonblocking(ring->fd_prev)) {
+    else if (set_nonblocking(ring->fd_next) || set_nonblocking(ring->fd_prev))
         rc = FM_EPEER;
-    } else {
+    else
         rc = ring_allreduce_f32(ring, buf, n, scratch);
-    }
+    if (rc && ring->shm) __atomic_store_n(shm_word(ring, 0), 1, __ATOMIC_RELAXED);
     ring->seconds += now_seconds() - t0;
     ring->calls++;
     return rc;
@@ -293,14 +292,13 @@ int fm_ring_allreduce_f64(fm_ring *ring, double *buf, int64_t n, double *scratch
     if (ring->world == 1 || n == 0) return FM_OK;
     const double t0 = now_seconds();
     int rc;
-    if (ring->shm && n <= ring->shm_slot / (int64_t)sizeof(double)) {
+    if (ring->shm && n <= ring->shm_slot / (int64_t)sizeof(double))
         rc = shm_allreduce_f64(ring, buf, n);
-        if (rc) __atomic_store_n(shm_word(ring, 0), 1, __ATOMIC_RELAXED);
-    } else if (set_nonblocking(ring->fd_next) || set_nonblocking(ring->fd_prev)) {
+    else if (set_nonblocking(ring->fd_next) || set_nonblocking(ring->fd_prev))
         rc = FM_EPEER;
-    } else {
+    else
         rc = ring_allreduce_f64(ring, buf, n, scratch);
-    }
+    if (rc && ring->shm) __atomic_store_n(shm_word(ring, 0), 1, __ATOMIC_RELAXED);
     ring->seconds += now_seconds() - t0;
     ring->calls++;
     return rc;

@@ -1349,6 +1349,12 @@ cdef class Ring:
     def rank(self):
         return self.ring.rank
 
+    def close(self):
+        """Unmap the shared memory (the other ranks keep theirs); the ring
+        cannot be used afterwards."""
+        fm_ring_detach_shm(&self.ring)
+        self.broken = True
+
     @property
     def shared_memory(self):
         """Whether buffers that fit are summed through shared memory."""
@@ -1370,7 +1376,7 @@ cdef class Ring:
         """buf ← the sum over the ranks of their buf (C-contiguous float32 or
         float64, the same length on every rank), in place."""
         if self.broken:
-            raise RingError("this ring failed before and cannot be used again")
+            raise RingError("this ring failed or was closed before and cannot be used again")
         if buf.ndim != 1 or not buf.flags.c_contiguous or not buf.flags.writeable or \
                 buf.dtype not in (np.float32, np.float64):
             raise ValueError("allreduce takes a writable C-contiguous 1-D float32 or float64 "

@@ -111,6 +111,55 @@ def test_shared_memory_and_socket_paths_give_the_same_bits(world, dtype, monkeyp
     assert results["0"] == results["1"] == reference_sum(arrays).tobytes()
 
 
+@pytest.mark.parametrize("world", [2, 3])
+def test_many_calls_back_to_back_keep_the_bits(world, ring_path):
+    """Calls of changing widths in quick succession, so the ranks reuse both
+    halves of the shared segment while the slowest still reads: every
+    result is the reference's."""
+    conns = local_ring(world)
+    rng = np.random.default_rng(world)
+    arrays = [[rng.standard_normal(rng.integers(1, 3000)) for _ in range(world)]
+              for _ in range(150)]
+    for call in arrays:
+        n = len(call[0])
+        for r in range(1, world):
+            call[r] = call[r][:n] if len(call[r]) >= n else np.resize(call[r], n)
+    results = [[None] * len(arrays) for _ in range(world)]
+    errors = []
+
+    def run(r):
+        try:
+            for i, call in enumerate(arrays):
+                buf = call[r].copy()
+                conns[r].allreduce(buf)
+                results[r][i] = buf.tobytes()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in range(world)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        for i, call in enumerate(arrays):
+            expected = reference_sum(call).tobytes()
+            assert all(results[r][i] == expected for r in range(world))
+    finally:
+        for c in conns:
+            c.close()
+
+
+def test_a_closed_ring_unmaps_its_memory_and_refuses_calls():
+    conns = local_ring(2)
+    for c in conns:
+        c.close()
+        assert not c.ring.shared_memory
+    with pytest.raises(RingError, match="cannot be used again"):
+        conns[0].allreduce(np.ones(3))
+
+
 def test_ring_reports_a_peer_that_closed_its_end(ring_path):
     conns = local_ring(2, timeout=30)
     _check_path(conns, ring_path)

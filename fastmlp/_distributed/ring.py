@@ -255,6 +255,7 @@ class RingConnection:
         return self.ring.counters()
 
     def close(self) -> None:
+        self.ring.close()
         for sock in self._sockets:
             try:
                 sock.close()
@@ -353,6 +354,10 @@ def connect_ring(rank: int, world: int, listener: Listener,
         sock.setblocking(False)
     try:
         ring = _engine.Ring(rank, world, out.fileno(), inc.fileno(), timeout, shm_fd)
+    except BaseException:  # the peers see the sockets close and fail too
+        out.close()
+        inc.close()
+        raise
     finally:
         if shm_fd >= 0:
             os.close(shm_fd)
