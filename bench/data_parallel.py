@@ -95,15 +95,20 @@ def model_table(flops_per_s, markdown, measured=None):
               f"{measured['flops'] / 1e9:.0f} GFLOP/s from the 1 x 1 run)")
 
 
-def loopback_point(tcp=False):
+# the ring's paths between processes on one machine, as the environment picks them
+PATHS = {"shared memory": {}, "Unix socket": {"FASTMLP_RING_SOCKET": "1"},
+         "TCP loopback": {"FASTMLP_RING_TCP": "1"}}
+
+
+def loopback_point(path="shared memory"):
     """Bandwidth and latency of the ring between two processes on this
-    machine (a Unix socket, or TCP on loopback): allreduce of the seed
-    network's gradients and of 1 value, medians."""
+    machine (shared memory, a Unix socket, or TCP on loopback: PATHS):
+    allreduce of the seed network's gradients and of 1 value, medians."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    procs = [ctx.Process(target=_ring_child, args=(r, q, tcp)) for r in range(2)]
+    procs = [ctx.Process(target=_ring_child, args=(r, q, PATHS[path])) for r in range(2)]
     for p in procs:
         p.start()
     results = [q.get(timeout=120) for _ in range(2)]
@@ -118,22 +123,23 @@ def loopback_point(tcp=False):
             "latency": latency}
 
 
-def _ring_child(rank, q, tcp):
-    if tcp:
-        os.environ["FASTMLP_RING_TCP"] = "1"
+def _ring_child(rank, q, env):
+    os.environ.update(env)
+    import ast
+
     from fastmlp._distributed.ring import Listener, connect_ring
 
     listener = Listener("127.0.0.1")
     path = f"/tmp/fastmlp-bench-ring-{os.getppid()}-%d"
     with open(path % rank + ".tmp", "w") as f:
-        f.write(f"{listener.port}")
+        f.write(repr(listener.address))
     os.replace(path % rank + ".tmp", path % rank)
 
     def lookup(r):
         while not os.path.exists(path % r):
             time.sleep(0.01)
         with open(path % r) as f:
-            return ("127.0.0.1", int(f.read()))
+            return ast.literal_eval(f.read())
 
     conn = connect_ring(rank, 2, listener, lookup, 1, 60)
     medians = {}
@@ -259,8 +265,9 @@ def main():
         measured = {"bandwidth": point["bandwidth"], "latency": point["latency"],
                     "flops": flops, "allreduce_ms": point["big_ms"],
                     "step_ms": statistics.median(runs["sync"]["epoch"]) / steps_sync * 1e3}
-    for name, pt in (("Unix socket", point), ("TCP loopback", loopback_point(tcp=True))):
-        print(f"\nallreduce between 2 processes over a {name}: {pt['big_ms']:.2f} ms for the seed "
+    for name in PATHS:
+        pt = point if name == "shared memory" else loopback_point(name)
+        print(f"\nallreduce between 2 processes through {name}: {pt['big_ms']:.2f} ms for the seed "
               f"network's gradients ({(SEED_PARAMS + 1) * 4 / 1e6:.2f} MB: "
               f"{pt['bandwidth'] / 1e9:.2f} GB/s), {pt['tiny_ms'] * 1e3:.0f} us for one value")
     model_table(measured["flops"] if measured else 100e9, args.markdown, measured)

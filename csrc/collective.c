@@ -17,7 +17,27 @@
  * neither side waits for the other to drain. A peer that closes its socket
  * (its process ended) gives FM_EPEER at once; one silent for timeout_ms
  * gives FM_ETIMEDOUT; the caller then abandons the ring. Counters (bytes,
- * calls, seconds inside) are for benchmarks. */
+ * calls, seconds inside) are for benchmarks.
+ *
+ * Ranks that all run on one machine can share a memory segment instead
+ * (fm_ring_attach_shm; ring.py passes a memfd around the ring). Layout: a
+ * header of one cache line per word (word 0: the abort flag, word 1 + q:
+ * how many times rank q has arrived at a barrier), then two sets (by the
+ * parity of the call) of `world` slots, one per rank. In a call rank r
+ * copies its buf into its slot except chunk r, arrives; sums chunk r over
+ * the slots in the socket ring's order (g_r from its own buf, then
+ * g_(r+1) … g_(r−1) from the slots, each added to the running sum as
+ * sum + g), so the bits are the socket ring's; writes the sum into its
+ * buf and its slot's chunk r, arrives; then copies every other rank's
+ * summed chunk from that rank's slot. Only rank c reads or writes chunk c
+ * of a slot between the two barriers. A rank writes a set again two calls
+ * later, after every rank has arrived at the next call's first barrier,
+ * that is, has finished reading it. A buffer wider than a slot takes the
+ * socket path (every rank decides alike: n is the same everywhere). While
+ * waiting, a rank watches the abort flag (set by a rank that failed) and
+ * its two sockets, which stay open and silent: their closing means a peer
+ * died. For this path bytes_sent counts what the rank writes into the
+ * segment and bytes_received what it reads from the other ranks' slots. */
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -26,7 +46,10 @@
 #if !defined(_WIN32)
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #endif
 
@@ -39,6 +62,16 @@
 
 /* Interrupts are looked at this often while waiting (ms). */
 #define FM_RING_POLL_SLICE_MS 100
+
+#define FM_SHM_LINE 64
+#define FM_SHM_HEADER 4096
+/* A waiting rank spins this long (s), then yields its core this long, then
+ * sleeps in FM_SHM_NAP_NS naps; it looks at its sockets and for interrupts
+ * every FM_SHM_LOOK seconds. */
+#define FM_SHM_SPIN 50e-6
+#define FM_SHM_YIELD 2e-3
+#define FM_SHM_NAP_NS 50000
+#define FM_SHM_LOOK 1e-3
 
 static double now_seconds(void)
 {
@@ -119,6 +152,106 @@ static int exchange(fm_ring *ring, const char *out, size_t send_len, char *in, s
 }
 #endif
 
+#if !defined(_WIN32)
+static uint64_t *shm_word(const fm_ring *ring, int i)
+{
+    return (uint64_t *)((char *)ring->shm + (size_t)FM_SHM_LINE * (size_t)i);
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Whether a neighbour's end of the (otherwise silent) sockets has closed.
+ * Data on fd_prev is no sign of death: the previous rank may have gone on
+ * to a socket-path call already. */
+static int peer_gone(const fm_ring *ring)
+{
+    struct pollfd fds[2] = {{ring->fd_prev, POLLIN, 0}, {ring->fd_next, 0, 0}};
+    if (poll(fds, 2, 0) <= 0) return 0;
+    if ((fds[0].revents | fds[1].revents) & (POLLHUP | POLLERR | POLLNVAL)) return 1;
+    if (fds[0].revents & POLLIN) {
+        char byte;
+        return recv(ring->fd_prev, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+    }
+    return 0;
+}
+
+static int all_arrived(const fm_ring *ring, uint64_t seq)
+{
+    for (int q = 0; q < ring->world; q++)
+        if (__atomic_load_n(shm_word(ring, 1 + q), __ATOMIC_ACQUIRE) < seq) return 0;
+    return 1;
+}
+
+/* Arrives at barrier number seq and waits for every rank to arrive there. */
+static int shm_barrier(fm_ring *ring, uint64_t seq)
+{
+    __atomic_store_n(shm_word(ring, 1 + ring->rank), seq, __ATOMIC_RELEASE);
+    const double t0 = now_seconds();
+    double look = t0 + FM_SHM_LOOK;
+    for (unsigned spins = 1;; spins++) {
+        if (all_arrived(ring, seq)) return FM_OK;
+        if (__atomic_load_n(shm_word(ring, 0), __ATOMIC_RELAXED)) return FM_EPEER;
+        if (spins % 64) {
+            cpu_relax();
+            continue;
+        }
+        const double t = now_seconds();
+        if (t >= look) {
+            if (fm_interrupted()) return FM_EINTR;
+            if (peer_gone(ring)) return all_arrived(ring, seq) ? FM_OK : FM_EPEER;
+            if ((t - t0) * 1e3 >= ring->timeout_ms) return FM_ETIMEDOUT;
+            look = t + FM_SHM_LOOK;
+        }
+        if (t - t0 < FM_SHM_SPIN) {
+            cpu_relax();
+        } else if (t - t0 < FM_SHM_YIELD) {
+            sched_yield();
+        } else {
+            const struct timespec nap = {0, FM_SHM_NAP_NS};
+            nanosleep(&nap, NULL);
+        }
+    }
+}
+
+int fm_ring_attach_shm(fm_ring *ring, int fd)
+{
+    struct stat st;
+    if (ring->world < 2 || (ring->world + 1) * FM_SHM_LINE > FM_SHM_HEADER || fstat(fd, &st))
+        return FM_EINVAL;
+    const int64_t slot = ((int64_t)st.st_size - FM_SHM_HEADER) / (2 * ring->world) / FM_SHM_LINE *
+                         FM_SHM_LINE;
+    if (slot < FM_SHM_LINE) return FM_EINVAL;
+    void *base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) return FM_ENOMEM;
+    fm_ring_detach_shm(ring);
+    ring->shm = base;
+    ring->shm_size = st.st_size;
+    ring->shm_slot = slot;
+    ring->shm_seq = 0;
+    return FM_OK;
+}
+
+void fm_ring_detach_shm(fm_ring *ring)
+{
+    if (ring->shm) munmap(ring->shm, (size_t)ring->shm_size);
+    ring->shm = NULL;
+    ring->shm_size = ring->shm_slot = 0;
+}
+#else
+int fm_ring_attach_shm(fm_ring *ring, int fd)
+{
+    (void)ring; (void)fd;
+    return FM_ENOTSUP;
+}
+
+void fm_ring_detach_shm(fm_ring *ring) { ring->shm = NULL; }
+#endif
+
 #define FM_TYPED_SOURCE "collective.inc"
 #include "typed.h"
 
@@ -132,9 +265,15 @@ int fm_ring_allreduce_f32(fm_ring *ring, float *buf, int64_t n, float *scratch)
         ring->timeout_ms < 1)
         return FM_EINVAL;
     if (ring->world == 1 || n == 0) return FM_OK;
-    if (set_nonblocking(ring->fd_next) || set_nonblocking(ring->fd_prev)) return FM_EPEER;
     const double t0 = now_seconds();
-    const int rc = ring_allreduce_f32(ring, buf, n, scratch);
+    int rc;
+    if (ring->shm && n <= ring->shm_slot / (int64_t)sizeof(float))
+        rc = shm_allreduce_f32(ring, buf, n);
+    else if (set_nonblocking(ring->fd_next) || set_nonblocking(ring->fd_prev))
+        rc = FM_EPEER;
+    else
+        rc = ring_allreduce_f32(ring, buf, n, scratch);
+    if (rc && ring->shm) __atomic_store_n(shm_word(ring, 0), 1, __ATOMIC_RELAXED);
     ring->seconds += now_seconds() - t0;
     ring->calls++;
     return rc;
@@ -151,9 +290,15 @@ int fm_ring_allreduce_f64(fm_ring *ring, double *buf, int64_t n, double *scratch
         ring->timeout_ms < 1)
         return FM_EINVAL;
     if (ring->world == 1 || n == 0) return FM_OK;
-    if (set_nonblocking(ring->fd_next) || set_nonblocking(ring->fd_prev)) return FM_EPEER;
     const double t0 = now_seconds();
-    const int rc = ring_allreduce_f64(ring, buf, n, scratch);
+    int rc;
+    if (ring->shm && n <= ring->shm_slot / (int64_t)sizeof(double))
+        rc = shm_allreduce_f64(ring, buf, n);
+    else if (set_nonblocking(ring->fd_next) || set_nonblocking(ring->fd_prev))
+        rc = FM_EPEER;
+    else
+        rc = ring_allreduce_f64(ring, buf, n, scratch);
+    if (rc && ring->shm) __atomic_store_n(shm_word(ring, 0), 1, __ATOMIC_RELAXED);
     ring->seconds += now_seconds() - t0;
     ring->calls++;
     return rc;

@@ -438,6 +438,9 @@ typedef struct {
     int timeout_ms;           /* a peer silent this long: FM_ETIMEDOUT */
     int64_t bytes_sent, bytes_received, calls;
     double seconds;           /* spent inside the allreduce calls */
+    void *shm;                /* the shared segment, or NULL: sockets only */
+    int64_t shm_size, shm_slot; /* bytes mapped, bytes per rank's slot */
+    uint64_t shm_seq;         /* barriers this rank has passed */
 } fm_ring;
 
 /* buf (n values) ← the sum over the ring's ranks of their buf, each chunk
@@ -447,6 +450,13 @@ typedef struct {
 int fm_ring_allreduce_f32(fm_ring *ring, float *buf, int64_t n, float *scratch);
 int fm_ring_allreduce_f64(fm_ring *ring, double *buf, int64_t n, double *scratch);
 int64_t fm_ring_scratch_size(int64_t n, int world);
+/* Ranks all on one machine: map the segment of file fd (the same file on
+ * every rank, zero-filled when made, at least a header and two slots per
+ * rank in size); buffers that fit a slot are then summed through it, to the
+ * same bits. The fd may be closed afterwards. Zero the struct's shm fields
+ * before the first attach. */
+int fm_ring_attach_shm(fm_ring *ring, int fd);
+void fm_ring_detach_shm(fm_ring *ring);
 
 #ifdef __cplusplus
 }

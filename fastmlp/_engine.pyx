@@ -1310,12 +1310,26 @@ cdef class Ring:
     """One rank's end of a ring allreduce (csrc/collective.c) over two
     connected sockets: `next_fd` to rank (rank + 1) mod world, `prev_fd` from
     rank (rank − 1) mod world. The caller keeps the socket objects open for
-    the ring's life. Sums run with the GIL released."""
+    the ring's life. Sums run with the GIL released.
+
+    `shm_fd`, when every rank runs on this machine: a file (a memfd) that all
+    the ranks map, zero-filled when made; buffers that fit its slots are
+    summed through it instead, to the same bits, and the sockets are only
+    watched for a peer's death. The caller may close the fd afterwards."""
     cdef fm_ring ring
     cdef bint broken
     cdef object scratch
 
-    def __init__(self, int rank, int world, int next_fd, int prev_fd, double timeout):
+    def __cinit__(self):
+        self.ring.shm = NULL
+        self.ring.shm_size = self.ring.shm_slot = 0
+        self.ring.shm_seq = 0
+
+    def __dealloc__(self):
+        fm_ring_detach_shm(&self.ring)
+
+    def __init__(self, int rank, int world, int next_fd, int prev_fd, double timeout,
+                 int shm_fd=-1):
         if not (world >= 1 and 0 <= rank < world):
             raise ValueError(f"rank must be in [0, {world}) with world >= 1; got rank {rank}, "
                              f"world {world}")
@@ -1328,25 +1342,41 @@ cdef class Ring:
         self.ring.seconds = 0
         self.broken = False
         self.scratch = None
+        if shm_fd >= 0:
+            _check(fm_ring_attach_shm(&self.ring, shm_fd), "mapping the ring's shared memory")
 
     @property
     def rank(self):
         return self.ring.rank
+
+    def close(self):
+        """Unmap the shared memory (the other ranks keep theirs); the ring
+        cannot be used afterwards."""
+        fm_ring_detach_shm(&self.ring)
+        self.broken = True
+
+    @property
+    def shared_memory(self):
+        """Whether buffers that fit are summed through shared memory."""
+        return self.ring.shm != NULL
 
     @property
     def world(self):
         return self.ring.world
 
     def counters(self):
-        """{bytes_sent, bytes_received, calls, seconds} since the ring was made."""
+        """{bytes_sent, bytes_received, calls, seconds} since the ring was made,
+        and shared_memory (whether it sums through shared memory: then the
+        bytes are those written into and read from the segment)."""
         return {"bytes_sent": self.ring.bytes_sent, "bytes_received": self.ring.bytes_received,
-                "calls": self.ring.calls, "seconds": self.ring.seconds}
+                "calls": self.ring.calls, "seconds": self.ring.seconds,
+                "shared_memory": self.ring.shm != NULL}
 
     def allreduce(self, cnp.ndarray buf):
         """buf ← the sum over the ranks of their buf (C-contiguous float32 or
         float64, the same length on every rank), in place."""
         if self.broken:
-            raise RingError("this ring failed before and cannot be used again")
+            raise RingError("this ring failed or was closed before and cannot be used again")
         if buf.ndim != 1 or not buf.flags.c_contiguous or not buf.flags.writeable or \
                 buf.dtype not in (np.float32, np.float64):
             raise ValueError("allreduce takes a writable C-contiguous 1-D float32 or float64 "

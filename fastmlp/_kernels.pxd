@@ -199,7 +199,12 @@ cdef extern from "fastmlp.h" nogil:
         int timeout_ms
         int64_t bytes_sent, bytes_received, calls
         double seconds
+        void *shm
+        int64_t shm_size, shm_slot
+        uint64_t shm_seq
 
+    int fm_ring_attach_shm(fm_ring *ring, int fd)
+    void fm_ring_detach_shm(fm_ring *ring)
     int fm_ring_allreduce_f32(fm_ring *ring, float *buf, int64_t n, float *scratch)
     int fm_ring_allreduce_f64(fm_ring *ring, double *buf, int64_t n, double *scratch)
     int64_t fm_ring_scratch_size(int64_t n, int world)

@@ -35,6 +35,26 @@ def client():
     cluster.close()
 
 
+def _set_ring_path(client, path):
+    """The workers' ring: "shm" (shared memory, the default on Linux) or
+    "socket" (FASTMLP_RING_SOCKET=1), read when a fit connects its ring."""
+    value = "1" if path == "socket" else "0"
+    client.run(lambda: os.environ.__setitem__("FASTMLP_RING_SOCKET", value))
+
+
+@pytest.fixture(params=["shm", "socket"])
+def ring_path(request, client):
+    _set_ring_path(client, request.param)
+    yield request.param
+    _set_ring_path(client, "shm")
+
+
+def _uses_shared_memory(path):
+    import sys
+
+    return path == "shm" and sys.platform.startswith("linux")
+
+
 def _shards_of(history_or_info, x, y, w, chunk):
     """Each rank's rows, from the partitions fit placed on it."""
     parts = history_or_info["partitions"]
@@ -52,7 +72,7 @@ def test_each_worker_thread_runs_one_fastmlp_thread(client):
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
-def test_synchronous_fit_equals_the_references(client, optimizer):
+def test_synchronous_fit_equals_the_references(client, optimizer, ring_path):
     x, y, w = data(192)
     model = seed_model("float64", optimizer)
     blob = pickle.dumps(model)
@@ -73,6 +93,8 @@ def test_synchronous_fit_equals_the_references(client, optimizer):
     counters = history.params["counters"][0]
     n_params = model.count_params()
     assert counters["calls"] >= 6 and counters["bytes_sent"] >= 6 * (n_params + 1) * 8
+    assert [c["shared_memory"] for c in history.params["counters"]] == \
+        [_uses_shared_memory(ring_path)] * 2
 
 
 def test_float32_fit_on_a_dataframe_with_local_sgd_trains(client):
@@ -249,13 +271,15 @@ def test_grid_search_with_the_joblib_dask_backend(client):
     assert search.best_params_["alpha"] in (1e-4, 1e-1)
 
 
-def test_a_worker_lost_mid_fit_raises_instead_of_hanging():
+@pytest.mark.parametrize("path", ["shm", "socket"])
+def test_a_worker_lost_mid_fit_raises_instead_of_hanging(path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                            dashboard_address=None)
     client = distributed.Client(cluster)
     try:
+        _set_ring_path(client, path)
         x, y, _ = data(4000, n_in=12)
         dx, dy = da.from_array(x, chunks=2000), da.from_array(y, chunks=2000)
         pids = client.run(os.getpid)

@@ -1,8 +1,11 @@
 """Data-parallel training's engine side, without Dask: the ring allreduce,
 the step split around a sum, dropout keyed on the global row, and replicas
 (threads over a loopback ring) against single-process references."""
+import os
 import pickle
 import socket
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -34,13 +37,38 @@ def _allreduce_all(conns, bufs):
     return errors
 
 
+SHM = sys.platform.startswith("linux")  # where same-machine rings share memory
+
+# the ring's two paths on one machine: "shm" (shared memory, the default on
+# Linux), "socket" (FASTMLP_RING_SOCKET=1), and "mixed" (shared memory with
+# slots of 4 KiB, so wider buffers take the socket path between calls that
+# do not)
+PATHS = ["shm", "socket", "mixed"]
+
+
+@pytest.fixture(params=PATHS)
+def ring_path(request, monkeypatch):
+    monkeypatch.setenv("FASTMLP_RING_SOCKET", "1" if request.param == "socket" else "0")
+    if request.param == "mixed":
+        monkeypatch.setenv("FASTMLP_RING_SHM_BYTES", "4096")
+    return request.param
+
+
+def _check_path(conns, path):
+    want = SHM and path != "socket" and len(conns) > 1
+    for c in conns:
+        assert c.ring.shared_memory == want
+        assert c.counters()["shared_memory"] == want
+
+
 @pytest.mark.parametrize("world", [1, 2, 3, 4])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_ring_allreduce_sums_in_the_documented_order(world, dtype):
+def test_ring_allreduce_sums_in_the_documented_order(world, dtype, ring_path):
     conns = local_ring(world)
+    _check_path(conns, ring_path)
     rng = np.random.default_rng(world)
     try:
-        for n in (0, 1, 3, 1000, 40_001):
+        for n in (0, 1, 3, 1000, 40_001, 5, 40_001, 2):
             arrays = [rng.standard_normal(n).astype(dtype) * 10.0 ** rng.integers(-3, 4)
                       for _ in range(world)]
             bufs = [a.copy() for a in arrays]
@@ -50,14 +78,91 @@ def test_ring_allreduce_sums_in_the_documented_order(world, dtype):
                 assert b.tobytes() == expected.tobytes()
         if world > 1:
             sent = conns[0].counters()["bytes_sent"]
-            assert sent > 0 and conns[0].counters()["calls"] == 4  # n = 0 sends nothing
+            assert sent > 0 and conns[0].counters()["calls"] == 7  # n = 0 sends nothing
     finally:
         for c in conns:
             c.close()
 
 
-def test_ring_reports_a_peer_that_closed_its_end():
+@pytest.mark.parametrize("world", [2, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_shared_memory_and_socket_paths_give_the_same_bits(world, dtype, monkeypatch):
+    rng = np.random.default_rng(5)
+    arrays = [rng.standard_normal(70_001).astype(dtype) * 10.0 ** rng.integers(-6, 7, 70_001)
+              for _ in range(world)]
+    arrays[0][:7] = [np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-40, -1e300]
+    results = {}
+    for path in ("0", "1"):
+        monkeypatch.setenv("FASTMLP_RING_SOCKET", path)
+        conns = local_ring(world)
+        try:
+            assert conns[0].ring.shared_memory == (SHM and path == "0")
+            got = []
+            for _ in range(3):  # both halves of the shared segment, and back
+                bufs = [a.copy() for a in arrays]
+                assert not _allreduce_all(conns, bufs)
+                assert len({b.tobytes() for b in bufs}) == 1
+                got.append(bufs[0].tobytes())
+            assert len(set(got)) == 1
+            results[path] = got[0]
+        finally:
+            for c in conns:
+                c.close()
+    assert results["0"] == results["1"] == reference_sum(arrays).tobytes()
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_many_calls_back_to_back_keep_the_bits(world, ring_path):
+    """Calls of changing widths in quick succession, so the ranks reuse both
+    halves of the shared segment while the slowest still reads: every
+    result is the reference's."""
+    conns = local_ring(world)
+    rng = np.random.default_rng(world)
+    arrays = [[rng.standard_normal(rng.integers(1, 3000)) for _ in range(world)]
+              for _ in range(150)]
+    for call in arrays:
+        n = len(call[0])
+        for r in range(1, world):
+            call[r] = call[r][:n] if len(call[r]) >= n else np.resize(call[r], n)
+    results = [[None] * len(arrays) for _ in range(world)]
+    errors = []
+
+    def run(r):
+        try:
+            for i, call in enumerate(arrays):
+                buf = call[r].copy()
+                conns[r].allreduce(buf)
+                results[r][i] = buf.tobytes()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in range(world)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        for i, call in enumerate(arrays):
+            expected = reference_sum(call).tobytes()
+            assert all(results[r][i] == expected for r in range(world))
+    finally:
+        for c in conns:
+            c.close()
+
+
+def test_a_closed_ring_unmaps_its_memory_and_refuses_calls():
+    conns = local_ring(2)
+    for c in conns:
+        c.close()
+        assert not c.ring.shared_memory
+    with pytest.raises(RingError, match="cannot be used again"):
+        conns[0].allreduce(np.ones(3))
+
+
+def test_ring_reports_a_peer_that_closed_its_end(ring_path):
     conns = local_ring(2, timeout=30)
+    _check_path(conns, ring_path)
     conns[1].close()  # its process ended, say
     with pytest.raises(RingError, match="closed its connection"):
         conns[0].allreduce(np.ones(1000, dtype=np.float32))
@@ -66,7 +171,98 @@ def test_ring_reports_a_peer_that_closed_its_end():
     conns[0].close()
 
 
-def test_ring_times_out_on_a_silent_peer():
+_DYING_PEER = """
+import ast, os, sys, time
+import numpy as np
+from fastmlp._distributed.ring import Listener, connect_ring
+listener = Listener("127.0.0.1")
+print(repr(listener.address), flush=True)
+parent = ast.literal_eval(sys.stdin.readline())
+conn = connect_ring(1, 2, listener, lambda q: parent, 11, 60)
+buf = np.ones(int(sys.argv[1]))
+for _ in range(3):
+    conn.allreduce(buf)
+print(conn.ring.shared_memory, flush=True)
+time.sleep(600)  # the parent kills this process while it waits in its 4th allreduce
+"""
+
+
+@pytest.mark.parametrize("n", [5, 100_000])
+def test_a_peer_process_killed_mid_allreduce_raises(ring_path, n):
+    """Rank 1, another process, dies (SIGKILL: no clean-up of its own) while
+    rank 0 waits for it inside an allreduce: rank 0 raises a RingError, long
+    before its 60 s timeout, instead of hanging."""
+    import ast
+
+    listener = Listener("127.0.0.1")
+    child = subprocess.Popen([sys.executable, "-c", _DYING_PEER, str(n)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        address = ast.literal_eval(child.stdout.readline())
+        child.stdin.write(repr(listener.address) + "\n")
+        child.stdin.flush()
+        conn = connect_ring(0, 2, listener, lambda q: address, 11, 60)
+        buf = np.ones(n)
+        for _ in range(3):
+            conn.allreduce(buf)
+        assert buf[0] == 8.0
+        shared = child.stdout.readline().strip() == "True"
+        # "mixed" with n = 100_000: the sum goes through the sockets while the
+        # segment is attached
+        assert shared == conn.ring.shared_memory == (SHM and ring_path != "socket")
+        killer = threading.Timer(0.3, child.kill)
+        killer.start()
+        with pytest.raises(RingError, match="closed its connection"):
+            conn.allreduce(buf)
+        killer.join()
+        conn.close()
+    finally:
+        child.kill()
+        child.wait()
+
+
+@pytest.mark.skipif(not SHM, reason="shared memory is Linux-only")
+def test_a_failed_rank_stops_the_others_through_the_shared_memory():
+    """Rank 1 of 3 fails (rank 2 stays silent and rank 1's timeout is short);
+    rank 0, whose neighbours keep their sockets open, learns of it from the
+    segment's abort flag and raises too, long before its own timeout."""
+    listeners = [Listener("127.0.0.1") for _ in range(3)]
+    addresses = [l.address for l in listeners]
+    conns = [None] * 3
+
+    def join(r):
+        conns[r] = connect_ring(r, 3, listeners[r], lambda q: addresses[q], 5,
+                                0.2 if r == 1 else 60)
+
+    threads = [threading.Thread(target=join, args=(r,)) for r in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert all(c.ring.shared_memory for c in conns)
+        errors = {}
+
+        def run(r):
+            try:
+                conns[r].allreduce(np.ones(10))
+            except RingError as exc:
+                errors[r] = str(exc)
+
+        threads = [threading.Thread(target=run, args=(r,)) for r in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert not any(t.is_alive() for t in threads)
+        assert "no data from a peer" in errors[1]
+        assert "a peer closed its connection or failed" in errors[0]
+    finally:
+        for c in conns:
+            c.close()
+
+
+def test_ring_times_out_on_a_silent_peer(ring_path):
     conns = local_ring(2, timeout=0.3)
     try:  # rank 1 never calls allreduce
         with pytest.raises(RingError, match="no data from a peer"):
@@ -278,6 +474,7 @@ def test_same_machine_ranks_use_a_unix_socket_unless_told_tcp(monkeypatch, tcp_o
         want = socket.AF_INET if tcp_only == "1" or not _sys.platform.startswith("linux") \
             else socket.AF_UNIX
         assert families == {want}
+        assert conns[0].ring.shared_memory == (want == socket.AF_UNIX)
         bufs = [np.arange(100.0), np.arange(100.0)]
         assert not _allreduce_all(conns, bufs)
         assert np.array_equal(bufs[1], 2 * np.arange(100.0))

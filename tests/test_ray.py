@@ -2,6 +2,7 @@
 against the single-process reference, estimators, the joblib ray backend,
 one OpenMP thread per task."""
 import pickle
+import sys
 import warnings
 
 import numpy as np
@@ -42,6 +43,10 @@ def test_ray_fit_equals_the_summing_reference(ray_session):
     history = fmr.fit(model, x, y, sample_weight=w, num_workers=2, batch_size=16, epochs=1,
                       shuffle=False)
     assert history.params["rows"] == [(0, 80), (80, 160)]
+    # the actors share this machine: their ring sums through shared memory
+    # (the socket path's equality is tested on Dask and in the engine tests)
+    shared = [c["shared_memory"] for c in history.params["counters"]]
+    assert shared == [sys.platform.startswith("linux")] * 2
     reference = reference_fit(blob, [(x[:80], y[:80], w[:80]), (x[80:], y[80:], w[80:])], 16)
     for got, want in zip(model.get_weights(), reference.get_weights()):
         assert got.tobytes() == want.tobytes()

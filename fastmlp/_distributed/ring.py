@@ -7,6 +7,12 @@ Variable, a Ray driver), connects to the next rank and accepts the previous
 one. A short handshake (the fit's token and the ranks) makes sure each socket
 joins the right two ranks of the right fit. The sums themselves run in C
 (``fastmlp._engine.Ring``) with the GIL released.
+
+When every link of the ring is a Unix socket (all ranks on this machine),
+rank 0 makes a memfd and the ranks pass it along the ring (SCM_RIGHTS); the
+C ring then sums through that shared memory, to the socket ring's bits, and
+keeps the sockets only to notice a peer's death. FASTMLP_RING_SOCKET=1 keeps
+the socket path (FASTMLP_RING_TCP=1 does too, having no Unix sockets).
 """
 from __future__ import annotations
 
@@ -36,6 +42,14 @@ DEFAULT_TIMEOUT = 120.0
 _HELLO = struct.Struct("!4sQii")  # magic, token, sender's rank, world
 _MAGIC = b"fmlp"
 
+# the shared segment: a 4 KiB header (one cache line per rank, so at most 63
+# ranks) and two slots per rank of this many bytes (FASTMLP_RING_SHM_BYTES);
+# the memfd is sparse, so only what the buffers touch takes memory. A wider
+# buffer takes the socket path.
+SHM_SLOT_BYTES = 256 << 20
+_SHM_HEADER = 4096
+_SHM_MAX_WORLD = 63
+
 
 def host_address() -> str:
     """This machine's address by its host name (no packet is sent), or
@@ -61,6 +75,79 @@ def machine_id() -> str:
 def _unix_path_allowed() -> bool:
     """Linux abstract Unix sockets, unless FASTMLP_RING_TCP=1 asks for TCP only."""
     return sys.platform.startswith("linux") and os.environ.get("FASTMLP_RING_TCP", "") in ("", "0")
+
+
+def _shm_allowed() -> bool:
+    return (sys.platform.startswith("linux") and hasattr(os, "memfd_create")
+            and hasattr(socket, "send_fds")
+            and os.environ.get("FASTMLP_RING_SOCKET", "") in ("", "0"))
+
+
+def _shm_slot_bytes() -> int:
+    try:
+        return max(64, int(os.environ.get("FASTMLP_RING_SHM_BYTES", SHM_SLOT_BYTES)))
+    except ValueError:
+        return SHM_SLOT_BYTES
+
+
+def _send_flag(sock: socket.socket, flag: bool, fd: int = -1) -> None:
+    if fd >= 0:
+        socket.send_fds(sock, [b"\1"], [fd])
+    else:
+        sock.sendall(b"\1" if flag else b"\0")
+
+
+def _recv_flag(sock: socket.socket) -> Tuple[bool, int]:
+    """(the flag, a passed fd or -1)."""
+    if sock.family == socket.AF_UNIX:
+        data, fds, _, _ = socket.recv_fds(sock, 1, 1)
+    else:
+        data, fds = sock.recv(1), []
+    if not data:
+        for fd in fds:
+            os.close(fd)
+        raise RingError("a peer closed its connection while the ring was forming")
+    fd = fds[0] if fds else -1
+    for extra in fds[1:]:
+        os.close(extra)
+    return data == b"\1", fd
+
+
+def _share_memory(rank: int, world: int, out: socket.socket, inc: socket.socket) -> int:
+    """Two trips around the ring. The first carries "every link so far is a
+    Unix socket and wants shared memory" and rank 0's memfd; the second
+    carries the outcome to every rank. Returns the memfd when every rank
+    takes part, else -1."""
+    mine = (_shm_allowed() and out.family == socket.AF_UNIX and world <= _SHM_MAX_WORLD)
+    fd = -1
+    try:
+        if rank == 0:
+            if mine:
+                try:
+                    fd = os.memfd_create("fastmlp-ring", os.MFD_CLOEXEC)
+                    os.ftruncate(fd, _SHM_HEADER + 2 * world * _shm_slot_bytes())
+                except OSError:
+                    if fd >= 0:
+                        os.close(fd)
+                    fd, mine = -1, False
+            _send_flag(out, mine, fd)
+            every, _ = _recv_flag(inc)
+            _send_flag(out, every)
+        else:
+            upstream, fd = _recv_flag(inc)
+            ok = upstream and mine and fd >= 0
+            _send_flag(out, ok, fd if ok and rank + 1 < world else -1)
+            every, _ = _recv_flag(inc)
+            if rank + 1 < world:
+                _send_flag(out, every)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        raise
+    if not every and fd >= 0:
+        os.close(fd)
+        fd = -1
+    return fd
 
 
 class Listener:
@@ -168,6 +255,7 @@ class RingConnection:
         return self.ring.counters()
 
     def close(self) -> None:
+        self.ring.close()
         for sock in self._sockets:
             try:
                 sock.close()
@@ -254,8 +342,25 @@ def connect_ring(rank: int, world: int, listener: Listener,
         listener.close()
     _tune(inc)
     for sock in (out, inc):
+        sock.settimeout(max(0.1, deadline - time.monotonic()))
+    try:
+        shm_fd = _share_memory(rank, world, out, inc)
+    except OSError as exc:
+        out.close()
+        inc.close()
+        raise RingError(f"rank {rank}: the ring's peers did not answer while it was "
+                        f"forming: {exc}") from exc
+    for sock in (out, inc):
         sock.setblocking(False)
-    ring = _engine.Ring(rank, world, out.fileno(), inc.fileno(), timeout)
+    try:
+        ring = _engine.Ring(rank, world, out.fileno(), inc.fileno(), timeout, shm_fd)
+    except BaseException:  # the peers see the sockets close and fail too
+        out.close()
+        inc.close()
+        raise
+    finally:
+        if shm_fd >= 0:
+            os.close(shm_fd)
     return RingConnection(ring, [out, inc])
 
 
