@@ -255,56 +255,6 @@ void fm_ring_detach_shm(fm_ring *ring) { ring->shm = NULL; }
 #define FM_TYPED_SOURCE "collective.inc"
 #include "typed.h"
 
-int fm_ring_allreduce_f32(fm_ring *ring, float *buf, int64_t n, float *scratch)
-{
-#if defined(_WIN32)
-    (void)ring; (void)buf; (void)n; (void)scratch;
-    return FM_EINVAL;
-#else
-    if (ring->world < 1 || ring->rank < 0 || ring->rank >= ring->world || n < 0 ||
-        ring->timeout_ms < 1)
-        return FM_EINVAL;
-    if (ring->world == 1 || n == 0) return FM_OK;
-    const double t0 = now_seconds();
-    int rc;
-    if (ring->shm && n <= ring->shm_slot / (int64_t)sizeof(float))
-        rc = shm_allreduce_f32(ring, buf, n);
-    else if (set_nonblocking(ring->fd_next) || set_nonblocking(ring->fd_prev))
-        rc = FM_EPEER;
-    else
-        rc = ring_allreduce_f32(ring, buf, n, scratch);
-    if (rc && ring->shm) __atomic_store_n(shm_word(ring, 0), 1, __ATOMIC_RELAXED);
-    ring->seconds += now_seconds() - t0;
-    ring->calls++;
-    return rc;
-#endif
-}
-
-int fm_ring_allreduce_f64(fm_ring *ring, double *buf, int64_t n, double *scratch)
-{
-#if defined(_WIN32)
-    (void)ring; (void)buf; (void)n; (void)scratch;
-    return FM_EINVAL;
-#else
-    if (ring->world < 1 || ring->rank < 0 || ring->rank >= ring->world || n < 0 ||
-        ring->timeout_ms < 1)
-        return FM_EINVAL;
-    if (ring->world == 1 || n == 0) return FM_OK;
-    const double t0 = now_seconds();
-    int rc;
-    if (ring->shm && n <= ring->shm_slot / (int64_t)sizeof(double))
-        rc = shm_allreduce_f64(ring, buf, n);
-    else if (set_nonblocking(ring->fd_next) || set_nonblocking(ring->fd_prev))
-        rc = FM_EPEER;
-    else
-        rc = ring_allreduce_f64(ring, buf, n, scratch);
-    if (rc && ring->shm) __atomic_store_n(shm_word(ring, 0), 1, __ATOMIC_RELAXED);
-    ring->seconds += now_seconds() - t0;
-    ring->calls++;
-    return rc;
-#endif
-}
-
 int64_t fm_ring_scratch_size(int64_t n, int world)
 {
     int64_t widest = 0;
