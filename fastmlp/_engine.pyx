@@ -1023,6 +1023,17 @@ cdef class Network:
         """Forward and backward flops per row, roughly (for the Ctrl-C watch)."""
         return 6.0 * self.net.n_params
 
+    cdef const int64_t *_indexed_rows(self, cnp.ndarray x, cnp.ndarray rows, int64_t start,
+                                      int64_t count) except? NULL:
+        """rows[start:start+count] (checked by the caller to lie in rows), each
+        checked to index a row of x."""
+        cdef const int64_t *batch_rows = <const int64_t *>cnp.PyArray_DATA(rows) + start
+        cdef int64_t i, n_rows = x.shape[0]
+        for i in range(count):
+            if batch_rows[i] < 0 or batch_rows[i] >= n_rows:
+                raise ValueError(f"rows must index the {n_rows} rows of x")
+        return batch_rows
+
     def train_batch(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray labels,
                     cnp.ndarray rows, int64_t start, int64_t count, cnp.ndarray weights,
                     Objective objective not None):
@@ -1039,11 +1050,7 @@ cdef class Network:
                 or count > self.net.batch_cap):
             raise ValueError(f"rows[{start}:{start + count}] is not a batch of this network "
                              f"(reserved for {self.net.batch_cap} rows)")
-        cdef const int64_t *batch_rows = <const int64_t *>cnp.PyArray_DATA(rows) + start
-        cdef int64_t i, n_rows = x.shape[0]
-        for i in range(count):
-            if batch_rows[i] < 0 or batch_rows[i] >= n_rows:
-                raise ValueError(f"rows must index the {n_rows} rows of x")
+        cdef const int64_t *batch_rows = self._indexed_rows(x, rows, start, count)
         self._targets(&t, y, labels, weights)
         t.rows = batch_rows
         cdef const void *px = cnp.PyArray_DATA(x)
@@ -1104,11 +1111,7 @@ cdef class Network:
             raise ValueError(f"rows[{start}:{start + count}] is not a shard of this network "
                              f"(reserved for {self.net.batch_cap} rows) in a batch of "
                              f"{rows_total} rows from row {row0}")
-        cdef const int64_t *batch_rows = <const int64_t *>cnp.PyArray_DATA(rows) + start
-        cdef int64_t i, n_rows = x.shape[0]
-        for i in range(count):
-            if batch_rows[i] < 0 or batch_rows[i] >= n_rows:
-                raise ValueError(f"rows must index the {n_rows} rows of x")
+        cdef const int64_t *batch_rows = self._indexed_rows(x, rows, start, count)
         self._targets(&t, y, labels, weights)
         t.rows = batch_rows
         cdef const void *px = cnp.PyArray_DATA(x)
