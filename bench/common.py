@@ -29,12 +29,14 @@ def machine_line():
 def run_children(script, thread_counts, extra_args):
     """Run `script --child T extra_args` once per thread count T, with every
     library's thread pool sized to T before it loads; returns the children's
-    JSON results (lines starting with RESULT). The children's other lines are
+    JSON results (lines starting with RESULT); last_child() is true in the last
+    one, for work a run needs once. The children's other lines are
     passed on as they come, so a long run shows each measurement when it is made."""
     results = []
-    for threads in thread_counts:
+    for i, threads in enumerate(thread_counts):
         env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-                   MKL_NUM_THREADS=str(threads), PYTHONUNBUFFERED="1")
+                   MKL_NUM_THREADS=str(threads), PYTHONUNBUFFERED="1",
+                   BENCH_LAST_CHILD="1" if i == len(thread_counts) - 1 else "")
         cmd = [sys.executable, os.path.abspath(script), "--child", str(threads)] + extra_args
         with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True, bufsize=1) as proc:
             for line in proc.stdout:
@@ -61,6 +63,11 @@ def seconds_per_call(fn, arg, min_time):
         if elapsed >= min_time:
             return elapsed / reps
         reps *= 2
+
+
+def last_child():
+    """Whether this is the run's last child process (run_children)."""
+    return os.environ.get("BENCH_LAST_CHILD") == "1"
 
 
 def say(text):

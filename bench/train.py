@@ -22,7 +22,8 @@ speedup over each peer; a warning when an epoch's samples spread more than
 20 % around their median.
 
 --accuracy-epochs N then trains fastmlp float32 and mixed_bfloat16 from the
-same seed for N epochs and prints each one's best test accuracy.
+same seed for N epochs and prints each one's best test accuracy (once, after
+the last thread count: the results do not depend on it).
 
     python bench/train.py [--threads 1 2] [--epochs 3] [--markdown]
     python bench/train.py --threads 2 --epochs 3 --accuracy-epochs 20 --markdown
@@ -31,8 +32,8 @@ import time
 
 import numpy as np
 
-from common import (Peak, benchmark_main, fashion_mnist_or_synthetic, report, say, spread, table,
-                    warn_if_spread)
+from common import (Peak, benchmark_main, fashion_mnist_or_synthetic, last_child, report, say,
+                    spread, table, warn_if_spread)
 
 BATCH = 128
 EPOCH_GFLOP = 192.6  # forward + both backward GEMMs (no dX for layer 1), 469 steps
@@ -310,7 +311,7 @@ def child(threads, epochs, markdown, accuracy_epochs):
     peak.note()
     warn_if_spread(times)
     report({"threads": threads, "medians": medians})
-    if accuracy_epochs:
+    if accuracy_epochs and last_child():  # the same bits at any thread count: run it once
         print()
         accuracy_run(accuracy_epochs)
 
