@@ -100,23 +100,22 @@ def warn_if_spread(samples, threshold=SPREAD_THRESHOLD):
 
 
 class Peak:
-    """The float32 FMA peak as the yardstick of "% of peak": probed before
-    the measurements and again after (the highest probe counts), so a probe
-    that ran in a slow phase is corrected by the other. A result above the
-    peak still is marked with "*" and explained by note(), never reported
-    as more than 100 % silently."""
+    """An instruction's measured peak as the yardstick of "% of peak" (the
+    float32 FMA by default, `instruction="bf16"` or `"vnni"`: fm.ops.peak_gops's
+    names): probed before the measurements and again after (the
+    highest probe counts), so a probe that ran in a slow phase is corrected
+    by the other. A result above the peak still is marked with "*" and
+    explained by note(), never reported as more than 100 % silently."""
 
-    def __init__(self, threads, seconds=0.3):
-        import fastmlp as fm
-
-        self.threads, self.seconds = threads, seconds
-        self.probes = [fm.ops.peak_gflops(threads, seconds)]
-        self.above = []
+    def __init__(self, threads, seconds=0.3, instruction="fma"):
+        self.threads, self.seconds, self.instruction = threads, seconds, instruction
+        self.probes, self.above = [], []
+        self.probe_again()
 
     def probe_again(self):
         import fastmlp as fm
 
-        self.probes.append(fm.ops.peak_gflops(self.threads, self.seconds))
+        self.probes.append(fm.ops.peak_gops(self.instruction, self.threads, self.seconds))
         return self.gflops
 
     @property
@@ -133,9 +132,10 @@ class Peak:
 
     def note(self):
         if self.above:
-            say(f"\n* above the measured peak ({', '.join(self.above)}): the peak probes "
-                f"({', '.join(f'{p:.0f}' for p in self.probes)} GFLOPS) ran in a slower phase "
-                f"of the machine than these measurements; the peak probe was noisy, re-run")
+            say(f"\n* above the measured {self.instruction} peak ({', '.join(self.above)}): the "
+                f"peak probes ({', '.join(f'{p:.0f}' for p in self.probes)}) ran in a slower "
+                f"phase of the machine than these measurements; the peak probe was noisy, re-run")
+            self.above = []
 
 
 def benchmark_main(script, description, child, options):

@@ -42,14 +42,6 @@ PAUSE = 0.15        # seconds: OpenBLAS workers spin ~0.1 s after a call
 SAMPLE_TIME = 0.03  # seconds per timing sample
 
 
-def share(value, peak):
-    """value as a % of peak, flagged when above 100 (a noisy probe)."""
-    if peak <= 0:
-        return "–"
-    pct = 100 * value / peak
-    return f"{pct:.0f}" + (" (probe noisy)" if pct > 100 else "")
-
-
 def reduced_precision(threads, rounds, markdown, sample, fp32_peak):
     """fastmlp's float32, bfloat16 and int8 kernels on the seed shapes, alternating."""
     import numpy as np
@@ -58,11 +50,14 @@ def reduced_precision(threads, rounds, markdown, sample, fp32_peak):
 
     rng = np.random.default_rng(1)
     bf16 = fm._engine.bf16_supported()
-    peaks = {"bf16": fm.ops.peak_gops("bf16", threads, 0.3) if bf16 else 0.0,
-             "vnni": fm.ops.peak_gops("vnni", threads, 0.3)}
+    peaks = {"fp32": fp32_peak, "vnni": Peak(threads, instruction="vnni")}
+    if bf16:
+        peaks["bf16"] = Peak(threads, instruction="bf16")
     print(f"\n## {threads} thread{'s' if threads > 1 else ''}: fastmlp's reduced precision "
-          f"({fm._config.config()['simd']}); peaks measured now: float32 FMA {fp32_peak:.0f} "
-          f"GFLOPS, vdpbf16ps {peaks['bf16']:.0f} GFLOPS, vpdpbusd {peaks['vnni']:.0f} GOPS\n"
+          f"({fm._config.config()['simd']}); peaks measured now: float32 FMA "
+          f"{fp32_peak.gflops:.0f} GFLOPS, vdpbf16ps "
+          f"{peaks['bf16'].gflops if bf16 else 0:.0f} GFLOPS, vpdpbusd "
+          f"{peaks['vnni'].gflops:.0f} GOPS\n"
           + ("" if bf16 else "(bfloat16 skipped: this CPU lacks AVX512_BF16)\n"), flush=True)
     rows, samples = [], {}
     for name, op, m, n, k in SHAPES:
@@ -90,16 +85,21 @@ def reduced_precision(threads, rounds, markdown, sample, fp32_peak):
         samples.update({f"{name} {label}": t for label, t in times.items()})
         say(f"  {name} {op} {m}×{n}×{k}: " + ", ".join(
             f"{label} {rate[label]:.1f}" for label in runs))
-        rows.append([name, op, f"{m}×{n}×{k}", f"{rate['fp32']:.1f}", share(rate["fp32"], fp32_peak),
+        rows.append([name, op, f"{m}×{n}×{k}", f"{rate['fp32']:.1f}",
+                     peaks["fp32"].percent(rate["fp32"], f"{name} fp32"),
                      f"{rate['bf16']:.1f}" if "bf16" in rate else "–",
-                     share(rate["bf16"], peaks["bf16"]) if "bf16" in rate else "–",
+                     peaks["bf16"].percent(rate["bf16"], f"{name} bf16") if "bf16" in rate else "–",
                      f"{rate['bf16'] / rate['fp32']:.2f}" if "bf16" in rate else "–",
                      f"{rate['int8']:.1f}" if "int8" in rate else "–",
-                     share(rate["int8"], peaks["vnni"]) if "int8" in rate else "–",
+                     peaks["vnni"].percent(rate["int8"], f"{name} int8") if "int8" in rate else "–",
                      f"{rate['int8'] / rate['fp32']:.2f}" if "int8" in rate else "–"])
     print()
     table(["shape", "op", "M×N×K", "fp32 GFLOPS", "% FMA peak", "bf16 GFLOPS", "% bf16 peak",
            "bf16/fp32", "int8 GOPS", "% VNNI peak", "int8/fp32"], rows, markdown)
+    for label, peak in peaks.items():
+        if label != "fp32":  # probed again by the caller
+            peak.probe_again()
+        peak.note()
     warn_if_spread(samples)
 
 
@@ -177,7 +177,7 @@ def child(threads, rounds, markdown):
               f"{geo_seed:.2f} over the 9 seed shapes")
     peak.note()
     warn_if_spread(samples)
-    reduced_precision(threads, rounds, markdown, sample, peak.gflops)
+    reduced_precision(threads, rounds, markdown, sample, peak)
 
 
 def main():
