@@ -100,7 +100,15 @@ def thread_count(n: Optional[int]) -> Iterator[None]:
 
 
 def config() -> dict:
-    """Build and run-time facts as a dict (what show_config prints)."""
+    """Build and run-time facts as a dict: what ``show_config`` prints.
+
+    Returns
+    -------
+    dict
+        The fastmlp, Python and numpy versions and the platform, then the
+        engine's facts (``fastmlp._engine.config()``: compiler, OpenMP, SIMD
+        paths, threads, contention). A new dict on every call.
+    """
     from . import __version__
 
     info = {"fastmlp": __version__, "python": sys.version.split()[0], "numpy": np.__version__,

@@ -31,7 +31,21 @@ MIN_PIECE_ROWS = 256
 
 
 def piece_rows(engine):
-    """The rows of x the engine handles at a time in a whole-set evaluation."""
+    """The rows of x the engine handles at a time in a whole-set evaluation.
+
+    Chosen so that a piece's activations and their gradients take about
+    ``PIECE_BYTES``, and never fewer than ``MIN_PIECE_ROWS`` rows.
+
+    Parameters
+    ----------
+    engine : fastmlp._engine.Network
+        The network evaluated.
+
+    Returns
+    -------
+    int
+        Rows per piece.
+    """
     widths = [w.shape[1] for w, _ in engine.weights if w is not None]
     per_row = engine.params.itemsize * (engine.n_in + 2 * sum(widths))
     return max(MIN_PIECE_ROWS, PIECE_BYTES // per_row)
@@ -75,7 +89,14 @@ class FullBatchObjective:
         self.size = engine.params.size
 
     def packed_parameters(self):
-        """The network's parameters as a packed vector (its dtype)."""
+        """The network's parameters as a packed vector, in scikit-learn's order.
+
+        Returns
+        -------
+        numpy.ndarray
+            A new vector of the network's dtype and length ``engine.params.size``:
+            every kernel (raveled), then every bias.
+        """
         out = np.empty(self.size, dtype=self.engine.params.dtype)
         params = self.engine.params
         for start, packed, size in self.segments:
@@ -83,7 +104,15 @@ class FullBatchObjective:
         return out
 
     def set_parameters(self, theta):
-        """Write packed θ into the network's parameters (cast to its dtype)."""
+        """Write packed θ into the network's parameters, cast to their dtype.
+
+        The values go straight into the engine's arena; no check is made.
+
+        Parameters
+        ----------
+        theta : numpy.ndarray
+            A vector in ``packed_parameters``'s order and length.
+        """
         params = self.engine.params
         for start, packed, size in self.segments:
             params[start:start + size] = theta[packed:packed + size]

@@ -30,12 +30,40 @@ class ModelLock:
         return (ModelLock, ())
 
     def in_own_fit(self):
-        """Whether the calling thread is inside the owner's fit (a callback)."""
+        """Whether the calling thread is inside the owner's fit.
+
+        The fit records its thread in ``fitting_thread``; a callback it runs is on
+        that thread, so a True result tells the owner to refuse what must not
+        happen mid-fit (another fit, changing the compiled state). Other threads
+        get False and simply wait for the lock.
+
+        Returns
+        -------
+        bool
+            True if ``fitting_thread`` is the calling thread's ident.
+        """
         return self.fitting_thread == threading.get_ident()
 
 
 def lock_of(owner, attribute="_lock"):
-    """owner's ModelLock, created on first use (safely from several threads)."""
+    """The ModelLock of `owner`, created on first use.
+
+    Creation is guarded by a module lock, so threads racing to create it get
+    the same lock. The owner is remembered (weakly) so that a forked child
+    replaces its locks with fresh, unheld ones.
+
+    Parameters
+    ----------
+    owner : object
+        A model or estimator with a ``__dict__``.
+    attribute : str, optional
+        The attribute of ``owner.__dict__`` the lock lives in.
+
+    Returns
+    -------
+    ModelLock
+        The lock, stored in ``owner.__dict__[attribute]``.
+    """
     lock = owner.__dict__.get(attribute)
     if lock is None:
         with _creation:

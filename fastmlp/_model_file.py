@@ -31,7 +31,11 @@ _READ_PIECE = 1 << 20
 
 
 class MalformedFile(ValueError):
-    """What the reader raises for any file it cannot trust."""
+    """What the reader raises for any file it cannot trust.
+
+    A ValueError, so callers that catch ValueError catch it too. Messages
+    start with "it ..." (the file), for the caller to prefix with the path.
+    """
 
 
 # ---------------------------------------------------------------- writing
@@ -90,7 +94,28 @@ def _fsync_folder(folder):
 
 
 def write_model_file(path, config, arrays):
-    """The archive: config as JSON in config.npy, then one .npy per array."""
+    """Write the model archive atomically: config as JSON, then the arrays.
+
+    The archive is written by ``np.savez`` through ``write_atomically``, so
+    `path` either keeps its old content or gets the whole new file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The target file (a symlink is followed and kept).
+    config : dict
+        The JSON-serialisable description, stored as member config.npy.
+    arrays : dict of str to numpy.ndarray
+        One .npy member per entry; no key may be "config".
+
+    Raises
+    ------
+    TypeError
+        If `config` is not JSON-serialisable.
+    OSError
+        If the temporary file cannot be written or renamed; no partial file
+        is left behind.
+    """
     members = {"config": np.array(json.dumps(config)), **arrays}
     write_atomically(path, lambda f: np.savez(f, **members))
 
@@ -147,7 +172,27 @@ def _read_payload(stream, name, shape, fortran_order, dtype):
 
 
 def read_config(archive, file_size):
-    """The parsed JSON description."""
+    """The parsed JSON description of an opened model file.
+
+    Parameters
+    ----------
+    archive : zipfile.ZipFile
+        The file, as ``open_model_file`` returns it.
+    file_size : int
+        The file's size in bytes, to check the member's declared sizes.
+
+    Returns
+    -------
+    object
+        The parsed JSON (a dict for fastmlp's own files; the caller checks).
+
+    Raises
+    ------
+    MalformedFile
+        If config.npy is missing, encrypted, larger than ``MAX_CONFIG_BYTES``
+        or than the file can hold, not a string, truncated, or not JSON (or
+        nested too deeply to parse).
+    """
     info = _member(archive, "config", file_size)
     if info.file_size > MAX_CONFIG_BYTES:
         raise MalformedFile(f"its description has {info.file_size} bytes")
@@ -184,7 +229,25 @@ def read_array(archive, file_size, name, shape, dtype):
 
 
 def open_model_file(path):
-    """(zipfile.ZipFile, file size) for a file that is a zip; ValueError otherwise."""
+    """Open a model file as a zip archive, with its size.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    tuple
+        ``(zipfile.ZipFile, size in bytes)``; the caller closes the archive.
+
+    Raises
+    ------
+    MalformedFile
+        If the file is not a zip archive zipfile can read.
+    OSError
+        If the file cannot be found or opened.
+    """
     size = os.path.getsize(path)
     try:
         return zipfile.ZipFile(path), size

@@ -101,17 +101,62 @@ class Network:
 
     @property
     def current(self) -> bool:
-        """Whether every layer's weights still live here."""
+        """Whether every weighted layer's arrays still live in this network.
+
+        A layer belongs to the last Network built over it (``layer._owner``). When
+        another model has since built over one of these layers this is False, and
+        the caller must build a new Network (which carries the values over) before
+        training or predicting with this one.
+
+        Returns
+        -------
+        bool
+            True if every weighted layer's ``_owner`` is this network.
+        """
         return all(layer._owner is self for layer in self._weighted)
 
     def touch(self) -> None:
-        """Weights were written from outside (set_weights, assign)."""
+        """Tell the engine that the weights were written from outside.
+
+        Call it after writing into the layers' weight views directly (set_weights,
+        a variable's assign, moving statistics copied back): it bumps the
+        engine's version, so that what the engine derived from the old values
+        (folded copies of the weights) is recomputed. The values are not checked.
+        """
         self.engine.touch()
 
     def set_trainable(self, layer: Any, trainable: bool) -> None:
+        """Freeze or unfreeze one computing layer in the engine.
+
+        Parameters
+        ----------
+        layer : Layer
+            A layer of ``self.computing`` (one the engine computes with).
+        trainable : bool
+            Whether training updates its weights (a quantized layer is never
+            trained, whatever this says).
+
+        Raises
+        ------
+        ValueError
+            If `layer` is not among ``self.computing`` (from ``list.index``).
+        RuntimeError
+            If the network is training (a fit in progress in any thread).
+        """
         self.engine.set_trainable(self.computing.index(layer), trainable)
 
     def sync_trainable(self) -> None:
+        """Bring the engine's trainable flags in line with the layers' ``trainable``.
+
+        Only the layers whose flag differs are set again. The model calls it each
+        time it reuses this network (``Model._network``), since
+        ``layer.trainable`` may have changed since the build.
+
+        Raises
+        ------
+        RuntimeError
+            If a flag differs while the network is training.
+        """
         for i, layer in enumerate(self.computing):
             if self.engine.specs[i]["trainable"] != layer.trainable:
                 self.engine.set_trainable(i, layer.trainable)
@@ -119,18 +164,49 @@ class Network:
     # ------------------------------------------------------------ weights and optimizer
 
     def get_weights(self) -> List[np.ndarray]:
-        """Copies of the weights, layer by layer in Keras's order."""
+        """Copies of the weights, layer by layer in Keras's order.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One independent copy per weight array of every computing layer, in the
+            order ``set_weights`` takes them.
+        """
         return [view.copy() for named in self.engine.arrays for _, view in named]
 
     @property
     def quantized(self) -> Optional[str]:
-        """The quantization mode of its quantized layers (inference only), or None."""
+        """The quantization mode of its quantized layers, or None.
+
+        A quantized network is for inference only.
+
+        Returns
+        -------
+        str or None
+            The mode reported by ``fastmlp.quantization.quantized_mode`` for the
+            computing layers, or None when none is quantized.
+        """
         from .quantization import quantized_mode
 
         return quantized_mode(self.computing)
 
     def set_weights(self, arrays: Sequence[np.ndarray]) -> None:
-        """Write weights (get_weights's order; shapes already checked by the caller)."""
+        """Write new values into the weights, in ``get_weights``'s order.
+
+        The caller has already checked each array's shape; the values are copied
+        into the live views (with the views' dtype) and the engine is touched.
+
+        Parameters
+        ----------
+        arrays : sequence of numpy.ndarray
+            One array per weight array of the network.
+
+        Raises
+        ------
+        ValueError
+            If the number of arrays differs from the network's number of weight
+            arrays.
+        """
         views = [view for named in self.engine.arrays for _, view in named]
         if len(views) != len(arrays):
             raise ValueError(f"the network has {len(views)} weight arrays; got {len(arrays)}")
@@ -139,11 +215,29 @@ class Network:
         self.engine.touch()
 
     def dense_views(self) -> List[tuple]:
-        """(kernel, bias or None) live views of each Dense layer's weights."""
+        """Live views of each Dense layer's weights.
+
+        Returns
+        -------
+        list of tuple
+            One ``(kernel, bias)`` pair per layer that has a kernel, bias None for
+            a layer without one. The arrays are views into the engine's arenas, not
+            copies: writing into them changes the network (then call ``touch``).
+        """
         return [pair for pair in self.engine.weights if pair[0] is not None]
 
     def configure(self, optimizer: Any) -> None:
-        """Train with `optimizer`, its state (moments, step count) starting afresh."""
+        """Train with `optimizer`, its state (moments, step count) starting afresh.
+
+        Sets the engine's optimizer and gradient clipping from the optimizer
+        object, binds the optimizer to the engine and keeps it as
+        ``self.optimizer``.
+
+        Parameters
+        ----------
+        optimizer : Optimizer
+            A fastmlp optimizer (``engine_args``, ``clipping`` and ``_bind``).
+        """
         self.engine.set_optimizer(*optimizer.engine_args(0))
         self.engine.set_clipping(*optimizer.clipping())
         optimizer._bind(self.engine)
@@ -157,13 +251,33 @@ class Network:
         self.engine.set_clipping(*self.optimizer.clipping())
 
     def optimizer_state(self) -> Optional[tuple]:
-        """(copies of the optimizer's slots, step count), or None before configure."""
+        """The optimizer's state, to carry it over to another network.
+
+        Returns
+        -------
+        tuple or None
+            ``(slots, iterations)``: copies of the optimizer's slot arrays and the
+            step count as an int; None when the engine has no optimizer yet
+            (before ``configure``).
+        """
         slots = self.engine.optimizer_slots()
         if slots is None:
             return None
         return [s.copy() for s in slots], int(self.engine.iterations)
 
     def set_optimizer_state(self, state: Optional[tuple]) -> None:
+        """Restore an optimizer state taken by ``optimizer_state``.
+
+        The slot values are copied into the engine's live slots and the step count
+        is set. Call it after ``configure`` with the same kind of optimizer on a
+        network of the same layout: the slots are paired in order without checks.
+
+        Parameters
+        ----------
+        state : tuple or None
+            ``(slots, iterations)`` as returned by ``optimizer_state``; None does
+            nothing.
+        """
         if state is None:
             return
         slots, iterations = state
@@ -188,11 +302,43 @@ class Network:
     # ------------------------------------------------------------ calls
 
     def predict(self, x: np.ndarray, chunk: int = DEFAULT_CHUNK) -> np.ndarray:
+        """The network's outputs for `x` in inference mode.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            C-contiguous ``(rows, n_in)`` array of the network's dtype (as
+            ``inputs`` returns it); the engine does not convert it.
+        chunk : int, optional
+            Rows per engine call, clamped to ``[1, len(x)]``; the results do not
+            depend on it.
+
+        Returns
+        -------
+        numpy.ndarray
+            A new ``(rows, n_out)`` array of the network's dtype.
+        """
         out = np.empty((len(x), self.n_out), dtype=self.dtype)
         self.engine.predict(x, out, max(1, min(int(chunk), max(len(x), 1))))
         return out
 
     def forward_training(self, x: np.ndarray) -> np.ndarray:
+        """The network's outputs for `x` in training mode (one forward pass).
+
+        Dropout is active and batch normalization uses the batch's statistics and
+        updates its moving statistics in the engine's arrays. No gradient is
+        computed and no weight is updated.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            C-contiguous ``(rows, n_in)`` array of the network's dtype.
+
+        Returns
+        -------
+        numpy.ndarray
+            A new ``(rows, n_out)`` array of the network's dtype.
+        """
         out = np.empty((len(x), self.n_out), dtype=self.dtype)
         self.engine.forward_training(x, out)
         return out
@@ -239,7 +385,36 @@ def update_metric(metric: Any, y_true: Any, y_pred: Any, sample_weight: Any = No
 
 
 def run_layers(layers: Sequence[Any], x: Any, training: bool = False) -> np.ndarray:
-    """Layers called on an array: a Network over copies of their weights."""
+    """Layers called on an array: a Network over copies of their weights.
+
+    Unbuilt layers are built for the input's width first (as in Keras). With
+    `training`, the moving statistics the pass updated are copied back into the
+    layers' own arrays and their owners are touched; no other weight changes.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        The layers in order; nested models are expanded.
+    x : array_like
+        Inputs with a batch dimension, ``(rows, features...)``.
+    training : bool, optional
+        Run in training mode (dropout, batch statistics) instead of inference.
+
+    Returns
+    -------
+    numpy.ndarray
+        The outputs, ``(rows, n_out)``, in the dtype of the first layer holding
+        weights (float32 if none does).
+
+    Raises
+    ------
+    ValueError
+        If `x` has no batch dimension, does not match the width the first layer
+        was built for, has several sample dimensions the first layer does not
+        take, or holds NaN or infinity.
+    TypeError
+        If `x` does not hold numbers.
+    """
     from .layers.base import feature_shape
 
     layers = flat_layers(layers)

@@ -47,10 +47,28 @@ def set_random_seed(seed: int) -> None:
 
 
 def generator() -> np.random.Generator:
-    """The global generator (initialisers and shuffling draw from it)."""
+    """The global generator: initialisers and shuffling draw from it.
+
+    ``set_random_seed`` replaces it with a new generator, so callers should
+    call this each time rather than keep the result.
+
+    Returns
+    -------
+    numpy.random.Generator
+        fastmlp's global generator (not numpy's global state).
+    """
     return _generator
 
 
 def next_seed() -> int:
-    """A fresh 63-bit seed drawn from the global generator."""
+    """A fresh 63-bit seed drawn from the global generator.
+
+    Used for dropout seeds and other per-call streams, so they follow
+    ``set_random_seed`` too. It advances the global generator.
+
+    Returns
+    -------
+    int
+        An integer in ``[0, 2**63 - 1)``.
+    """
     return int(_generator.integers(0, 2**63 - 1))

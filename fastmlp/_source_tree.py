@@ -16,7 +16,19 @@ def _has_engine(package_dir):
 
 
 def installed_package_dir(source_package_dir):
-    """The directory of the first other fastmlp on sys.path with a compiled engine, or None."""
+    """The first other fastmlp on sys.path that has a compiled engine.
+
+    Parameters
+    ----------
+    source_package_dir : str
+        The fastmlp package directory being imported (the one without an
+        engine); its parent directory is skipped on sys.path.
+
+    Returns
+    -------
+    str or None
+        The directory of that package, or None if there is none.
+    """
     source_root = os.path.dirname(os.path.abspath(source_package_dir))
     for entry in sys.path:
         root = os.path.abspath(entry or os.curdir)

@@ -19,12 +19,36 @@ FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
 def plain(value):
-    """A numpy scalar as the Python number it holds (for messages: 7, not np.int64(7))."""
+    """A numpy scalar as the Python number it holds, for error messages.
+
+    Parameters
+    ----------
+    value : object
+        Any value; only numpy scalars (``numpy.generic``) are converted.
+
+    Returns
+    -------
+    object
+        ``value.item()`` for a numpy scalar (so messages show 7, not
+        np.int64(7)); `value` itself otherwise.
+    """
     return value.item() if isinstance(value, np.generic) else value
 
 
 def describe(value):
-    """A short description of a value for error messages."""
+    """A short description of a value for error messages.
+
+    Parameters
+    ----------
+    value : object
+        The value that was given.
+
+    Returns
+    -------
+    str
+        For an array, its shape and dtype; otherwise its repr (cut to 60
+        characters) followed by its type name in parentheses.
+    """
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     text = repr(value)
@@ -34,7 +58,31 @@ def describe(value):
 
 
 def check_int(value, name, minimum=None, maximum=None):
-    """An integer (Python or numpy, not bool) within [minimum, maximum]."""
+    """Check that a value is an integer within ``[minimum, maximum]``.
+
+    Python and numpy integers are accepted; bools are not.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The argument's name, for the error message.
+    minimum, maximum : int, optional
+        Inclusive bounds; None means unbounded.
+
+    Returns
+    -------
+    int
+        The value as a Python int (``operator.index``).
+
+    Raises
+    ------
+    TypeError
+        If `value` is not an integer or is a bool.
+    ValueError
+        If it is below `minimum` or above `maximum`.
+    """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer; got {describe(value)}")
     value = operator.index(value)
@@ -47,7 +95,31 @@ def check_int(value, name, minimum=None, maximum=None):
 
 
 def check_float(value, name, low=None, high=None, low_open=False, high_open=False):
-    """A finite real number in the interval given by low/high (open ends as flagged)."""
+    """Check that a value is a finite real number in the interval given.
+
+    Parameters
+    ----------
+    value : object
+        The value to check; bools are refused.
+    name : str
+        The argument's name, for the error message.
+    low, high : float, optional
+        The interval's ends; None means unbounded on that side.
+    low_open, high_open : bool, optional
+        Whether `low` / `high` are excluded (default: included).
+
+    Returns
+    -------
+    float
+        The value as a Python float.
+
+    Raises
+    ------
+    TypeError
+        If `value` is not a real number or is a bool.
+    ValueError
+        If it is NaN, infinite or outside the interval.
+    """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number; got {describe(value)}")
     value = float(value)
@@ -70,13 +142,56 @@ def check_float(value, name, low=None, high=None, low_open=False, high_open=Fals
 
 
 def check_bool(value, name):
+    """Check that a value is True or False (a Python or numpy bool).
+
+    Integers such as 0 and 1 are refused.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    bool
+        The value as a Python bool.
+
+    Raises
+    ------
+    TypeError
+        If `value` is not a bool.
+    """
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False; got {describe(value)}")
     return bool(value)
 
 
 def check_choice(value, name, choices):
-    """A string among `choices` (a dict of accepted spellings or a list)."""
+    """Check that a value is a string among `choices`, ignoring case.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The argument's name, for the error message.
+    choices : dict or sequence of str
+        The accepted lower-case spellings; a dict maps each to its result.
+
+    Returns
+    -------
+    object
+        ``choices[value.lower()]`` for a dict, else ``value.lower()``.
+
+    Raises
+    ------
+    TypeError
+        If `value` is not a string.
+    ValueError
+        If its lower-case form is not among `choices`.
+    """
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, one of {_listing(choices)}; got {describe(value)}")
     key = value.lower()
@@ -90,7 +205,27 @@ def _listing(choices):
 
 
 def check_dtype(dtype, name="dtype"):
-    """'float32' or 'float64' (or the numpy types) -> numpy dtype; None means float32."""
+    """Check a floating-point dtype and return it as a numpy dtype.
+
+    Parameters
+    ----------
+    dtype : str, type, numpy.dtype or None
+        'float32' or 'float64' (or the numpy types); None means float32.
+    name : str, optional
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    numpy.dtype
+        float32 or float64.
+
+    Raises
+    ------
+    TypeError
+        If `dtype` is not understood by ``numpy.dtype``.
+    ValueError
+        If it is a dtype other than float32 or float64.
+    """
     if dtype is None:
         return np.dtype(np.float32)
     try:
@@ -149,7 +284,24 @@ _FAST_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def check_finite(arr, name):
-    """Raise ValueError if a float array holds NaN or infinity."""
+    """Raise ValueError if a float array holds NaN or infinity.
+
+    Arrays that are not of a float kind, and empty arrays, pass unchecked. The
+    array is never modified or copied (C-contiguous float32/float64 arrays are
+    scanned by the engine).
+
+    Parameters
+    ----------
+    arr : numpy.ndarray
+        The array to check.
+    name : str
+        The argument's name, for the error message.
+
+    Raises
+    ------
+    ValueError
+        If `arr` holds NaN or infinity; the message gives the first index.
+    """
     if arr.dtype.kind != "f" or arr.size == 0:
         return
     if arr.dtype in _FAST_FLOATS and arr.flags.c_contiguous:

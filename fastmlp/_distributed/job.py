@@ -20,7 +20,21 @@ __all__ = ["Job", "make_job", "run_job", "finish_job", "is_estimator"]
 
 
 def is_estimator(obj: Any) -> bool:
-    """Whether ``obj`` is one of fastmlp's scikit-learn estimators."""
+    """Whether `obj` is one of fastmlp's scikit-learn estimators.
+
+    Decided by duck typing (``hidden_layer_sizes`` and ``_prepare_fit``), so
+    that launchers need not import fastmlp.estimators (and scikit-learn).
+
+    Parameters
+    ----------
+    obj : object
+        A model, an estimator or anything else.
+
+    Returns
+    -------
+    bool
+        True for MLPClassifier, MLPRegressor and their subclasses.
+    """
     return hasattr(obj, "hidden_layer_sizes") and hasattr(obj, "_prepare_fit")
 
 
@@ -107,7 +121,44 @@ def _threads(n: Optional[int]):
 def run_job(job: Job, rank: int, world: int, listener: Listener,
             lookup: Callable[[int], Tuple[str, int]], x: np.ndarray, y: np.ndarray,
             sample_weight: Optional[np.ndarray], threads: Optional[int] = None) -> dict:
-    """One replica's whole fit: join the ring, train, leave the ring."""
+    """One replica's whole fit: join the ring, train, leave the ring.
+
+    Trains a private copy of ``job.target`` (pickled and unpickled, so workers
+    sharing a process do not share it) with ``train_model`` or
+    ``train_estimator``, and closes the ring connection whatever happens. Every
+    rank of the fit must run it at the same time, with the same `job`.
+
+    Parameters
+    ----------
+    job : Job
+        The fit's configuration, the same on every rank.
+    rank, world : int
+        This replica's rank and the number of replicas.
+    listener : Listener
+        This rank's listener, whose address the peers look up.
+    lookup : callable
+        ``lookup(rank)`` returns that rank's published address.
+    x, y : numpy.ndarray
+        This replica's rows.
+    sample_weight : numpy.ndarray or None
+        This replica's weights.
+    threads : int, optional
+        Threads for fastmlp's kernels during training (default: unchanged).
+
+    Returns
+    -------
+    dict
+        The replica's result, as ``train_model`` or ``train_estimator``
+        returns it (rank 0's carries the trained state).
+
+    Raises
+    ------
+    RingError
+        If the ring cannot be joined or fails during training (a peer lost or
+        silent for ``job.timeout`` seconds).
+    ValueError
+        For data the model or estimator refuses.
+    """
     import pickle
 
     # a replica of its own, even where workers share a process (threads)

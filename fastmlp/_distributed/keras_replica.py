@@ -22,7 +22,21 @@ __all__ = ["train_model", "sync_problem"]
 
 
 def sync_problem(stats: dict) -> Optional[str]:
-    """Why a synchronous step's summed update was not (wholly) applied."""
+    """Why a synchronous step's summed update was not (wholly) applied.
+
+    Parameters
+    ----------
+    stats : dict
+        The step's statistics from the engine (``finite``,
+        ``gradients_finite``, ``rejected``, ...).
+
+    Returns
+    -------
+    str or None
+        A message when the loss was not finite on some replica, else what
+        ``fastmlp.models.model.unapplied_step`` says (None when the update was
+        wholly applied).
+    """
     if not stats["finite"]:
         return ("the loss was NaN or infinite on a replica (that batch's update was not "
                 "applied)")

@@ -68,7 +68,25 @@ class EpochResult:
 
 
 def epoch_order(n: int, shuffle: bool, seed: int, epoch: int, rank: int) -> np.ndarray:
-    """This replica's row order for an epoch (its own stream per rank and epoch)."""
+    """This replica's row order for an epoch.
+
+    Parameters
+    ----------
+    n : int
+        Rows the replica holds.
+    shuffle : bool
+        Whether to shuffle; without it the order is ``0 .. n-1``.
+    seed : int
+        The fit's seed (its low 63 bits are used).
+    epoch, rank : int
+        Together with `seed`, they seed a stream of its own for each rank and
+        epoch, so the order is reproducible.
+
+    Returns
+    -------
+    numpy.ndarray
+        A permutation of ``range(n)`` as int64.
+    """
     if not shuffle:
         return np.arange(n, dtype=np.int64)
     rng = np.random.default_rng([seed & (2**63 - 1), epoch, rank])
@@ -76,7 +94,25 @@ def epoch_order(n: int, shuffle: bool, seed: int, epoch: int, rank: int) -> np.n
 
 
 def average_parameters(conn: RingConnection, engine) -> None:
-    """The replicas' parameters replaced by their mean (the same bytes on every rank)."""
+    """Replace the replicas' parameters by their mean, on every rank.
+
+    The allreduce sums the parameter arena in place and each rank divides by
+    the world size, so every rank ends with the same bytes; the engine is then
+    touched. Every rank must call it at the same point (local SGD's
+    averaging steps).
+
+    Parameters
+    ----------
+    conn : RingConnection
+        This rank's ring.
+    engine : fastmlp._engine.Network
+        The replica's engine; its ``params`` arena is modified in place.
+
+    Raises
+    ------
+    RingError
+        If the allreduce fails.
+    """
     params = engine.params
     conn.allreduce(params)
     params /= params.dtype.type(conn.world)

@@ -181,13 +181,33 @@ class Listener:
 
     @property
     def address(self) -> tuple:
-        """(host, port, Unix socket name or "", machine id): what peers look up."""
+        """What peers need to reach this rank, as published to the rendezvous.
+
+        Returns
+        -------
+        tuple
+            ``(host, port, unix_name, machine_id)``: the TCP host and port, the
+            abstract Unix socket's name ("" when there is none) and this machine's
+            id, by which a peer decides whether it may use the Unix socket.
+        """
         return self.host, self.port, self.unix_name, machine_id()
 
     def sockets(self) -> list:
+        """The listening sockets still open: the TCP one and the Unix one if any.
+
+        Returns
+        -------
+        list of socket.socket
+            The TCP socket first, then the Unix socket when it was made.
+        """
         return [s for s in (self.sock, self.unix) if s is not None]
 
     def close(self) -> None:
+        """Close every listening socket.
+
+        Connections already accepted from them stay open. The listener cannot
+        accept again afterwards.
+        """
         for sock in self.sockets():
             sock.close()
 
@@ -227,24 +247,113 @@ class RingConnection:
         self._sockets = list(sockets)
 
     def allreduce(self, buf: np.ndarray) -> np.ndarray:
-        """Sum ``buf`` over the ranks in place (see fastmlp._engine.Ring)."""
+        """Sum `buf` over the ranks in place (see fastmlp._engine.Ring).
+
+        Every rank must make the same sequence of collective calls with buffers of
+        the same length and dtype; a rank that skips one makes the others wait
+        until the timeout. The GIL is released during the sum.
+
+        Parameters
+        ----------
+        buf : numpy.ndarray
+            Writable C-contiguous 1-D float32 or float64 array.
+
+        Returns
+        -------
+        numpy.ndarray
+            `buf` itself, now holding the sum.
+
+        Raises
+        ------
+        ValueError
+            If `buf` is not a writable C-contiguous 1-D float32 or float64 array.
+        RingError
+            If a peer closed its connection, failed or was silent for the
+            timeout, or the ring failed or was closed before; the ring cannot be
+            used again.
+        """
         self.ring.allreduce(buf)
         return buf
 
     def broadcast(self, buf: np.ndarray, root: int = 0) -> np.ndarray:
-        """``buf`` ← root's ``buf`` exactly (the others add zeros to it)."""
+        """Make every rank's `buf` equal to root's `buf`, exactly, in place.
+
+        The ranks other than `root` zero their buffer and the allreduce adds the
+        zeros to root's values, so the result is root's bits. Every rank must call
+        it, with the same `root`.
+
+        Parameters
+        ----------
+        buf : numpy.ndarray
+            Writable C-contiguous 1-D float32 or float64 array, the same length on
+            every rank.
+        root : int, optional
+            The rank whose values are kept.
+
+        Returns
+        -------
+        numpy.ndarray
+            `buf` itself.
+
+        Raises
+        ------
+        RingError
+            If a peer closed its connection, failed or was silent for the
+            timeout, or the ring was closed or failed before; the ring cannot be
+            used again.
+        """
         if self.rank != root:
             buf[...] = 0
         return self.allreduce(buf)
 
     def allgather_float(self, value: float) -> np.ndarray:
-        """Every rank's ``value`` (exactly: each slot is one value plus zeros)."""
+        """Every rank's `value`, gathered on every rank.
+
+        Each rank writes its value into its own slot of a zeroed float64 array and
+        the allreduce adds zeros to it, so each slot is exact. Every rank must call
+        it.
+
+        Parameters
+        ----------
+        value : float
+            This rank's value.
+
+        Returns
+        -------
+        numpy.ndarray
+            A float64 array of length ``world``; slot r holds rank r's value.
+
+        Raises
+        ------
+        RingError
+            If a peer closed its connection, failed or was silent for the
+            timeout, or the ring was closed or failed before; the ring cannot be
+            used again.
+        """
         slots = np.zeros(self.world, dtype=np.float64)
         slots[self.rank] = value
         return self.allreduce(slots)
 
     def check_same(self, array: np.ndarray, what: str) -> None:
-        """RuntimeError unless every rank holds the same bytes in ``array``."""
+        """Check that every rank holds the same bytes in `array`.
+
+        Compares the ranks' CRC-32 checksums of the array's bytes through
+        ``allgather_float``; every rank must call it.
+
+        Parameters
+        ----------
+        array : numpy.ndarray
+            The local copy of what must be identical (e.g. the parameters).
+        what : str
+            What `array` is, for the error message.
+
+        Raises
+        ------
+        RuntimeError
+            If the checksums differ: the replicas lost step with each other.
+        RingError
+            If the gathering allreduce fails.
+        """
         crc = float(zlib.crc32(np.ascontiguousarray(array).view(np.uint8)))
         seen = self.allgather_float(crc)
         if not np.all(seen == seen[0]):
@@ -252,9 +361,23 @@ class RingConnection:
                                f"data-parallel training lost step with itself; please report it")
 
     def counters(self) -> dict:
+        """Traffic counters of the C ring since it was made.
+
+        Returns
+        -------
+        dict
+            ``bytes_sent``, ``bytes_received``, ``calls``, ``seconds`` and
+            ``shared_memory`` (whether it sums through shared memory; then the
+            bytes are those written into and read from the segment).
+        """
         return self.ring.counters()
 
     def close(self) -> None:
+        """Close the C ring and this rank's sockets.
+
+        Errors closing a socket are ignored. The connection cannot be used
+        afterwards; the other ranks' next collective call fails with RingError.
+        """
         self.ring.close()
         for sock in self._sockets:
             try:

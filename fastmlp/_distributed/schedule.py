@@ -43,18 +43,70 @@ class Plan:
                                        np.cumsum(self.shares, axis=1)[:, :-1]], axis=1)
 
     def share(self, rank: int, step: int) -> int:
-        """Rows replica ``rank`` contributes to step ``step``."""
+        """Rows replica `rank` contributes to step `step`.
+
+        Parameters
+        ----------
+        rank : int
+            The replica, in ``[0, len(counts))``.
+        step : int
+            The step, in ``[0, steps)``.
+
+        Returns
+        -------
+        int
+            Between 0 (its rows ran out) and ``batch``.
+        """
         return int(self.shares[step, rank])
 
     def start(self, rank: int, step: int) -> int:
-        """Where replica ``rank``'s rows for ``step`` start in its own order."""
+        """Where replica `rank`'s rows for `step` start in its own order.
+
+        Parameters
+        ----------
+        rank : int
+            The replica, in ``[0, len(counts))``.
+        step : int
+            The step (any non-negative int).
+
+        Returns
+        -------
+        int
+            ``step * batch``, capped at the replica's row count; its rows for the
+            step are ``order[start : start + share(rank, step)]``.
+        """
         return min(step * self.batch, self.counts[rank])
 
     def row0(self, rank: int, step: int) -> int:
-        """Index of replica ``rank``'s first row in step ``step``'s global batch."""
+        """Index of replica `rank`'s first row in step `step`'s global batch.
+
+        Parameters
+        ----------
+        rank : int
+            The replica, in ``[0, len(counts))``.
+        step : int
+            The step, in ``[0, steps)``.
+
+        Returns
+        -------
+        int
+            The sum of the lower ranks' shares of that step.
+        """
         return int(self.offsets[step, rank])
 
     def rows_total(self, step: int) -> int:
+        """Rows in step `step`'s global batch, summed over every replica.
+
+        Parameters
+        ----------
+        step : int
+            The step, in ``[0, steps)``.
+
+        Returns
+        -------
+        int
+            The sum of the replicas' shares of that step.
+        """
         return int(self.shares[step].sum())
 
     def local_weight_sums(self, rank: int, order: np.ndarray, weights) -> np.ndarray:
@@ -75,7 +127,22 @@ class Plan:
         return out
 
     def global_order(self, orders: Sequence[np.ndarray]) -> List[np.ndarray]:
-        """Each step's global batch as (rank, local row) pairs: for references."""
+        """Each step's global batch as (rank, local row) pairs, for references.
+
+        A single process fed the rows in this order, with the same batch
+        boundaries, takes the same steps as the replicas; tests build such
+        references with it.
+
+        Parameters
+        ----------
+        orders : sequence of numpy.ndarray
+            Each replica's row order for the epoch, in rank order.
+
+        Returns
+        -------
+        list of list of tuple
+            One list per step of ``(rank, row)`` pairs, ranks in order.
+        """
         batches = []
         for s in range(self.steps):
             parts = []

@@ -24,7 +24,19 @@ __all__ = ["train_estimator", "check_estimator_options"]
 
 
 def check_estimator_options(est: Any) -> None:
-    """ValueError for what data-parallel training does not do for an estimator."""
+    """Refuse the options data-parallel training does not support.
+
+    Parameters
+    ----------
+    est : MLPClassifier or MLPRegressor
+        The estimator to train; it is not modified.
+
+    Raises
+    ------
+    ValueError
+        If ``solver='lbfgs'``, ``early_stopping=True`` or
+        ``warm_start=True``.
+    """
     if est.solver == "lbfgs":
         raise ValueError("solver='lbfgs' takes full-batch steps in one process; data-parallel "
                          "training needs a stochastic solver ('adam', 'sgd' or 'rmsprop')")

@@ -38,7 +38,21 @@ _LITTLE_ENDIAN = {1: "<f4", 11: "<f8", 7: "<i8", 6: "<i4", 9: "?"}
 
 
 def node_label(node: Any, index: Optional[int] = None) -> str:
-    """How messages name a node: its name (or position) and its operator."""
+    """How messages name a node: its name (or position) and its operator.
+
+    Parameters
+    ----------
+    node : onnx.NodeProto
+        The node.
+    index : int, optional
+        Its position in the graph, used when it has no name.
+
+    Returns
+    -------
+    str
+        ``node 'name' (OpType)``, with ``#index`` or ``(unnamed)`` for a node
+        without a name.
+    """
     name = node.name or (f"#{index}" if index is not None else "(unnamed)")
     return f"node {name!r} ({node.op_type})"
 
@@ -122,7 +136,22 @@ class OnnxGraph:
     # ------------------------------------------------------------ the input
 
     def input_signature(self) -> tuple:
-        """(name, numpy dtype, [dims after the batch one, an int or None each])."""
+        """The graph's one input: its name, dtype and the dims after the batch one.
+
+        Returns
+        -------
+        tuple
+            ``(name, dtype, dims)``: the input's name, numpy float32 or float64,
+            and a list with one entry per dimension after the batch one, an int
+            when the file fixes it, else None.
+
+        Raises
+        ------
+        ValueError
+            If the input is not a tensor, is not float32 or float64, has no shape
+            or fewer than two dimensions, or declares a dimension outside
+            ``(0, MAX_ELEMENTS]``.
+        """
         value = self.input
         if not value.type.HasField("tensor_type"):
             raise ValueError(f"the input {value.name!r} is not a tensor")
@@ -155,7 +184,32 @@ class OnnxGraph:
     # ------------------------------------------------------------ tensors and constants
 
     def array(self, tensor: Any, what: str) -> np.ndarray:
-        """A TensorProto's values, its declared size checked against its data first."""
+        """A TensorProto's values, its declared size checked against its data first.
+
+        Nothing is allocated from the declared dims until they match what the
+        tensor holds. External data is read only from the model's own folder
+        (see ``_external``).
+
+        Parameters
+        ----------
+        tensor : onnx.TensorProto or None
+            The tensor; None stands for a sparse initializer.
+        what : str
+            How messages name it (e.g. "initializer 'w'").
+
+        Returns
+        -------
+        numpy.ndarray
+            A new array of the tensor's shape: float32, float64, int32, int64 or
+            bool.
+
+        Raises
+        ------
+        ValueError
+            If it is a sparse initializer, has another element type, declares a
+            negative dimension or more than ``MAX_ELEMENTS`` values, holds a
+            different number of values than it declares, or cannot be read.
+        """
         if tensor is None:
             raise ValueError(f"{what} is a sparse initializer, which fastmlp does not import")
         elem = tensor.data_type
@@ -255,11 +309,45 @@ class OnnxGraph:
                          f"({', '.join(attrs) or 'nothing'})")
 
     def is_data(self, name: str) -> bool:
-        """Whether `name` is a value computed from the input (not absent, not constant)."""
+        """Whether `name` is a value computed from the input.
+
+        Parameters
+        ----------
+        name : str
+            A value's name; "" stands for an absent optional input.
+
+        Returns
+        -------
+        bool
+            False for "" and for values the graph fixes (see ``constant``), True
+            otherwise.
+
+        Raises
+        ------
+        ValueError
+            If evaluating the value as a constant meets a malformed tensor.
+        """
         return bool(name) and self.constant(name) is None
 
     def attributes(self, node: Any) -> dict:
-        """A node's attributes as Python values (tensors as TensorProtos)."""
+        """A node's attributes as Python values.
+
+        Parameters
+        ----------
+        node : onnx.NodeProto
+            The node.
+
+        Returns
+        -------
+        dict
+            Attribute name to value, as ``onnx.helper.get_attribute_value`` gives
+            it (tensors as TensorProtos), bytes decoded to str.
+
+        Raises
+        ------
+        ValueError
+            If an attribute holds a subgraph (GRAPH or GRAPHS).
+        """
         out = {}
         for attr in node.attribute:
             if attr.type in (attr.GRAPH, attr.GRAPHS):
@@ -301,10 +389,41 @@ class OnnxGraph:
         return candidates[0]
 
     def data_inputs(self, node: Any) -> List[str]:
+        """The inputs of `node` that carry data computed from the graph's input.
+
+        Parameters
+        ----------
+        node : onnx.NodeProto
+            The node.
+
+        Returns
+        -------
+        list of str
+            The names of its inputs for which ``is_data`` is True, in order
+            (constants and absent inputs left out).
+        """
         return [name for name in node.input if self.is_data(name)]
 
     def step_back(self, name: str, source: str) -> tuple:
-        """The node computing `name` and its data inputs."""
+        """The node computing `name` and its data inputs, one step up the path.
+
+        Parameters
+        ----------
+        name : str
+            A value on the path from the input to the output.
+        source : str
+            The graph input's name, for the error message.
+
+        Returns
+        -------
+        tuple
+            ``(node, inputs)``: the producing NodeProto and its ``data_inputs``.
+
+        Raises
+        ------
+        ValueError
+            If no node produces `name`, or `name` is not the node's first output.
+        """
         if name not in self.producer:
             raise ValueError(f"value {name!r} comes from neither the input {source!r} nor a "
                              f"node")
@@ -346,6 +465,26 @@ class OnnxGraph:
         return ordered, frontier.pop()
 
     def scalar(self, name: str, what: str) -> float:
+        """The single number a constant value holds.
+
+        Parameters
+        ----------
+        name : str
+            The value's name.
+        what : str
+            How messages name it.
+
+        Returns
+        -------
+        float
+            The value as a Python float.
+
+        Raises
+        ------
+        ValueError
+            If the value is not a constant, holds more or fewer than one number,
+            or is NaN.
+        """
         value = self.constant(name)
         if value is None or value.size != 1:
             raise ValueError(f"{what} must be a single number")

@@ -11,7 +11,21 @@ EXTRA_HINT = 'pip install "fastmlp[onnx]"'
 
 
 def require_onnx() -> Any:
-    """The `onnx` module, or ImportError naming fastmlp's `onnx` extra."""
+    """The `onnx` module, imported on first use.
+
+    Its ``helper`` and ``numpy_helper`` submodules are imported too, for the
+    callers that use them.
+
+    Returns
+    -------
+    module
+        The ``onnx`` package.
+
+    Raises
+    ------
+    ImportError
+        If onnx is not installed; the message names fastmlp's ``onnx`` extra.
+    """
     try:
         import onnx
         from onnx import helper, numpy_helper  # noqa: F401  (submodules used by callers)

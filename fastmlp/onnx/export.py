@@ -380,7 +380,36 @@ def export_onnx(model: Any, filepath: Any, opset_version: Optional[int] = None) 
 
 def export_model(model: Any, filepath: Any, format: Any = "tf_saved_model", verbose: Any = None,
                  input_signature: Any = None, **kwargs: Any) -> None:
-    """Model.export: Keras 3's signature, the "onnx" format only."""
+    """Model.export: Keras 3's signature, the "onnx" format only.
+
+    Writes the model with ``export_onnx`` and, unless `verbose` is false,
+    prints where it was saved, as Keras does.
+
+    Parameters
+    ----------
+    model : Model
+        The model to export.
+    filepath : str or os.PathLike
+        Where to write the .onnx file (atomically).
+    format : str, optional
+        Must be "onnx"; Keras's default "tf_saved_model" is refused.
+    verbose : bool, optional
+        Print the saved path (default: True).
+    input_signature : None
+        Not supported; must be None.
+    **kwargs
+        Only ``opset_version`` (passed on to ``export_onnx``).
+
+    Raises
+    ------
+    ValueError
+        If `format` is not "onnx" or `input_signature` is given, and as
+        :func:`export_onnx`.
+    TypeError
+        For any other keyword argument, and as :func:`export_onnx`.
+    ImportError, RuntimeError
+        As :func:`export_onnx`.
+    """
     if format != "onnx":
         raise ValueError(f"fastmlp exports format='onnx' only; got format={format!r}"
                          + (" (Keras's default: pass format='onnx')"
