@@ -55,7 +55,23 @@ def _h5py():
 
 
 def snake_case(name: str) -> str:
-    """Keras's to_snake_case."""
+    """Keras's to_snake_case: a class name as Keras names its layers and weight groups.
+
+    Non-word characters are dropped, then an underscore is put before each
+    capitalized word and between a lowercase letter and a capital, and the
+    result is lowercased ("BatchNormalization" gives "batch_normalization",
+    "ReLU" gives "re_lu").
+
+    Parameters
+    ----------
+    name : str
+        The name to convert.
+
+    Returns
+    -------
+    str
+        The snake-case name.
+    """
     name = re.sub(r"\W+", "", name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
     name = re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()

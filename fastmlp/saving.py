@@ -53,7 +53,30 @@ def _layer_entry(layer: Any, depth: int = 0) -> dict:
 
 
 def model_config(model: Any, depth: int = 0) -> dict:
-    """Keras's get_config() of a Sequential or Functional model."""
+    """Keras's get_config() of a Sequential or Functional model.
+
+    A Sequential's config lists its layers (preceded by an InputLayer entry
+    when the input shape is known) and ``build_input_shape``; a Functional
+    model's links each layer to the one before it and names the input and
+    output layers. Nested models are serialized recursively.
+
+    Parameters
+    ----------
+    model : Model
+        The model to describe.
+    depth : int, default 0
+        The nesting depth of `model` (internal).
+
+    Returns
+    -------
+    dict
+        JSON-serializable, in Keras 3's layout.
+
+    Raises
+    ------
+    ValueError
+        If models are nested more than 32 deep.
+    """
     from .layers import InputLayer
     from .models import Sequential
 
@@ -91,7 +114,26 @@ def model_config(model: Any, depth: int = 0) -> dict:
 
 
 def model_config_entry(model: Any, depth: int = 0) -> dict:
-    """A model's entry as Keras 3 serializes it (Sequential or Functional)."""
+    """A model's entry as Keras 3 serializes it (Sequential or Functional).
+
+    Parameters
+    ----------
+    model : Model
+        The model to describe.
+    depth : int, default 0
+        The nesting depth of `model` (internal).
+
+    Returns
+    -------
+    dict
+        ``{"module", "class_name", "config", "registered_name"}``, with
+        `model_config`'s result as ``config``.
+
+    Raises
+    ------
+    ValueError
+        If models are nested more than 32 deep.
+    """
     from .models import Sequential
 
     if isinstance(model, Sequential):
@@ -271,7 +313,24 @@ def clone_model(model: Any) -> Any:
 # ---------------------------------------------------------------- state
 
 def model_state(model: Any) -> tuple:
-    """The model as (JSON-able description, {name: array}): what save and pickle store."""
+    """The model as (JSON-able description, {name: array}): what save and pickle store.
+
+    The description holds the format and version (3 for a mixed-precision
+    or quantized model), the architecture, the dtype policy, the compile
+    arguments when compiled and, once built, the input width and the dropout
+    seed. The arrays are the weights (``weight_0``, ...) and, for a compiled
+    model whose optimizer has state, the optimizer's slots.
+
+    Parameters
+    ----------
+    model : Model
+        The model to describe.
+
+    Returns
+    -------
+    tuple of (dict, dict)
+        The description and the arrays (copies).
+    """
     from . import __version__
 
     quantized = quantized_mode(model._flat())
@@ -303,7 +362,29 @@ def model_state(model: Any) -> tuple:
 
 
 def save_model(model: Any, path: Any, overwrite: bool = True) -> None:
-    """Write `model` to `path` (see Model.save)."""
+    """Write `model` to `path` (see Model.save).
+
+    A path ending in ".keras" is written in Keras 3's format; any other name
+    in fastmlp's own format.
+
+    Parameters
+    ----------
+    model : Model
+        The model to save.
+    path : str or os.PathLike
+        The file to write.
+    overwrite : bool, default True
+        Replace an existing file; False raises FileExistsError instead.
+
+    Raises
+    ------
+    ValueError
+        For a path ending in ".h5" or ".hdf5" (Keras's legacy format).
+    FileExistsError
+        If the file exists and `overwrite` is False.
+    ImportError
+        For a ".keras" path without h5py.
+    """
     path = os.fspath(path)
     if path.endswith((".h5", ".hdf5")):
         hint = "model.save_weights() writes .weights.h5 files; " if \
@@ -323,6 +404,26 @@ def save_model(model: Any, path: Any, overwrite: bool = True) -> None:
 
 
 def save_weights(model: Any, path: Any, overwrite: bool = True) -> None:
+    """Write `model`'s weights to `path` in Keras 3's ".weights.h5" format (see Model.save_weights).
+
+    Parameters
+    ----------
+    model : Model
+        The model whose weights (and optimizer state) are written.
+    path : str or os.PathLike
+        The file to write; its name must end in ".weights.h5".
+    overwrite : bool, default True
+        Replace an existing file; False raises FileExistsError instead.
+
+    Raises
+    ------
+    ValueError
+        For a name that does not end in ".weights.h5".
+    FileExistsError
+        If the file exists and `overwrite` is False.
+    ImportError
+        Without h5py.
+    """
     from .keras_format import save_weights_h5
 
     path = os.fspath(path)
@@ -334,6 +435,26 @@ def save_weights(model: Any, path: Any, overwrite: bool = True) -> None:
 
 
 def load_weights(model: Any, path: Any, skip_mismatch: bool = False) -> None:
+    """Read a ".weights.h5" file into `model` (see Model.load_weights).
+
+    Parameters
+    ----------
+    model : Model
+        The model to update.
+    path : str or os.PathLike
+        The weights file.
+    skip_mismatch : bool, default False
+        Skip the layers whose weights do not fit instead of raising.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at `path`.
+    ValueError
+        For a file that is not HDF5, or weights that do not fit the model.
+    ImportError
+        Without h5py.
+    """
     from .keras_format import load_weights_h5
 
     path = os.fspath(path)
@@ -467,6 +588,20 @@ def _slot_shape(description: _Description) -> tuple:
 
 
 def need(condition: Any, message: str) -> None:
+    """Raise MalformedFile with `message` unless `condition` holds.
+
+    Parameters
+    ----------
+    condition : object
+        Tested for truth.
+    message : str
+        What is wrong with the file.
+
+    Raises
+    ------
+    MalformedFile
+        A ValueError, when `condition` is false.
+    """
     if not condition:
         raise MalformedFile(message)
 
@@ -480,7 +615,33 @@ _READ_ERRORS = (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError,
 
 
 def restore(config: Any, arrays: dict, source: str) -> Any:
-    """The model that (config, arrays) describe; ValueError naming `source` if invalid."""
+    """The model that (config, arrays) describe; ValueError naming `source` if invalid.
+
+    The description and every array's shape are checked before the network
+    is allocated.
+
+    Parameters
+    ----------
+    config : dict
+        The description, as `model_state` returns it.
+    arrays : dict
+        The arrays by name.
+    source : str
+        How to name the origin in errors, such as the file's path.
+
+    Returns
+    -------
+    Model
+        The rebuilt model, with its weights (and compiled, when the
+        description holds compile arguments).
+
+    Raises
+    ------
+    ValueError
+        For an invalid description or a missing or misshapen array.
+    CPUFeatureError
+        When the model needs bfloat16 arithmetic the CPU lacks.
+    """
     try:
         description = _Description(config)
         for name, shape in description.arrays():

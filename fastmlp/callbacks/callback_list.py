@@ -142,6 +142,16 @@ class CallbackList(Callback):
         self.callbacks.append(callback)
 
     def set_model(self, model: Any) -> None:
+        """Give `model` to this list and to each of its callbacks.
+
+        When the list holds a History and `model` is not None, the History
+        also becomes ``model.history``.
+
+        Parameters
+        ----------
+        model : Model or None
+            The model whose fit, evaluate or predict calls the callbacks.
+        """
         super().set_model(model)
         if self.history is not None and model is not None:
             model.history = self.history
@@ -149,6 +159,13 @@ class CallbackList(Callback):
             cb.set_model(model)
 
     def set_params(self, params: dict) -> None:
+        """Give the run's parameters to this list and to each of its callbacks.
+
+        Parameters
+        ----------
+        params : dict
+            ``{"verbose": ..., "epochs": ..., "steps": ...}``.
+        """
         super().set_params(params)
         for cb in self.callbacks:
             cb.set_params(params)
@@ -156,81 +173,281 @@ class CallbackList(Callback):
     # Each hook: the same plain dict to every callback; batch hooks by keyword.
 
     def on_train_begin(self, logs: Logs = None) -> None:
+        """Call each callback's ``on_train_begin``, in list order.
+
+        Called at the start of ``fit``. The logs are made plain once (see
+        ``plain_logs``) and the same dict is passed positionally to every
+        callback, so a key one callback adds reaches those after it.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_train_begin(logs)
 
     def on_train_end(self, logs: Logs = None) -> None:
+        """Call each callback's ``on_train_end``, in list order.
+
+        Called at the end of ``fit``. The logs are made plain once (see
+        ``plain_logs``) and the same dict is passed positionally to every
+        callback, so a key one callback adds reaches those after it.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_train_end(logs)
 
     def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
+        """Call each callback's ``on_epoch_begin``, in list order.
+
+        Called at the start of each epoch. The logs are made plain once (see
+        ``plain_logs``) and the same dict is passed positionally to every
+        callback, so a key one callback adds reaches those after it.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, 0-based.
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_epoch_begin(epoch, logs)
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
+        """Call each callback's ``on_epoch_end``, in list order.
+
+        Called at the end of each epoch. The logs are made plain once (see
+        ``plain_logs``) and the same dict is passed positionally to every
+        callback, so a key one callback adds reaches those after it.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, 0-based.
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_epoch_end(epoch, logs)
 
     def on_train_batch_begin(self, batch: int, logs: Logs = None) -> None:
+        """Call each callback's ``on_train_batch_begin``, in list order.
+
+        Called before each training batch. The logs are made plain once (see
+        ``plain_logs``) and the same dict is passed by keyword (``logs=``) to
+        every callback, so a key one callback adds reaches those after it.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch or run, 0-based.
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_train_batch_begin(batch, logs=logs)
 
     def on_train_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Call each callback's ``on_train_batch_end``, in list order.
+
+        Called after each training batch. The logs are made plain once (see
+        ``plain_logs``) and the same dict is passed by keyword (``logs=``) to
+        every callback, so a key one callback adds reaches those after it.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch or run, 0-based.
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_train_batch_end(batch, logs=logs)
 
     def on_batch_begin(self, batch: int, logs: Logs = None) -> None:
+        """Call each callback's ``on_batch_begin``, in list order.
+
+        Called as the alias of ``on_train_batch_begin``. The logs are made plain
+        once (see ``plain_logs``) and the same dict is passed by keyword
+        (``logs=``) to every callback, so a key one callback adds reaches those
+        after it.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch or run, 0-based.
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_batch_begin(batch, logs=logs)
 
     def on_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Call each callback's ``on_batch_end``, in list order.
+
+        Called as the alias of ``on_train_batch_end``. The logs are made plain
+        once (see ``plain_logs``) and the same dict is passed by keyword
+        (``logs=``) to every callback, so a key one callback adds reaches those
+        after it.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch or run, 0-based.
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_batch_end(batch, logs=logs)
 
     def on_test_begin(self, logs: Logs = None) -> None:
+        """Call each callback's ``on_test_begin``, in list order.
+
+        Called at the start of ``evaluate`` or of fit's validation pass. The
+        logs are made plain once (see ``plain_logs``) and the same dict is
+        passed positionally to every callback, so a key one callback adds
+        reaches those after it.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_test_begin(logs)
 
     def on_test_end(self, logs: Logs = None) -> None:
+        """Call each callback's ``on_test_end``, in list order.
+
+        Called at the end of ``evaluate`` or of fit's validation pass. The logs
+        are made plain once (see ``plain_logs``) and the same dict is passed
+        positionally to every callback, so a key one callback adds reaches those
+        after it.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_test_end(logs)
 
     def on_test_batch_begin(self, batch: int, logs: Logs = None) -> None:
+        """Call each callback's ``on_test_batch_begin``, in list order.
+
+        Called before each evaluation batch. The logs are made plain once (see
+        ``plain_logs``) and the same dict is passed by keyword (``logs=``) to
+        every callback, so a key one callback adds reaches those after it.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch or run, 0-based.
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_test_batch_begin(batch, logs=logs)
 
     def on_test_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Call each callback's ``on_test_batch_end``, in list order.
+
+        Called after each evaluation batch. The logs are made plain once (see
+        ``plain_logs``) and the same dict is passed by keyword (``logs=``) to
+        every callback, so a key one callback adds reaches those after it.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch or run, 0-based.
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_test_batch_end(batch, logs=logs)
 
     def on_predict_begin(self, logs: Logs = None) -> None:
+        """Call each callback's ``on_predict_begin``, in list order.
+
+        Called at the start of ``predict``. The logs are made plain once (see
+        ``plain_logs``) and the same dict is passed positionally to every
+        callback, so a key one callback adds reaches those after it.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_predict_begin(logs)
 
     def on_predict_end(self, logs: Logs = None) -> None:
+        """Call each callback's ``on_predict_end``, in list order.
+
+        Called at the end of ``predict``. The logs are made plain once (see
+        ``plain_logs``) and the same dict is passed positionally to every
+        callback, so a key one callback adds reaches those after it.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_predict_end(logs)
 
     def on_predict_batch_begin(self, batch: int, logs: Logs = None) -> None:
+        """Call each callback's ``on_predict_batch_begin``, in list order.
+
+        Called before each prediction batch. The logs are made plain once (see
+        ``plain_logs``) and the same dict is passed by keyword (``logs=``) to
+        every callback, so a key one callback adds reaches those after it.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch or run, 0-based.
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_predict_batch_begin(batch, logs=logs)
 
     def on_predict_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Call each callback's ``on_predict_batch_end``, in list order.
+
+        Called after each prediction batch. The logs are made plain once (see
+        ``plain_logs``) and the same dict is passed by keyword (``logs=``) to
+        every callback, so a key one callback adds reaches those after it.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch or run, 0-based.
+        logs : dict, optional
+            The values to pass on; None is passed on as an empty dict.
+        """
         logs = plain_logs(logs)
         for cb in self.callbacks:
             cb.on_predict_batch_end(batch, logs=logs)

@@ -66,6 +66,18 @@ class CSVLogger(Callback):
         self.csv_file: Any = None
 
     def on_train_begin(self, logs: Logs = None) -> None:
+        """Open the CSV file for this run.
+
+        With ``append=True`` the file is opened for appending and the header is
+        written only when the file is missing or empty; otherwise the file is
+        truncated and gets a header. A file left open by an earlier run is
+        closed first.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Unused.
+        """
         if self.append:
             self.append_header = not (os.path.exists(self.filename)
                                       and os.path.getsize(self.filename) > 0)
@@ -79,6 +91,20 @@ class CSVLogger(Callback):
         self.keys = None
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
+        """Write one row for the epoch and flush the file.
+
+        The columns, fixed at the first epoch, are ``epoch`` then the sorted
+        log keys; when no key starts with ``val_``, matching ``val_`` columns
+        are added, as Keras does. A missing value is written as ``NA`` and an
+        iterable one as a quoted list.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, 0-based, written as is.
+        logs : dict, optional
+            The epoch's metric values.
+        """
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
@@ -96,6 +122,13 @@ class CSVLogger(Callback):
         self.csv_file.flush()
 
     def on_train_end(self, logs: Logs = None) -> None:
+        """Close the CSV file at the end of ``fit``.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Unused.
+        """
         self._close()
         self.writer = None
 

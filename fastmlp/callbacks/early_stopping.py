@@ -81,6 +81,16 @@ class EarlyStopping(MonitorCallback):
         self.best_weights = None
 
     def on_train_begin(self, logs: Logs = None) -> None:
+        """Reset the state for a new ``fit``.
+
+        The wait counter, stopped epoch, best value, best weights and best
+        epoch start over, so an instance can serve several runs.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Unused.
+        """
         self.wait = 0
         self.stopped_epoch = 0
         self.best = None
@@ -88,6 +98,22 @@ class EarlyStopping(MonitorCallback):
         self.best_epoch = 0
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
+        """Compare the monitored value with the best so far and stop when it stalls.
+
+        Epochs before ``start_from_epoch``, or whose logs lack the monitored
+        value, are skipped. An improvement (beyond ``min_delta``) records the
+        value, the epoch and, with ``restore_best_weights``, the weights; the
+        wait resets only when the value also beats ``baseline`` (if set). After
+        ``patience`` epochs without it (and not at epoch 0), it records
+        ``stopped_epoch`` and sets ``model.stop_training = True``.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, 0-based.
+        logs : dict, optional
+            The epoch's values; the ``monitor`` key is read.
+        """
         if self.monitor_op is None:
             self._set_monitor_op()
         current = self.get_monitor_value(logs)
@@ -110,6 +136,18 @@ class EarlyStopping(MonitorCallback):
             self.model.stop_training = True
 
     def on_train_end(self, logs: Logs = None) -> None:
+        """Report the stop and restore the best weights, as Keras.
+
+        With ``verbose > 0`` it prints the epoch (1-based) at which training
+        stopped. With ``restore_best_weights`` and best weights recorded, it
+        sets the model's weights to them, even when training did not stop
+        early.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Unused.
+        """
         if self.stopped_epoch > 0 and self.verbose > 0:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping", flush=True)
         if self.restore_best_weights and self.best_weights is not None:

@@ -43,9 +43,32 @@ class History(Callback):
         self.epoch: list = []
 
     def on_train_begin(self, logs: Logs = None) -> None:
+        """Start a new list of epoch indices for this ``fit``.
+
+        ``history`` is kept, so a second ``fit`` with the same History appends
+        to its lists, as in Keras.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Unused.
+        """
         self.epoch = []
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
+        """Record the epoch's index and values.
+
+        Appends `epoch` to ``epoch`` and each logged value to its list in
+        ``history``, and sets ``model.history`` to this History when there is
+        a model.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, 0-based.
+        logs : dict, optional
+            The epoch's metric values, ``val_`` ones included.
+        """
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)

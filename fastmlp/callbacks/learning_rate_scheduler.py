@@ -55,6 +55,25 @@ class LearningRateScheduler(Callback):
         self.verbose = check_int(verbose, "verbose", minimum=0)
 
     def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
+        """Set the optimizer's learning rate from the schedule for this epoch.
+
+        Calls ``schedule(epoch, lr)`` with the current rate, falling back to
+        ``schedule(epoch)`` when that raises TypeError, as Keras does, and
+        prints the new rate when ``verbose > 0``.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, 0-based.
+        logs : dict, optional
+            Unused.
+
+        Raises
+        ------
+        ValueError
+            If the optimizer has no ``learning_rate`` attribute, or the schedule
+            returns something other than a Python or NumPy float.
+        """
         optimizer = self.model.optimizer
         if not hasattr(optimizer, "learning_rate"):
             raise ValueError('Optimizer must have a "learning_rate" attribute.')
@@ -71,5 +90,17 @@ class LearningRateScheduler(Callback):
                   f"{learning_rate}.", flush=True)
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
+        """Log the learning rate used in the epoch.
+
+        Adds ``learning_rate`` (a float) to `logs`, so later callbacks and the
+        History see it.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, 0-based.
+        logs : dict, optional
+            The epoch's values, updated in place; nothing happens when None.
+        """
         if logs is not None:
             logs["learning_rate"] = float(self.model.optimizer.learning_rate)

@@ -97,13 +97,62 @@ class ModelCheckpoint(MonitorCallback):
         self._current_epoch = 0
 
     def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
+        """Remember the current epoch, for file names of batch-frequency saves.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, 0-based.
+        logs : dict, optional
+            Unused.
+        """
         self._current_epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Save the model when an integer ``save_freq`` of batches has passed.
+
+        Batches are counted across epochs; nothing happens when ``save_freq``
+        is ``"epoch"``.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch, 0-based.
+        logs : dict, optional
+            The running values of the epoch, available to the file name and to
+            ``save_best_only``.
+
+        Raises
+        ------
+        IsADirectoryError
+            If the formatted file path is an existing directory.
+        KeyError
+            If the file path names a key that the logs lack.
+        """
         if self._should_save_on_batch(batch):
             self._save_model(self._current_epoch, batch, logs)
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
+        """Save the model at the end of the epoch when ``save_freq`` is ``"epoch"``.
+
+        With ``save_best_only`` it saves only when the monitored value
+        improves (or is missing, with a warning); it writes the weights alone
+        with ``save_weights_only``.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, 0-based (``{epoch}`` in the file path is 1-based).
+        logs : dict, optional
+            The epoch's values, available to the file path's format fields.
+
+        Raises
+        ------
+        IsADirectoryError
+            If the formatted file path is an existing directory.
+        KeyError
+            If the file path names a key that the logs lack.
+        """
         if self.save_freq == "epoch":
             self._save_model(epoch, None, logs)
 

@@ -106,6 +106,10 @@ class Frame:
 
     @property
     def filled(self) -> int:
+        """The number of bar cells drawn as done: ``width * current / target``, truncated.
+
+        int; 0 when the target is unknown (None or 0).
+        """
         return int(self.width * (float(self.current) / self.target)) if self.target else 0
 
     def _counter(self) -> str:
@@ -117,7 +121,17 @@ class Frame:
         return "".join(f" - {k}: {format_value(v, self.verbose)}" for k, v in self.values)
 
     def plain(self) -> str:
-        """The frame as text without escape codes."""
+        """The frame as text without escape codes.
+
+        With ``verbose=2``: ``counter - time -per_step`` then the values; else
+        the counter, the bar's cells (when the target is known), the time, the
+        time per step and the values.
+
+        Returns
+        -------
+        str
+            One line, without a newline.
+        """
         if self.verbose == 2:
             return f"{self._counter()} - {self.time} -{self.per_step}{self._values_text()}"
         bar = ""
@@ -126,7 +140,16 @@ class Frame:
         return f"{self._counter()}{bar} {self.time}{self.per_step}{self._values_text()}"
 
     def styled(self) -> str:
-        """The frame with Keras's ANSI styling (bold counter and time, green/white cells)."""
+        """The frame with Keras's ANSI styling (bold counter and time, green/white cells).
+
+        With ``verbose=2`` it is the plain text. Its visible text is that of
+        `plain`.
+
+        Returns
+        -------
+        str
+            One line with escape codes, without a newline.
+        """
         if self.verbose == 2:
             return self.plain()
         if self.target:
@@ -159,19 +182,49 @@ class Display:
         out.flush()
 
     def message(self, text: str) -> None:
-        """A line of its own, such as ``Epoch 2/10``."""
+        """Write a line of its own, such as ``Epoch 2/10``.
+
+        Parameters
+        ----------
+        text : str
+            The line, without its newline (one is added).
+        """
         self._write(text + "\n")
 
     def update(self, frame: Frame) -> None:
-        """An intermediate frame (ignored unless ``live``)."""
+        """Show an intermediate frame; the base display ignores it.
+
+        Subclasses whose ``live`` is True draw it.
+
+        Parameters
+        ----------
+        frame : Frame
+            The bar's current state.
+        """
 
     def finish(self, frame: Frame) -> None:
-        """The bar's final frame."""
+        """Write the bar's final frame, as plain text on a line of its own.
+
+        Parameters
+        ----------
+        frame : Frame
+            The bar's last state.
+        """
         self._write(frame.plain() + "\n")
 
 
 class PlainDisplay(Display):
-    """Final frames only, as plain text: one line per bar."""
+    """Final frames only, as plain text: one line per bar.
+
+    It is the display for streams that are not a terminal or a notebook
+    (a file, a pipe, a captured stream): intermediate frames are dropped
+    and no escape codes are written.
+
+    Parameters
+    ----------
+    stream : text stream, optional
+        Default: ``sys.stdout`` as it is at each write.
+    """
 
 
 class TerminalDisplay(Display):
@@ -190,10 +243,30 @@ class TerminalDisplay(Display):
         self._write("\r" + frame.styled() + padding + end)
 
     def update(self, frame: Frame) -> None:
+        """Redraw the line in place with an intermediate frame.
+
+        Only ``verbose=1`` frames are drawn; ``verbose=2`` shows final lines
+        alone.
+
+        Parameters
+        ----------
+        frame : Frame
+            The bar's current state.
+        """
         if frame.verbose == 1:
             self._draw(frame, "")
 
     def finish(self, frame: Frame) -> None:
+        """Draw the bar's final frame and end its line.
+
+        A ``verbose=1`` frame is redrawn in place, styled, then followed by a
+        newline; a ``verbose=2`` frame is written as a plain line.
+
+        Parameters
+        ----------
+        frame : Frame
+            The bar's last state.
+        """
         if frame.verbose == 2:
             super().finish(frame)
         else:

@@ -105,6 +105,17 @@ class ProgressBar(Callback):
         self._called_in_fit = False
 
     def set_params(self, params: dict) -> None:
+        """Take the run's parameters: verbosity, number of epochs and steps.
+
+        The verbosity given to the constructor wins; without one,
+        ``params["verbose"]`` is used ("auto" means 1). ``params["steps"]``
+        is the bar's target (None when unknown).
+
+        Parameters
+        ----------
+        params : dict
+            ``{"verbose": ..., "epochs": ..., "steps": ...}``.
+        """
         super().set_params(params)
         verbose = self._given_verbose
         if verbose is None:
@@ -145,46 +156,141 @@ class ProgressBar(Callback):
 
     # fit
     def on_train_begin(self, logs: Logs = None) -> None:
+        """Note that ``fit`` is running, so its validation pass shows no bar.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Unused.
+        """
         self._called_in_fit = True  # fit's validation pass stays silent
 
     def on_train_end(self, logs: Logs = None) -> None:
+        """Note that ``fit`` has ended, so a later ``evaluate`` shows its bar.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Unused.
+        """
         self._called_in_fit = False
 
     def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
+        """Start a new bar for the epoch.
+
+        When the verbosity is not 0 and ``fit`` runs more than one epoch, it
+        first writes ``Epoch i/n`` (1-based).
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, 0-based.
+        logs : dict, optional
+            Unused.
+        """
         self._reset()
         self._maybe_init()
         if self.verbose and self.epochs > 1:
             self.progbar.display.message(f"Epoch {epoch + 1}/{self.epochs}")
 
     def on_train_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Advance the bar to the batch, showing the running values.
+
+        With ``verbose=1`` the frame is drawn on a live display (a terminal
+        or notebook); elsewhere only the first step is recorded.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch, 0-based.
+        logs : dict, optional
+            The running values of the epoch.
+        """
         self._update(batch, logs)
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
+        """Finish the epoch's bar with its values, ``val_`` ones last.
+
+        When the number of steps was unknown, the batches seen become the target.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, 0-based.
+        logs : dict, optional
+            The epoch's values.
+        """
         self._finalize(logs)
 
     # evaluate (outside fit)
     def on_test_begin(self, logs: Logs = None) -> None:
+        """Start a bar for ``evaluate``; nothing happens inside ``fit``.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Unused.
+        """
         if not self._called_in_fit:
             self._reset()
             self._maybe_init()
 
     def on_test_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Advance the evaluation bar to the batch; nothing happens inside ``fit``.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index, 0-based.
+        logs : dict, optional
+            The running values of the evaluation.
+        """
         if not self._called_in_fit:
             self._update(batch, logs)
 
     def on_test_end(self, logs: Logs = None) -> None:
+        """Finish the evaluation bar with the final values; nothing happens inside ``fit``.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            The evaluation's values.
+        """
         if not self._called_in_fit:
             self._finalize(logs)
 
     # predict
     def on_predict_begin(self, logs: Logs = None) -> None:
+        """Start a bar for ``predict``.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Unused.
+        """
         self._reset()
         self._maybe_init()
 
     def on_predict_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Advance the prediction bar to the batch; the outputs are not shown.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index, 0-based.
+        logs : dict, optional
+            The batch's outputs, ignored.
+        """
         self._update(batch, None)  # the outputs are not shown
 
     def on_predict_end(self, logs: Logs = None) -> None:
+        """Finish the prediction bar.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Values to show after the timing, if any.
+        """
         self._finalize(logs)
 
 

@@ -90,9 +90,31 @@ class ReduceLROnPlateau(MonitorCallback):
         return self.cooldown_counter > 0
 
     def on_train_begin(self, logs: Logs = None) -> None:
+        """Reset the wait and cooldown counters and the best value for a new ``fit``.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Unused.
+        """
         self._reset()
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
+        """Log the learning rate and reduce it when the monitored value stalls.
+
+        Adds ``learning_rate`` to `logs`. When the monitored value is missing
+        it warns and does nothing more. During a cooldown the wait is held at
+        0; otherwise after ``patience`` epochs without improvement the rate is
+        multiplied by ``factor`` (not below ``min_lr``) and the cooldown
+        starts.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, 0-based.
+        logs : dict, optional
+            The epoch's values, updated in place.
+        """
         if self.monitor_op is None:
             self._set_monitor_op()
         logs = logs if logs is not None else {}

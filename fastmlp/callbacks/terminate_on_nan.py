@@ -38,6 +38,23 @@ class TerminateOnNaN(Callback):
         self.raise_error = check_bool(raise_error, "raise_error")
 
     def on_batch_end(self, batch: int, logs: Logs = None) -> None:
+        """Stop training when the batch's loss is NaN or infinite.
+
+        Prints a message and sets ``model.stop_training = True``, or raises
+        with ``raise_error=True``. Logs without a ``loss`` are ignored.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch, 0-based.
+        logs : dict, optional
+            The running values of the epoch; ``loss`` is read.
+
+        Raises
+        ------
+        RuntimeError
+            If the loss is not finite and ``raise_error`` is True.
+        """
         loss = (logs or {}).get("loss")
         if loss is None or math.isfinite(loss):
             return

@@ -58,6 +58,16 @@ class Activation(_ActivationLayer):
         return self.activation
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config`` for Activation.
+
+        The base layer's keys (name, trainable, dtype) plus ``activation``, the function's
+        serialized name.
+
+        Returns
+        -------
+        dict
+            JSON-serializable; ``from_config`` rebuilds the layer (without its weights).
+        """
         config = super().get_config()
         config["activation"] = activations.serialize(self.activation)
         return config
@@ -100,6 +110,16 @@ class ReLU(_ActivationLayer):
                                       self.threshold)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config`` for ReLU.
+
+        The base layer's keys (name, trainable, dtype) plus ``max_value``, ``negative_slope`` and
+        ``threshold``.
+
+        Returns
+        -------
+        dict
+            JSON-serializable; ``from_config`` rebuilds the layer (without its weights).
+        """
         config = super().get_config()
         config.update({"max_value": self.max_value, "negative_slope": self.negative_slope,
                        "threshold": self.threshold})
@@ -134,6 +154,16 @@ class LeakyReLU(_ActivationLayer):
         return activations.Activation("leaky_relu", self.negative_slope)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config`` for LeakyReLU.
+
+        The base layer's keys (name, trainable, dtype) plus ``negative_slope`` (Keras 3's name for
+        Keras 2's ``alpha``).
+
+        Returns
+        -------
+        dict
+            JSON-serializable; ``from_config`` rebuilds the layer (without its weights).
+        """
         config = super().get_config()
         config["negative_slope"] = self.negative_slope
         return config
@@ -165,6 +195,15 @@ class ELU(_ActivationLayer):
         return activations.Activation("elu", self.alpha)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config`` for ELU.
+
+        The base layer's keys (name, trainable, dtype) plus ``alpha``.
+
+        Returns
+        -------
+        dict
+            JSON-serializable; ``from_config`` rebuilds the layer (without its weights).
+        """
         config = super().get_config()
         config["alpha"] = self.alpha
         return config
@@ -203,6 +242,15 @@ class Softmax(_ActivationLayer):
         return activations.Activation("softmax")
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config`` for Softmax.
+
+        The base layer's keys (name, trainable, dtype) plus ``axis``, always -1.
+
+        Returns
+        -------
+        dict
+            JSON-serializable; ``from_config`` rebuilds the layer (without its weights).
+        """
         config = super().get_config()
         config["axis"] = self.axis
         return config

@@ -27,7 +27,21 @@ def _snake(name: str) -> str:
 
 
 def auto_name(base: str) -> str:
-    """A process-unique default name: base, base_1, base_2, ... (as Keras)."""
+    """A process-unique default name: base, base_1, base_2, ... (as Keras).
+
+    The count per base is shared by the whole process and guarded by a lock,
+    so threads never get the same name.
+
+    Parameters
+    ----------
+    base : str
+        The name's stem, usually the class name in snake case (``"dense"``).
+
+    Returns
+    -------
+    str
+        `base` the first time, then `base` followed by ``_1``, ``_2``, ...
+    """
     with _names_lock:
         count = _name_counts.get(base, 0)
         _name_counts[base] = count + 1
@@ -151,12 +165,18 @@ class Variable:
 
     @property
     def trainable(self) -> bool:
-        """Whether training updates it (false too while its layer is frozen)."""
+        """Whether training updates it (false too while its layer is frozen).
+
+        bool; a moving statistic (such as BatchNormalization's) is never trainable.
+        """
         return self._trainable and self._layer.trainable
 
     @property
     def shape(self) -> tuple:
-        """The weight's shape, such as (in, out) for a Dense kernel."""
+        """The weight's shape, such as (in, out) for a Dense kernel.
+
+        tuple of int.
+        """
         return self._layer._arrays[self.name].shape
 
     @property
@@ -177,7 +197,10 @@ class Variable:
 
     @property
     def value(self) -> np.ndarray:
-        """A copy of the current values (as `numpy`)."""
+        """A copy of the current values (as `numpy`).
+
+        ndarray in the model's dtype; changing it changes nothing in the model.
+        """
         return self.numpy()
 
     def assign(self, value: Any) -> "Variable":
@@ -218,7 +241,16 @@ _STRUCTURE_ONLY = contextvars.ContextVar("fastmlp_structure_only", default=False
 
 @contextlib.contextmanager
 def structure_only() -> Iterator[None]:
-    """Layers built inside this block get their sizes but no weight arrays."""
+    """Layers built inside this block get their sizes but no weight arrays.
+
+    Used when loading a model file: its architecture is checked against the
+    stored arrays before any weight is allocated. The setting is per context
+    (a ``contextvars`` variable) and restored on exit, even on error.
+
+    Yields
+    ------
+    None
+    """
     token = _STRUCTURE_ONLY.set(True)
     try:
         yield
@@ -333,7 +365,10 @@ class Layer:
 
     @property
     def input_dim(self) -> Optional[int]:
-        """The declared input width (for a 1-D declared shape), or None."""
+        """The declared input width (for a 1-D declared shape), or None.
+
+        int; None when no input shape was declared or it has several dimensions.
+        """
         if self._input_shape is not None and len(self._input_shape) == 1:
             return self._input_shape[0]
         return None
@@ -404,7 +439,10 @@ class Layer:
 
     @property
     def built(self) -> bool:
-        """Whether the layer knows its input size and has its weights."""
+        """Whether the layer knows its input size and has its weights.
+
+        bool; True after `build`, as Keras's ``layer.built``.
+        """
         return self._width is not None
 
     def build(self, input_shape: Any = None) -> None:
@@ -536,7 +574,10 @@ class Layer:
 
     @property
     def weights(self) -> List[Variable]:
-        """The layer's weights as Variables, in `get_weights` order ([] before build)."""
+        """The layer's weights as Variables, in `get_weights` order ([] before build).
+
+        list of Variable, trainable and non-trainable ones together.
+        """
         if not self.built:
             return []
         return [Variable(self, key, trainable) for key, _, _, trainable in
@@ -544,12 +585,18 @@ class Layer:
 
     @property
     def trainable_weights(self) -> List[Variable]:
-        """The weights training updates."""
+        """The weights training updates.
+
+        list of Variable; [] before build or while the layer is frozen.
+        """
         return [v for v in self.weights if v.trainable]
 
     @property
     def non_trainable_weights(self) -> List[Variable]:
-        """The weights training does not update (frozen, or moving statistics)."""
+        """The weights training does not update (frozen, or moving statistics).
+
+        list of Variable; [] before build.
+        """
         return [v for v in self.weights if not v.trainable]
 
     def count_params(self) -> int:
@@ -564,11 +611,23 @@ class Layer:
 
     @property
     def trainable(self) -> bool:
-        """Whether training updates the layer's weights; assign False to freeze it."""
+        """Whether training updates the layer's weights; assign False to freeze it.
+
+        bool; the model that holds the layer is told at once, as in Keras.
+        """
         return self._trainable
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
+        """Freeze (False) or unfreeze (True) the layer's weights.
+
+        The network that holds the layer's arrays, if any, is updated at once.
+
+        Raises
+        ------
+        TypeError
+            If `value` is not a bool.
+        """
         self._trainable = check_bool(value, "trainable")
         if self._owner is not None:
             self._owner.set_trainable(self, self._trainable)

@@ -96,6 +96,22 @@ class BatchNormalization(Layer):
         super().__init__(**kwargs)
 
     def weight_specs(self, n_in: int) -> list:
+        """The BatchNormalization weights for `n_in` features (internal; not Keras API).
+
+        ``gamma`` (with ``scale``) and ``beta`` (with ``center``), both trainable,
+        then ``moving_mean`` and ``moving_variance``, never trainable; all of
+        shape (n_in,).
+
+        Parameters
+        ----------
+        n_in : int
+            The input width.
+
+        Returns
+        -------
+        list of tuple
+            ``(name, shape, initializer, trainable)`` in `get_weights` order.
+        """
         specs = []
         if self.scale:
             specs.append(("gamma", (n_in,), self.gamma_initializer, True))
@@ -114,6 +130,21 @@ class BatchNormalization(Layer):
                                                           "as a Variable.")
 
     def engine_spec(self, n_in: int) -> dict:
+        """The engine's batch-normalization layer for `n_in` features (internal; not Keras API).
+
+        It carries scale/center, the trainable flag, momentum, epsilon and the
+        gamma and beta regularizer coefficients.
+
+        Parameters
+        ----------
+        n_in : int
+            The input width.
+
+        Returns
+        -------
+        dict
+            The layer as ``fastmlp._engine.Network`` takes it.
+        """
         return {"kind": _engine.LAYER_KINDS["batch_normalization"], "n_in": n_in, "n_out": n_in,
                 "use_scale": self.scale, "use_bias": self.center, "trainable": self.trainable,
                 "momentum": self.momentum, "epsilon": self.epsilon,
@@ -121,6 +152,18 @@ class BatchNormalization(Layer):
                                                          self.beta_regularizer, None)}
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config`` for BatchNormalization.
+
+        The base layer's keys (name, trainable, dtype) plus axis, momentum, epsilon, center, scale,
+        the initializers and regularizers (serialized) and synchronized.
+        The constraints and Keras's renorm keys are written with their fixed
+        values (None, False, 0.99), as Keras writes them.
+
+        Returns
+        -------
+        dict
+            JSON-serializable; ``from_config`` rebuilds the layer (without its weights).
+        """
         config = super().get_config()
         config.update({
             "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,

@@ -19,7 +19,21 @@ def _no_constraint(value: Any, name: str) -> None:
 
 
 def regularizer_coefficients(kernel: Any, bias: Any, activity: Any) -> tuple:
-    """(kernel l1, l2, bias l1, l2, activity l1, l2) for the engine."""
+    """The l1 and l2 coefficients of three regularizers, flat, for the engine.
+
+    A regularizer that is None counts as l1 = l2 = 0.
+
+    Parameters
+    ----------
+    kernel, bias, activity : Regularizer or None
+        The penalties on the kernel (or gamma), the bias
+        (or beta) and the outputs.
+
+    Returns
+    -------
+    tuple of float
+        ``(kernel l1, kernel l2, bias l1, bias l2, activity l1, activity l2)``.
+    """
     out = []
     for reg in (kernel, bias, activity):
         out += list(reg.coefficients()) if reg is not None else [0.0, 0.0]
@@ -97,6 +111,23 @@ class Dense(Layer):
         return policy.split("_from_")[0] if "_from_" in policy else None
 
     def weight_specs(self, n_in: int) -> list:
+        """The Dense weights for `n_in` input features (internal; not Keras API).
+
+        ``kernel`` (n_in, units), then ``bias`` (units,) with ``use_bias``.
+        Under a quantized dtype policy none are trainable; int8 makes the kernel
+        zero-initialized int8 values and adds ``kernel_scale`` (units,), as
+        Keras's int8 Dense.
+
+        Parameters
+        ----------
+        n_in : int
+            The input width.
+
+        Returns
+        -------
+        list of tuple
+            ``(name, shape, initializer, trainable)`` in `get_weights` order.
+        """
         mode = self.quantization_mode
         learns = mode is None
         if mode == "int8":  # Keras's int8 Dense: an int8 kernel and its per-column scale
@@ -120,6 +151,22 @@ class Dense(Layer):
                              f"weights·kernel_scale); got {value.min()!r}")
 
     def engine_spec(self, n_in: int) -> dict:
+        """The engine's dense layer for `n_in` input features (internal; not Keras API).
+
+        It carries the units, the activation, the bias flag, the trainable
+        flag, the regularizer coefficients and, under a quantized dtype policy,
+        the precision.
+
+        Parameters
+        ----------
+        n_in : int
+            The input width.
+
+        Returns
+        -------
+        dict
+            The layer as ``fastmlp._engine.Network`` takes it.
+        """
         mode = self.quantization_mode
         spec = {"kind": _engine.LAYER_KINDS["dense"], "n_in": n_in, "n_out": self.units,
                 "act": self.activation.engine(), "use_bias": self.use_bias,
@@ -132,6 +179,18 @@ class Dense(Layer):
         return spec
 
     def output_width(self, n_in: int) -> int:
+        """The number of output features: ``units``, whatever the input width (internal).
+
+        Parameters
+        ----------
+        n_in : int
+            The input width.
+
+        Returns
+        -------
+        int
+            ``units``.
+        """
         return self.units
 
     kernel = weight_attribute("kernel", "The kernel, (input features, units), as a Variable "
@@ -143,6 +202,17 @@ class Dense(Layer):
                                     "with use_bias=False.")
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config`` for Dense.
+
+        The base layer's keys (name, trainable, dtype) plus units, activation, use_bias, the
+        initializers and regularizers (serialized), and the constraints as None.
+        ``activity_regularizer`` is included only when set.
+
+        Returns
+        -------
+        dict
+            JSON-serializable; ``from_config`` rebuilds the layer (without its weights).
+        """
         config = super().get_config()
         config.update({
             "units": self.units, "activation": activations.serialize(self.activation),

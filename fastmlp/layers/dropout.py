@@ -60,6 +60,20 @@ class Dropout(Layer):
         super().__init__(**kwargs)
 
     def engine_spec(self, n_in: int) -> dict:
+        """The engine's dropout layer for `n_in` features (internal; not Keras API).
+
+        It carries ``rate`` and the seed (0 for none, else ``seed + 1``).
+
+        Parameters
+        ----------
+        n_in : int
+            The input width.
+
+        Returns
+        -------
+        dict
+            The layer as ``fastmlp._engine.Network`` takes it.
+        """
         return {"kind": _engine.LAYER_KINDS["dropout"], "n_in": n_in, "n_out": n_in,
                 "rate": self.rate, "seed": 0 if self.seed is None else self.seed + 1}
 
@@ -67,6 +81,16 @@ class Dropout(Layer):
         return False
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config`` for Dropout.
+
+        The base layer's keys (name, trainable, dtype) plus ``rate``, ``seed`` and ``noise_shape``
+        (always None).
+
+        Returns
+        -------
+        dict
+            JSON-serializable; ``from_config`` rebuilds the layer (without its weights).
+        """
         config = super().get_config()
         config.update({"rate": self.rate, "seed": self.seed, "noise_shape": None})
         return config

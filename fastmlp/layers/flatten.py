@@ -41,6 +41,15 @@ class Flatten(Layer):
         return True
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config`` for Flatten.
+
+        The base layer's keys (name, trainable, dtype) plus ``data_format``.
+
+        Returns
+        -------
+        dict
+            JSON-serializable; ``from_config`` rebuilds the layer (without its weights).
+        """
         config = super().get_config()
         config["data_format"] = self.data_format
         return config

@@ -69,7 +69,10 @@ class InputLayer(Layer):
 
     @property
     def width(self) -> int:
-        """The number of features of a sample (the product of its shape)."""
+        """The number of features of a sample (the product of its shape).
+
+        int, such as 784 for ``shape=(28, 28)``.
+        """
         width = 1
         for d in self._input_shape:
             width *= d
@@ -79,6 +82,16 @@ class InputLayer(Layer):
         return True
 
     def get_config(self) -> dict:
+        """The layer's configuration, as Keras 3's InputLayer ``get_config``.
+
+        ``batch_shape`` is ``[None, features...]``; ``dtype`` is the dtype
+        policy's name; ``sparse``, ``ragged`` and ``optional`` are False.
+
+        Returns
+        -------
+        dict
+            JSON-serializable; `from_config` rebuilds the layer from it.
+        """
         return {"batch_shape": [None] + list(self._input_shape), "dtype": self._dtype_policy,
                 "sparse": False, "ragged": False, "name": self.name, "optional": False}
 

@@ -39,10 +39,33 @@ class GaussianNoise(Layer):
         super().__init__(**kwargs)
 
     def engine_spec(self, n_in: int) -> dict:
+        """The engine's Gaussian-noise layer for `n_in` features (internal; not Keras API).
+
+        It carries ``stddev`` and the seed (0 for none, else ``seed + 1``).
+
+        Parameters
+        ----------
+        n_in : int
+            The input width.
+
+        Returns
+        -------
+        dict
+            The layer as ``fastmlp._engine.Network`` takes it.
+        """
         return {"kind": _engine.LAYER_KINDS["gaussian_noise"], "n_in": n_in, "n_out": n_in,
                 "rate": self.stddev, "seed": 0 if self.seed is None else self.seed + 1}
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config`` for GaussianNoise.
+
+        The base layer's keys (name, trainable, dtype) plus ``stddev`` and ``seed``.
+
+        Returns
+        -------
+        dict
+            JSON-serializable; ``from_config`` rebuilds the layer (without its weights).
+        """
         config = super().get_config()
         config.update({"stddev": self.stddev, "seed": self.seed})
         return config

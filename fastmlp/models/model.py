@@ -35,6 +35,25 @@ _VERBOSE_CHOICES = "0, 1, 2 or 'auto'"
 
 
 def check_verbose(verbose: Any) -> int:
+    """The `verbose` argument of fit, evaluate and predict as an int.
+
+    Parameters
+    ----------
+    verbose : {0, 1, 2, "auto"}
+        The verbosity; "auto" means 1, as in Keras 3.
+
+    Returns
+    -------
+    int
+        0, 1 or 2.
+
+    Raises
+    ------
+    TypeError
+        If `verbose` is not an int or a string (bools included).
+    ValueError
+        For another string or another int.
+    """
     if isinstance(verbose, str):
         if verbose == "auto":
             return 1
@@ -47,7 +66,20 @@ def check_verbose(verbose: Any) -> int:
 
 
 def check_given(x: Any, y: Any) -> None:
-    """TypeError for missing x or y (fastmlp trains on arrays, not datasets)."""
+    """Check that both `x` and `y` are given (fastmlp trains on arrays, not datasets).
+
+    Parameters
+    ----------
+    x : object
+        The inputs.
+    y : object
+        The targets.
+
+    Raises
+    ------
+    TypeError
+        If `x` or `y` is None.
+    """
     if x is None:
         raise TypeError("x must be an array of inputs (samples, features...); got None")
     if y is None:
@@ -56,7 +88,23 @@ def check_given(x: Any, y: Any) -> None:
 
 
 def unapplied_step(stats: dict) -> Optional[str]:
-    """Why a training step's update was not (wholly) applied, or None."""
+    """Why a training step's update was not (wholly) applied, or None.
+
+    The engine skips a batch's update when the loss or the gradients are not
+    finite, and keeps the old value of each weight that the update would have
+    made NaN or infinite.
+
+    Parameters
+    ----------
+    stats : dict
+        The step's statistics from the engine: ``finite``,
+        ``gradients_finite``, ``rejected``, ``loss_sum`` and ``weight_sum``.
+
+    Returns
+    -------
+    str or None
+        A sentence for the warning, or None when the update was applied.
+    """
     if not stats["finite"]:
         return f"the loss became {stats['loss_sum'] / max(stats['weight_sum'], 1e-300)!r} " \
                f"(that batch's update was not applied)"
@@ -211,7 +259,11 @@ class Model(Layer):
 
     @property
     def layers(self) -> list:
-        """The model's layers (a Functional model's InputLayer first, as Keras)."""
+        """The model's layers (a Functional model's InputLayer first, as Keras).
+
+        list of Layer; a nested model appears as one item. A new list at each
+        read.
+        """
         return ([self._input_layer] if self._input_layer is not None else []) + self._chain_layers()
 
     def _flat(self) -> list:
@@ -225,12 +277,18 @@ class Model(Layer):
 
     @property
     def dtype_policy(self) -> DTypePolicy:
-        """The model's dtype policy ("float32", "float64" or "mixed_bfloat16")."""
+        """The model's dtype policy ("float32", "float64" or "mixed_bfloat16").
+
+        DTypePolicy, a new object at each read.
+        """
         return DTypePolicy(self._policy)
 
     @property
     def compute_dtype(self) -> str:
-        """What the products compute in ("bfloat16" under "mixed_bfloat16")."""
+        """What the products compute in ("bfloat16" under "mixed_bfloat16").
+
+        str; otherwise the weights' dtype, ``"float32"`` or ``"float64"``.
+        """
         return self.dtype_policy.compute_dtype
 
     def _sample_shape(self) -> Optional[tuple]:
@@ -255,7 +313,10 @@ class Model(Layer):
 
     @property
     def input_shape(self) -> Optional[tuple]:
-        """``(None, *sample_shape)`` once the input size is known, else None."""
+        """``(None, *sample_shape)`` once the input size is known, else None.
+
+        tuple; ``(None, width)`` when only the input width is known.
+        """
         shape = self._sample_shape()
         if shape is None and self._n_in() is not None:
             shape = (self._n_in(),)
@@ -263,7 +324,10 @@ class Model(Layer):
 
     @property
     def output_shape(self) -> Optional[tuple]:
-        """``(None, units)`` once the input size is known, else None."""
+        """``(None, units)`` once the input size is known, else None.
+
+        tuple; ``units`` is the last layer's output width.
+        """
         n_in = self._n_in()
         if n_in is None:
             return None
@@ -640,7 +704,11 @@ class Model(Layer):
 
     @property
     def trainable_weights(self) -> List[Variable]:
-        """The weights training updates ([] while the model is frozen)."""
+        """The weights training updates ([] while the model is frozen).
+
+        list of Variable, in `get_weights` order; frozen layers' weights and
+        moving statistics are left out.
+        """
         return [v for v in self.weights if v.trainable] if self.trainable else []
 
     @property
@@ -681,6 +749,15 @@ class Model(Layer):
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
+        """Freeze (False) or unfreeze (True) the model and each of its layers.
+
+        Every layer's `trainable` is set to `value`, as Keras does.
+
+        Raises
+        ------
+        TypeError
+            If `value` is not a bool.
+        """
         value = check_bool(value, "trainable")
         self._trainable = value
         for layer in self._flat():
@@ -801,12 +878,18 @@ class Model(Layer):
 
     @property
     def loss(self) -> Any:
-        """The compiled Loss object, or None before `compile`."""
+        """The compiled Loss object, or None before `compile`.
+
+        Loss or None.
+        """
         return self._loss_obj
 
     @property
     def compiled(self) -> bool:
-        """Whether `compile` has been called (fit and evaluate need it)."""
+        """Whether `compile` has been called (fit and evaluate need it).
+
+        bool.
+        """
         return self._loss_obj is not None
 
     def _require_compiled(self, what: str) -> None:

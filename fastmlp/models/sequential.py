@@ -66,7 +66,11 @@ class Sequential(Model):
 
     @property
     def layers(self) -> list:
-        """The layers, without the InputLayer (as Keras's Sequential)."""
+        """The layers, without the InputLayer (as Keras's Sequential).
+
+        list of Layer, in order; a nested model appears as one item. A new list
+        at each read.
+        """
         return self._chain_layers()
 
     def _sample_shape(self) -> Optional[tuple]:

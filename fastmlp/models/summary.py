@@ -140,6 +140,34 @@ def _optimizer_params(model: Any, trainable: int) -> Optional[int]:
 
 def summary_text(model: Any, line_length: Optional[int] = None, positions: Any = None,
                  expand_nested: bool = False, show_trainable: bool = False) -> str:
+    """The text of ``Model.summary``: Keras 3's table of layers, with the totals.
+
+    The title ``Model: "name"``, a box of rows (layer name and type, output
+    shape, parameter count, and with `show_trainable` a Trainable column),
+    then the total, trainable and non-trainable parameter counts with their
+    sizes in the model's dtype, and the optimizer's count once it has taken a
+    step.
+
+    Parameters
+    ----------
+    model : Model
+        The model to describe.
+    line_length : int, optional
+        The table's width; default 88 (100 with `show_trainable`), at most
+        the terminal's width less 4.
+    positions : list of float, optional
+        Where the columns end, as fractions of `line_length`; default
+        ``[0.45, 0.80, 1.0]``.
+    expand_nested : bool, default False
+        Show the layers of nested models too.
+    show_trainable : bool, default False
+        Add a column saying whether each layer is trainable.
+
+    Returns
+    -------
+    str
+        The lines joined by newlines, without a final newline.
+    """
     default_length = 88
     positions = list(positions or [0.45, 0.80, 1.0])
     header = ["Layer (type)", "Output Shape", "Param #"]
