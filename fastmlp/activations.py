@@ -559,4 +559,25 @@ def serialize(activation: Activation) -> str:
 
 
 def check_slope(value: Any, name: str) -> float:
+    """Check an activation's slope-like argument (such as a leaky ReLU's).
+
+    Parameters
+    ----------
+    value : object
+        The value given.
+    name : str
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    float
+        The value as a finite Python float.
+
+    Raises
+    ------
+    TypeError
+        If `value` is not a real number, or is a bool.
+    ValueError
+        If it is NaN or infinite.
+    """
     return check_float(value, name)

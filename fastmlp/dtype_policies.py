@@ -61,22 +61,36 @@ class DTypePolicy:
 
     @property
     def quantization_mode(self) -> Optional[str]:
-        """``"int8"`` or ``"bfloat16"`` for a quantized layer's policy, else None."""
+        """The quantization mode of a quantized layer's policy, else None.
+
+        A str, ``"int8"`` or ``"bfloat16"`` (the part before ``_from_``); None
+        for a float policy.
+        """
         return self.name.split("_from_")[0] if "_from_" in self.name else None
 
     @property
     def source_name(self) -> str:
-        """The policy a quantized layer was quantized from (the name itself otherwise)."""
+        """The policy a quantized layer was quantized from (the name itself otherwise).
+
+        A str: the part after ``_from_``, such as ``"float32"``.
+        """
         return self.name.split("_from_")[1] if "_from_" in self.name else self.name
 
     @property
     def variable_dtype(self) -> str:
-        """What the float weights are stored in: ``"float32"``, or ``"float64"``."""
+        """What the float weights are stored in.
+
+        A str: ``"float64"`` for a float64 (source) policy, else ``"float32"``.
+        """
         return "float64" if self.source_name == "float64" else "float32"
 
     @property
     def compute_dtype(self) -> str:
-        """What the products compute in (``"bfloat16"`` under ``"mixed_bfloat16"``)."""
+        """What the products compute in.
+
+        A str: the quantization mode for a quantized policy, ``"bfloat16"``
+        under ``"mixed_bfloat16"``, else `variable_dtype`.
+        """
         if self.quantization_mode is not None:
             return self.quantization_mode
         return "bfloat16" if self.name == "mixed_bfloat16" else self.variable_dtype

@@ -1116,15 +1116,138 @@ _COMMON_DOC = """
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
-    __doc__ = _docstring(
-        """Multi-layer perceptron classifier: scikit-learn's MLPClassifier on
+    """Multi-layer perceptron classifier: scikit-learn's MLPClassifier on
     fastmlp's engine. Softmax output with cross-entropy for several classes,
     logistic outputs with binary log-loss for two classes and for
     multi-label targets (an indicator matrix).
-""",
-        last_attributes="""    classes_ : ndarray
+
+    The network is a fastmlp Sequential trained by fastmlp's engine; the
+    procedure is scikit-learn's: its initialisation (drawn from random_state
+    like scikit-learn's, so float64 runs track scikit-learn's own closely),
+    shuffling, batches, loss, L2 penalty, sample weights, stopping rules,
+    learning-rate schedules, warm_start and partial_fit.
+
+    Arithmetic is in the input's precision: float32 X trains a float32
+    network (fastmlp's fast path), anything else float64, as scikit-learn
+    keeps float32 and float64 inputs. Later fits with warm_start and
+    partial_fit keep the first fit's precision.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Units of each hidden layer; () gives a network without hidden layers.
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation of the hidden layers.
+    solver : {'lbfgs', 'sgd', 'adam', 'rmsprop'}, default='adam'
+        'lbfgs' is scipy's L-BFGS-B over all the weights, each evaluation of
+        the loss and its gradients one engine call over the whole training
+        set (scikit-learn's iterations: same objective, same parameter
+        order, same options); it ignores the batch, schedule, momentum and
+        early-stopping parameters, as scikit-learn's does, and refuses
+        dropout. 'sgd' uses momentum and nesterovs_momentum; 'adam' beta_1,
+        beta_2 and epsilon; 'rmsprop' (not in scikit-learn) is Keras's
+        RMSprop with rho=0.9 and epsilon.
+    alpha : float, default=0.0001
+        L2 penalty on the kernels (not the biases): ½·alpha·Σw² divided by the
+        batch's size (or sum of sample weights), added to the loss.
+    batch_size : int or 'auto', default='auto'
+        Rows per step; 'auto' is min(200, n_samples).
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Schedule (solver='sgd' only): 'invscaling' sets learning_rate_init /
+        ``(t_ + 1)**power_t`` after each epoch; 'adaptive' divides the rate by 5
+        whenever n_iter_no_change epochs pass without an improvement of tol.
+    learning_rate_init : float, default=0.001
+    power_t : float, default=0.5
+    max_iter : int, default=200
+        Epochs (passes over the data); with 'lbfgs', L-BFGS iterations.
+    shuffle : bool, default=True
+        Shuffle the samples before each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Initial weights, shuffling, the early-stopping split and the dropout
+        masks' seed. fastmlp's global seed (fm.set_random_seed) is not used.
+    tol : float, default=1e-4
+        Stochastic solvers: the improvement of the loss (or validation score)
+        that counts; 'lbfgs': the largest gradient component at which it has
+        converged (scipy's gtol).
+    verbose : bool, default=False
+        Print the loss after each epoch.
+    warm_start : bool, default=False
+        Continue from the previous fit's weights (a fresh optimizer, as in
+        scikit-learn).
+    momentum : float in [0, 1], default=0.9
+    nesterovs_momentum : bool, default=True
+    early_stopping : bool, default=False
+        Hold out validation_fraction of the data, stop when its score() has
+        not improved by tol for n_iter_no_change epochs, and keep the best
+        weights.
+    validation_fraction : float, default=0.1
+    beta_1 : float, default=0.9
+    beta_2 : float, default=0.999
+    epsilon : float, default=1e-8
+    n_iter_no_change : int, default=10
+    max_fun : int, default=15000
+        'lbfgs' only: the most evaluations of the loss; L-BFGS-B stops at the
+        end of the iteration that exceeds it.
+    dropout : float in [0, 1), default=0.0
+        fastmlp's addition: inverted dropout after each hidden layer while
+        training.
+    n_threads : int or None, default=None
+        fastmlp's addition: threads for fit and predict (fm.set_num_threads
+        for the duration of the call, then the previous count again; the
+        setting is process-wide, so concurrent calls with different values
+        interfere). None leaves fastmlp's setting as it is.
+
+    Attributes
+    ----------
+    coefs_, intercepts_ : lists of arrays
+        Kernels (n_in, n_out) and biases per layer, in the network's dtype;
+        live views of the network's weights. Assignable as in scikit-learn:
+        a new list, or new arrays put into the list, are what the next
+        predict, partial_fit or warm-started fit uses (a network of their
+        shapes is built if needed).
+    loss_ : float
+        Last epoch's loss (mean of the batch objectives weighted by batch size);
+        with 'lbfgs', the objective at the final weights.
+    best_loss_ : float or None
+        Lowest ``loss_`` seen (None with early_stopping). Not set by 'lbfgs',
+        nor are ``loss_curve_``, ``validation_scores_`` and
+        ``best_validation_score_``.
+    loss_curve_ : list of float
+        NaN from the epoch after a step that scikit-learn would have turned
+        into NaN weights (the engine does not apply it: see Notes).
+    validation_scores_ : list of float or None
+        score() on the held-out split after each epoch (early_stopping only).
+    best_validation_score_ : float or None
+    n_iter_ : int
+        Epochs run by the last call to fit (1 after partial_fit).
+    t_ : int
+        Training samples seen over all calls.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Set when X has feature names (a DataFrame).
+    n_layers_ : int
+    n_outputs_ : int
+    out_activation_ : str
+    classes_ : ndarray
         The class labels (for multi-label targets, the column indices).
-""", examples="""
+
+    See Also
+    --------
+    fastmlp.Sequential : the Keras dialect, on the same engine.
+
+    Notes
+    -----
+    Training that diverges: fastmlp's engine never applies an update that
+    would make a weight NaN or infinite, where scikit-learn applies it and
+    goes on with NaN weights. The estimators reproduce what scikit-learn
+    then reports: the rest of the fit counts its epochs with NaN losses
+    (and, with early_stopping, the validation scores of NaN outputs),
+    without computing them; with early_stopping the best weights come back
+    and the fit succeeds; otherwise it raises scikit-learn's ValueError
+    ("Solver produced non-finite parameter weights. ...", then what went
+    wrong first), and the network keeps its last finite weights where
+    scikit-learn's would be NaN.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -1135,7 +1258,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     array([0, 0, 0])
     >>> clf.predict_proba(X[:1]).shape
     (1, 3)
-""")
+"""
 
     def __init__(self, hidden_layer_sizes: Any = (100,), activation: str = "relu", *,
                  solver: str = "adam", alpha: float = 0.0001, batch_size: Any = "auto",
@@ -1316,20 +1439,143 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
-    __doc__ = _docstring(
-        """Multi-layer perceptron regressor: scikit-learn's MLPRegressor on
+    """Multi-layer perceptron regressor: scikit-learn's MLPRegressor on
     fastmlp's engine. Identity outputs trained on half the squared error, or
     exponential outputs on the half Poisson deviance; y may have several
     columns (multi-output).
-""",
-        first_params="""    loss : {'squared_error', 'poisson'}, default='squared_error'
+
+    The network is a fastmlp Sequential trained by fastmlp's engine; the
+    procedure is scikit-learn's: its initialisation (drawn from random_state
+    like scikit-learn's, so float64 runs track scikit-learn's own closely),
+    shuffling, batches, loss, L2 penalty, sample weights, stopping rules,
+    learning-rate schedules, warm_start and partial_fit.
+
+    Arithmetic is in the input's precision: float32 X trains a float32
+    network (fastmlp's fast path), anything else float64, as scikit-learn
+    keeps float32 and float64 inputs. Later fits with warm_start and
+    partial_fit keep the first fit's precision.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
         'squared_error': identity outputs, ½·(y − t)² averaged over the outputs;
         'poisson': outputs exp(z), the half Poisson deviance
         t·log(t/y) − t + y summed over the outputs, for targets t >= 0. Like
         scikit-learn, fastmlp does not check that; for t < 0 its loss leaves
         out the t·log(t/y) term where scikit-learn's is NaN (the gradients,
         y − t, agree). score() is R² for both.
-""", examples="""
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Units of each hidden layer; () gives a network without hidden layers.
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation of the hidden layers.
+    solver : {'lbfgs', 'sgd', 'adam', 'rmsprop'}, default='adam'
+        'lbfgs' is scipy's L-BFGS-B over all the weights, each evaluation of
+        the loss and its gradients one engine call over the whole training
+        set (scikit-learn's iterations: same objective, same parameter
+        order, same options); it ignores the batch, schedule, momentum and
+        early-stopping parameters, as scikit-learn's does, and refuses
+        dropout. 'sgd' uses momentum and nesterovs_momentum; 'adam' beta_1,
+        beta_2 and epsilon; 'rmsprop' (not in scikit-learn) is Keras's
+        RMSprop with rho=0.9 and epsilon.
+    alpha : float, default=0.0001
+        L2 penalty on the kernels (not the biases): ½·alpha·Σw² divided by the
+        batch's size (or sum of sample weights), added to the loss.
+    batch_size : int or 'auto', default='auto'
+        Rows per step; 'auto' is min(200, n_samples).
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Schedule (solver='sgd' only): 'invscaling' sets learning_rate_init /
+        ``(t_ + 1)**power_t`` after each epoch; 'adaptive' divides the rate by 5
+        whenever n_iter_no_change epochs pass without an improvement of tol.
+    learning_rate_init : float, default=0.001
+    power_t : float, default=0.5
+    max_iter : int, default=200
+        Epochs (passes over the data); with 'lbfgs', L-BFGS iterations.
+    shuffle : bool, default=True
+        Shuffle the samples before each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Initial weights, shuffling, the early-stopping split and the dropout
+        masks' seed. fastmlp's global seed (fm.set_random_seed) is not used.
+    tol : float, default=1e-4
+        Stochastic solvers: the improvement of the loss (or validation score)
+        that counts; 'lbfgs': the largest gradient component at which it has
+        converged (scipy's gtol).
+    verbose : bool, default=False
+        Print the loss after each epoch.
+    warm_start : bool, default=False
+        Continue from the previous fit's weights (a fresh optimizer, as in
+        scikit-learn).
+    momentum : float in [0, 1], default=0.9
+    nesterovs_momentum : bool, default=True
+    early_stopping : bool, default=False
+        Hold out validation_fraction of the data, stop when its score() has
+        not improved by tol for n_iter_no_change epochs, and keep the best
+        weights.
+    validation_fraction : float, default=0.1
+    beta_1 : float, default=0.9
+    beta_2 : float, default=0.999
+    epsilon : float, default=1e-8
+    n_iter_no_change : int, default=10
+    max_fun : int, default=15000
+        'lbfgs' only: the most evaluations of the loss; L-BFGS-B stops at the
+        end of the iteration that exceeds it.
+    dropout : float in [0, 1), default=0.0
+        fastmlp's addition: inverted dropout after each hidden layer while
+        training.
+    n_threads : int or None, default=None
+        fastmlp's addition: threads for fit and predict (fm.set_num_threads
+        for the duration of the call, then the previous count again; the
+        setting is process-wide, so concurrent calls with different values
+        interfere). None leaves fastmlp's setting as it is.
+
+    Attributes
+    ----------
+    coefs_, intercepts_ : lists of arrays
+        Kernels (n_in, n_out) and biases per layer, in the network's dtype;
+        live views of the network's weights. Assignable as in scikit-learn:
+        a new list, or new arrays put into the list, are what the next
+        predict, partial_fit or warm-started fit uses (a network of their
+        shapes is built if needed).
+    loss_ : float
+        Last epoch's loss (mean of the batch objectives weighted by batch size);
+        with 'lbfgs', the objective at the final weights.
+    best_loss_ : float or None
+        Lowest ``loss_`` seen (None with early_stopping). Not set by 'lbfgs',
+        nor are ``loss_curve_``, ``validation_scores_`` and
+        ``best_validation_score_``.
+    loss_curve_ : list of float
+        NaN from the epoch after a step that scikit-learn would have turned
+        into NaN weights (the engine does not apply it: see Notes).
+    validation_scores_ : list of float or None
+        score() on the held-out split after each epoch (early_stopping only).
+    best_validation_score_ : float or None
+    n_iter_ : int
+        Epochs run by the last call to fit (1 after partial_fit).
+    t_ : int
+        Training samples seen over all calls.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Set when X has feature names (a DataFrame).
+    n_layers_ : int
+    n_outputs_ : int
+    out_activation_ : str
+
+    See Also
+    --------
+    fastmlp.Sequential : the Keras dialect, on the same engine.
+
+    Notes
+    -----
+    Training that diverges: fastmlp's engine never applies an update that
+    would make a weight NaN or infinite, where scikit-learn applies it and
+    goes on with NaN weights. The estimators reproduce what scikit-learn
+    then reports: the rest of the fit counts its epochs with NaN losses
+    (and, with early_stopping, the validation scores of NaN outputs),
+    without computing them; with early_stopping the best weights come back
+    and the fit succeeds; otherwise it raises scikit-learn's ValueError
+    ("Solver produced non-finite parameter weights. ...", then what went
+    wrong first), and the network keeps its last finite weights where
+    scikit-learn's would be NaN.
+
     Examples
     --------
     >>> import numpy as np, fastmlp as fm
@@ -1338,7 +1584,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     >>> reg = fm.MLPRegressor(hidden_layer_sizes=(32,), solver="lbfgs", random_state=0)
     >>> reg.fit(X, y).score(X, y) > 0.95
     True
-""")
+"""
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,

@@ -160,6 +160,13 @@ class Constant(Initializer):
         return np.full(shape, self.value, dtype=np.float64)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``{"value": value}``; ``Constant.from_config(config)`` rebuilds it.
+        """
         return {"value": self.value}
 
 
@@ -192,7 +199,7 @@ class Ones(Initializer):
 
 
 class RandomNormal(Initializer):
-    __doc__ = f"""Normal draws with `mean` and `stddev`, as Keras.
+    """Normal draws with `mean` and `stddev`, as Keras.
 
     Parameters
     ----------
@@ -200,7 +207,10 @@ class RandomNormal(Initializer):
         The mean.
     stddev : float, default 0.05
         The standard deviation (>= 0).
-    {_SEED}
+    seed : int, optional
+        A non-negative seed: every call then gives the same values (as in
+        Keras). Default: draw from fastmlp's global generator
+        (`fastmlp.set_random_seed` fixes it).
 
     Examples
     --------
@@ -219,11 +229,18 @@ class RandomNormal(Initializer):
         return self.mean + self.stddev * rng.standard_normal(shape)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``seed``, ``mean`` and ``stddev``; ``RandomNormal.from_config(config)`` rebuilds it.
+        """
         return {"seed": self.seed, "mean": self.mean, "stddev": self.stddev}
 
 
 class RandomUniform(Initializer):
-    __doc__ = f"""Uniform draws in [minval, maxval), as Keras.
+    """Uniform draws in [minval, maxval), as Keras.
 
     Parameters
     ----------
@@ -231,7 +248,10 @@ class RandomUniform(Initializer):
         The lower bound.
     maxval : float, default 0.05
         The upper bound (>= minval).
-    {_SEED}
+    seed : int, optional
+        A non-negative seed: every call then gives the same values (as in
+        Keras). Default: draw from fastmlp's global generator
+        (`fastmlp.set_random_seed` fixes it).
 
     Raises
     ------
@@ -258,6 +278,13 @@ class RandomUniform(Initializer):
         return rng.uniform(self.minval, self.maxval, shape)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``seed``, ``minval`` and ``maxval``; ``RandomUniform.from_config(config)`` rebuilds it.
+        """
         return {"seed": self.seed, "minval": self.minval, "maxval": self.maxval}
 
 
@@ -272,7 +299,7 @@ def _truncated(rng: np.random.Generator, shape: tuple) -> np.ndarray:
 
 
 class TruncatedNormal(Initializer):
-    __doc__ = f"""Normal draws with `mean` and `stddev`, redrawn beyond two stddevs, as Keras.
+    """Normal draws with `mean` and `stddev`, redrawn beyond two stddevs, as Keras.
 
     Parameters
     ----------
@@ -280,7 +307,10 @@ class TruncatedNormal(Initializer):
         The mean.
     stddev : float, default 0.05
         The standard deviation before truncation (>= 0).
-    {_SEED}
+    seed : int, optional
+        A non-negative seed: every call then gives the same values (as in
+        Keras). Default: draw from fastmlp's global generator
+        (`fastmlp.set_random_seed` fixes it).
 
     Examples
     --------
@@ -299,6 +329,13 @@ class TruncatedNormal(Initializer):
         return self.mean + self.stddev * _truncated(rng, shape)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``seed``, ``mean`` and ``stddev``; ``TruncatedNormal.from_config(config)`` rebuilds it.
+        """
         return {"seed": self.seed, "mean": self.mean, "stddev": self.stddev}
 
 
@@ -311,7 +348,7 @@ def _fans(shape: tuple) -> tuple:
 
 
 class VarianceScaling(Initializer):
-    __doc__ = f"""Keras's VarianceScaling: draws whose variance is scale / n.
+    """Keras's VarianceScaling: draws whose variance is scale / n.
 
     n is the fan-in, the fan-out or their mean (`mode`); the draws come from a
     normal truncated at two stddevs of stddev sqrt(s)/0.8796
@@ -322,11 +359,14 @@ class VarianceScaling(Initializer):
     ----------
     scale : float, default 1.0
         The scaling factor (> 0).
-    mode : {{"fan_in", "fan_out", "fan_avg"}}, default "fan_in"
+    mode : {"fan_in", "fan_out", "fan_avg"}, default "fan_in"
         Which fan n is.
-    distribution : {{"truncated_normal", "untruncated_normal", "uniform"}}, default "truncated_normal"
+    distribution : {"truncated_normal", "untruncated_normal", "uniform"}, default "truncated_normal"
         The distribution ("normal" is taken as "truncated_normal", as Keras).
-    {_SEED}
+    seed : int, optional
+        A non-negative seed: every call then gives the same values (as in
+        Keras). Default: draw from fastmlp's global generator
+        (`fastmlp.set_random_seed` fixes it).
 
     Raises
     ------
@@ -366,6 +406,13 @@ class VarianceScaling(Initializer):
         return math.sqrt(s) / _TRUNCATED_STD * _truncated(rng, shape)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``seed``, ``scale``, ``mode`` and ``distribution``; ``type(init).from_config(config)`` rebuilds it.
+        """
         return {"seed": self.seed, "scale": self.scale, "mode": self.mode,
                 "distribution": self.distribution}
 
@@ -437,13 +484,16 @@ LecunNormal = _named_scaling(1.0, "fan_in", "truncated_normal",
 
 
 class Orthogonal(Initializer):
-    __doc__ = f"""A (semi-)orthogonal matrix times `gain` (QR of a normal matrix), as Keras.
+    """A (semi-)orthogonal matrix times `gain` (QR of a normal matrix), as Keras.
 
     Parameters
     ----------
     gain : float, default 1.0
         The factor.
-    {_SEED}
+    seed : int, optional
+        A non-negative seed: every call then gives the same values (as in
+        Keras). Default: draw from fastmlp's global generator
+        (`fastmlp.set_random_seed` fixes it).
 
     Examples
     --------
@@ -470,6 +520,13 @@ class Orthogonal(Initializer):
         return self.gain * q[:rows, :cols].reshape(shape)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``seed`` and ``gain``; ``Orthogonal.from_config(config)`` rebuilds it.
+        """
         return {"seed": self.seed, "gain": self.gain}
 
 
@@ -499,6 +556,13 @@ class Identity(Initializer):
         return self.gain * np.eye(*shape)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``{"gain": gain}``; ``Identity.from_config(config)`` rebuilds it.
+        """
         return {"gain": self.gain}
 
 

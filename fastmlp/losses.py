@@ -224,55 +224,193 @@ def _mean_rows(fn):
 
 
 class MeanSquaredError(Loss):
-    __doc__ = _doc(
-        "mean((y − p)², axis=-1): the mean squared error of each row, as Keras.",
-        example=("round(fm.losses.MeanSquaredError()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.04"))
+    """mean((y − p)², axis=-1): the mean squared error of each row, as Keras.
+
+    Parameters
+    ----------
+    reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
+        A batch's loss is its rows' losses (times their sample weights)
+        summed and divided by the rows; the two names mean that. Keras's
+        "sum" and "none" are refused.
+    name : str, optional
+        The name in configs and logs; default the class's Keras name.
+    dtype : optional
+        Accepted for Keras compatibility and ignored: the model's dtype
+        decides the arithmetic.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> round(fm.losses.MeanSquaredError()([[0., 1.]], [[0.2, 0.8]]), 4)
+    0.04
+    """
     code, default_name = CODES["mse"], "mean_squared_error"
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Each row's mean squared error, mean((p − y)²), in numpy (float64).
+
+        Parameters
+        ----------
+        y : ndarray of float64
+            Targets, (rows, outputs).
+        p : ndarray of float64
+            Outputs, (rows, outputs).
+
+        Returns
+        -------
+        ndarray of float64
+            The (rows,) losses.
+        """
         return ((p - y) ** 2).mean(axis=-1)
 
 
 class MeanAbsoluteError(Loss):
-    __doc__ = _doc(
-        "mean(abs(y − p), axis=-1): the mean absolute error of each row, as Keras.",
-        example=("round(fm.losses.MeanAbsoluteError()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.2"))
+    """mean(abs(y − p), axis=-1): the mean absolute error of each row, as Keras.
+
+    Parameters
+    ----------
+    reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
+        A batch's loss is its rows' losses (times their sample weights)
+        summed and divided by the rows; the two names mean that. Keras's
+        "sum" and "none" are refused.
+    name : str, optional
+        The name in configs and logs; default the class's Keras name.
+    dtype : optional
+        Accepted for Keras compatibility and ignored: the model's dtype
+        decides the arithmetic.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> round(fm.losses.MeanAbsoluteError()([[0., 1.]], [[0.2, 0.8]]), 4)
+    0.2
+    """
     code, default_name = CODES["mae"], "mean_absolute_error"
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Each row's mean absolute error, mean(abs(p − y)), in numpy (float64).
+
+        Parameters
+        ----------
+        y : ndarray of float64
+            Targets, (rows, outputs).
+        p : ndarray of float64
+            Outputs, (rows, outputs).
+
+        Returns
+        -------
+        ndarray of float64
+            The (rows,) losses.
+        """
         return np.abs(p - y).mean(axis=-1)
 
 
 class MeanAbsolutePercentageError(Loss):
-    __doc__ = _doc(
-        "100·mean(abs((y − p) / max(abs(y), 1e-7)), axis=-1), as Keras.",
-        example=("fm.losses.MeanAbsolutePercentageError()([[2., 1.]], [[1., 1.]])", "25.0"))
+    """100·mean(abs((y − p) / max(abs(y), 1e-7)), axis=-1), as Keras.
+
+    Parameters
+    ----------
+    reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
+        A batch's loss is its rows' losses (times their sample weights)
+        summed and divided by the rows; the two names mean that. Keras's
+        "sum" and "none" are refused.
+    name : str, optional
+        The name in configs and logs; default the class's Keras name.
+    dtype : optional
+        Accepted for Keras compatibility and ignored: the model's dtype
+        decides the arithmetic.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> fm.losses.MeanAbsolutePercentageError()([[2., 1.]], [[1., 1.]])
+    25.0
+    """
     code, default_name = CODES["mape"], "mean_absolute_percentage_error"
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Each row's mean absolute percentage error, 100·mean(abs(p − y) / max(abs(y), 1e-7)), in numpy (float64).
+
+        Parameters
+        ----------
+        y : ndarray of float64
+            Targets, (rows, outputs).
+        p : ndarray of float64
+            Outputs, (rows, outputs).
+
+        Returns
+        -------
+        ndarray of float64
+            The (rows,) losses.
+        """
         return 100 * (np.abs(p - y) / np.maximum(np.abs(y), _EPS)).mean(axis=-1)
 
 
 class MeanSquaredLogarithmicError(Loss):
-    __doc__ = _doc(
-        "mean((log(max(p, ε) + 1) − log(max(y, ε) + 1))², axis=-1), ε = 1e-7, as Keras.",
-        example=("round(fm.losses.MeanSquaredLogarithmicError()([[0., 1.]], [[0.2, 0.8]]), 4)",
-                 "0.0222"))
+    """mean((log(max(p, ε) + 1) − log(max(y, ε) + 1))², axis=-1), ε = 1e-7, as Keras.
+
+    Parameters
+    ----------
+    reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
+        A batch's loss is its rows' losses (times their sample weights)
+        summed and divided by the rows; the two names mean that. Keras's
+        "sum" and "none" are refused.
+    name : str, optional
+        The name in configs and logs; default the class's Keras name.
+    dtype : optional
+        Accepted for Keras compatibility and ignored: the model's dtype
+        decides the arithmetic.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> round(fm.losses.MeanSquaredLogarithmicError()([[0., 1.]], [[0.2, 0.8]]), 4)
+    0.0222
+    """
     code, default_name = CODES["msle"], "mean_squared_logarithmic_error"
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Each row's mean squared logarithmic error, in numpy (float64).
+
+        Parameters
+        ----------
+        y : ndarray of float64
+            Targets, (rows, outputs).
+        p : ndarray of float64
+            Outputs, (rows, outputs).
+
+        Returns
+        -------
+        ndarray of float64
+            The (rows,) losses.
+        """
         return ((np.log(np.maximum(p, _EPS) + 1) - np.log(np.maximum(y, _EPS) + 1)) ** 2
                 ).mean(axis=-1)
 
 
 class Huber(Loss):
-    __doc__ = _doc(
-        "mean(½e² where abs(e) ≤ delta, else delta·abs(e) − ½delta², axis=-1), "
-        "e = p − y, as Keras.",
-        example=("round(fm.losses.Huber(delta=1.0)([[0., 1.]], [[0.2, 0.8]]), 4)", "0.02"),
-        params="""delta : float, default 1.0
+    """mean(½e² where abs(e) ≤ delta, else delta·abs(e) − ½delta², axis=-1), e = p − y, as Keras.
+
+    Parameters
+    ----------
+    delta : float, default 1.0
         Where the loss turns from quadratic to linear (> 0).
-    """)
+    reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
+        A batch's loss is its rows' losses (times their sample weights)
+        summed and divided by the rows; the two names mean that. Keras's
+        "sum" and "none" are refused.
+    name : str, optional
+        The name in configs and logs; default the class's Keras name.
+    dtype : optional
+        Accepted for Keras compatibility and ignored: the model's dtype
+        decides the arithmetic.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> round(fm.losses.Huber(delta=1.0)([[0., 1.]], [[0.2, 0.8]]), 4)
+    0.02
+    """
     code, default_name = CODES["huber"], "huber_loss"
 
     def __init__(self, delta: float = 1.0, reduction: str = "sum_over_batch_size",
@@ -283,43 +421,157 @@ class Huber(Loss):
 
     def get_config(self) -> dict:
         # (Keras 3.15 leaves delta out, so its round trip loses it; kept here)
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``name``, ``reduction`` and ``delta`` (kept here,
+            though Keras 3.15 leaves ``delta`` out); ``Huber.from_config(config)`` rebuilds it.
+        """
         return {**super().get_config(), "delta": self.delta}
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Each row's Huber loss: quadratic within `delta` of the target, linear beyond, in numpy (float64).
+
+        Parameters
+        ----------
+        y : ndarray of float64
+            Targets, (rows, outputs).
+        p : ndarray of float64
+            Outputs, (rows, outputs).
+
+        Returns
+        -------
+        ndarray of float64
+            The (rows,) losses.
+        """
         e = np.abs(p - y)
         d = self.delta
         return np.where(e <= d, 0.5 * e ** 2, d * e - 0.5 * d * d).mean(axis=-1)
 
 
 class LogCosh(Loss):
-    __doc__ = _doc(
-        "mean(log(cosh(p − y)), axis=-1), as Keras.",
-        example=("round(fm.losses.LogCosh()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.0199"))
+    """mean(log(cosh(p − y)), axis=-1), as Keras.
+
+    Parameters
+    ----------
+    reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
+        A batch's loss is its rows' losses (times their sample weights)
+        summed and divided by the rows; the two names mean that. Keras's
+        "sum" and "none" are refused.
+    name : str, optional
+        The name in configs and logs; default the class's Keras name.
+    dtype : optional
+        Accepted for Keras compatibility and ignored: the model's dtype
+        decides the arithmetic.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> round(fm.losses.LogCosh()([[0., 1.]], [[0.2, 0.8]]), 4)
+    0.0199
+    """
     code, default_name = CODES["log_cosh"], "log_cosh"
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Each row's log(cosh(p − y)), averaged over the outputs (computed stably), in numpy (float64).
+
+        Parameters
+        ----------
+        y : ndarray of float64
+            Targets, (rows, outputs).
+        p : ndarray of float64
+            Outputs, (rows, outputs).
+
+        Returns
+        -------
+        ndarray of float64
+            The (rows,) losses.
+        """
         e = np.abs(p - y)
         return (e + np.log1p(np.exp(-2 * e)) - np.log(2)).mean(axis=-1)
 
 
 class Poisson(Loss):
-    __doc__ = _doc(
-        "mean(p − y·log(p + 1e-7), axis=-1), as Keras: for counts and positive outputs.",
-        example=("round(fm.losses.Poisson()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.6116"))
+    """mean(p − y·log(p + 1e-7), axis=-1), as Keras: for counts and positive outputs.
+
+    Parameters
+    ----------
+    reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
+        A batch's loss is its rows' losses (times their sample weights)
+        summed and divided by the rows; the two names mean that. Keras's
+        "sum" and "none" are refused.
+    name : str, optional
+        The name in configs and logs; default the class's Keras name.
+    dtype : optional
+        Accepted for Keras compatibility and ignored: the model's dtype
+        decides the arithmetic.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> round(fm.losses.Poisson()([[0., 1.]], [[0.2, 0.8]]), 4)
+    0.6116
+    """
     code, default_name = CODES["poisson"], "poisson"
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Each row's Poisson loss, mean(p − y·log(p + 1e-7)), in numpy (float64).
+
+        Parameters
+        ----------
+        y : ndarray of float64
+            Targets, (rows, outputs).
+        p : ndarray of float64
+            Outputs, (rows, outputs).
+
+        Returns
+        -------
+        ndarray of float64
+            The (rows,) losses.
+        """
         return (p - y * np.log(p + _EPS)).mean(axis=-1)
 
 
 class KLDivergence(Loss):
-    __doc__ = _doc(
-        "Kullback-Leibler divergence: Σ y·log(y / p) over the last axis, y and p "
-        "clipped to [1e-7, 1], as Keras.",
-        example=("round(fm.losses.KLDivergence()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.2231"))
+    """Kullback-Leibler divergence: Σ y·log(y / p) over the last axis, y and p clipped to [1e-7, 1], as Keras.
+
+    Parameters
+    ----------
+    reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
+        A batch's loss is its rows' losses (times their sample weights)
+        summed and divided by the rows; the two names mean that. Keras's
+        "sum" and "none" are refused.
+    name : str, optional
+        The name in configs and logs; default the class's Keras name.
+    dtype : optional
+        Accepted for Keras compatibility and ignored: the model's dtype
+        decides the arithmetic.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> round(fm.losses.KLDivergence()([[0., 1.]], [[0.2, 0.8]]), 4)
+    0.2231
+    """
     code, default_name = CODES["kl_divergence"], "kl_divergence"
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Each row's Kullback-Leibler divergence, y and p clipped to [1e-7, 1], in numpy (float64).
+
+        Parameters
+        ----------
+        y : ndarray of float64
+            Targets, (rows, outputs).
+        p : ndarray of float64
+            Outputs, (rows, outputs).
+
+        Returns
+        -------
+        ndarray of float64
+            The (rows,) losses.
+        """
         y, p = np.clip(y, _EPS, 1), np.clip(p, _EPS, 1)
         return (y * np.log(y / p)).sum(axis=-1)
 
@@ -329,26 +581,94 @@ def _hinge_labels(y):
 
 
 class Hinge(Loss):
-    __doc__ = _doc(
-        "mean(max(1 − y·p, 0), axis=-1), as Keras.",
-        example=("round(fm.losses.Hinge()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.7"),
-        notes=_HINGE_NOTES)
+    """mean(max(1 − y·p, 0), axis=-1), as Keras.
+
+    Parameters
+    ----------
+    reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
+        A batch's loss is its rows' losses (times their sample weights)
+        summed and divided by the rows; the two names mean that. Keras's
+        "sum" and "none" are refused.
+    name : str, optional
+        The name in configs and logs; default the class's Keras name.
+    dtype : optional
+        Accepted for Keras compatibility and ignored: the model's dtype
+        decides the arithmetic.
+
+    Notes
+    -----
+    Labels that are all 0 or 1 in a batch are taken as −1 and 1, as Keras does.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> round(fm.losses.Hinge()([[0., 1.]], [[0.2, 0.8]]), 4)
+    0.7
+    """
     code, default_name = CODES["hinge"], "hinge"
     batch_dependent = True
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Each row's hinge loss, mean(max(1 − y·p, 0)); targets all 0 or 1 taken as −1 or 1, in numpy (float64).
+
+        Parameters
+        ----------
+        y : ndarray of float64
+            Targets, (rows, outputs).
+        p : ndarray of float64
+            Outputs, (rows, outputs).
+
+        Returns
+        -------
+        ndarray of float64
+            The (rows,) losses.
+        """
         return np.maximum(1 - _hinge_labels(y) * p, 0).mean(axis=-1)
 
 
 class SquaredHinge(Loss):
-    __doc__ = _doc(
-        "mean(max(1 − y·p, 0)², axis=-1), as Keras.",
-        example=("round(fm.losses.SquaredHinge()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.74"),
-        notes=_HINGE_NOTES)
+    """mean(max(1 − y·p, 0)², axis=-1), as Keras.
+
+    Parameters
+    ----------
+    reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
+        A batch's loss is its rows' losses (times their sample weights)
+        summed and divided by the rows; the two names mean that. Keras's
+        "sum" and "none" are refused.
+    name : str, optional
+        The name in configs and logs; default the class's Keras name.
+    dtype : optional
+        Accepted for Keras compatibility and ignored: the model's dtype
+        decides the arithmetic.
+
+    Notes
+    -----
+    Labels that are all 0 or 1 in a batch are taken as −1 and 1, as Keras does.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> round(fm.losses.SquaredHinge()([[0., 1.]], [[0.2, 0.8]]), 4)
+    0.74
+    """
     code, default_name = CODES["squared_hinge"], "squared_hinge"
     batch_dependent = True
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Each row's squared hinge loss, mean(max(1 − y·p, 0)²); targets all 0 or 1 taken as −1 or 1, in numpy (float64).
+
+        Parameters
+        ----------
+        y : ndarray of float64
+            Targets, (rows, outputs).
+        p : ndarray of float64
+            Outputs, (rows, outputs).
+
+        Returns
+        -------
+        ndarray of float64
+            The (rows,) losses.
+        """
         return (np.maximum(1 - _hinge_labels(y) * p, 0) ** 2).mean(axis=-1)
 
 
@@ -370,15 +690,53 @@ class _Crossentropy(Loss):
 
 
 class BinaryCrossentropy(_Crossentropy):
-    __doc__ = _doc(
-        """Binary cross-entropy per output, averaged over the outputs, as Keras.
+    """Binary cross-entropy per output, averaged over the outputs, as Keras.
 
-    Probabilities are clipped to [1e-7, 1 − 1e-7].""",
-        example=("round(fm.losses.BinaryCrossentropy()([[0., 1.]], [[0.2, 0.8]]), 4)", "0.2231"),
-        params=_FROM_LOGITS.format(activation="sigmoid") + _SMOOTHING.format(towards="0.5"))
+    Probabilities are clipped to [1e-7, 1 − 1e-7].
+
+    Parameters
+    ----------
+    from_logits : bool, default False
+        Whether the outputs are logits (the sigmoid is then applied
+        inside the loss, fused with it in the engine) rather than
+        probabilities.
+    label_smoothing : float in [0, 1], default 0.0
+        Moves the targets towards 0.5.
+    axis : int, default -1
+        Only the last axis (-1, or 1 for 2-D outputs) is supported.
+    reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
+        A batch's loss is its rows' losses (times their sample weights)
+        summed and divided by the rows; the two names mean that. Keras's
+        "sum" and "none" are refused.
+    name : str, optional
+        The name in configs and logs; default the class's Keras name.
+    dtype : optional
+        Accepted for Keras compatibility and ignored: the model's dtype
+        decides the arithmetic.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> round(fm.losses.BinaryCrossentropy()([[0., 1.]], [[0.2, 0.8]]), 4)
+    0.2231
+    """
     code, default_name = CODES["binary_crossentropy"], "binary_crossentropy"
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Each row's binary cross-entropy, with label smoothing and from logits or clipped probabilities, in numpy (float64).
+
+        Parameters
+        ----------
+        y : ndarray of float64
+            Targets, (rows, outputs).
+        p : ndarray of float64
+            Outputs, (rows, outputs).
+
+        Returns
+        -------
+        ndarray of float64
+            The (rows,) losses.
+        """
         y = y * (1 - self.label_smoothing) + 0.5 * self.label_smoothing
         if self.from_logits:
             return (np.maximum(p, 0) - p * y + np.log1p(np.exp(-np.abs(p)))).mean(axis=-1)
@@ -387,18 +745,54 @@ class BinaryCrossentropy(_Crossentropy):
 
 
 class CategoricalCrossentropy(_Crossentropy):
-    __doc__ = _doc(
-        """Categorical cross-entropy against one-hot (or soft) targets, as Keras.
+    """Categorical cross-entropy against one-hot (or soft) targets, as Keras.
 
     −Σ y·log(softmax(z)) from logits, or −Σ y·log(p) with p renormalised to sum
-    1 and clipped to [1e-7, 1 − 1e-7].""",
-        example=("round(fm.losses.CategoricalCrossentropy()([[0., 1.]], [[0.2, 0.8]]), 4)",
-                 "0.2231"),
-        params=_FROM_LOGITS.format(activation="softmax") + _SMOOTHING.format(
-            towards="the uniform distribution"))
+    1 and clipped to [1e-7, 1 − 1e-7].
+
+    Parameters
+    ----------
+    from_logits : bool, default False
+        Whether the outputs are logits (the softmax is then applied
+        inside the loss, fused with it in the engine) rather than
+        probabilities.
+    label_smoothing : float in [0, 1], default 0.0
+        Moves the targets towards the uniform distribution.
+    axis : int, default -1
+        Only the last axis (-1, or 1 for 2-D outputs) is supported.
+    reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
+        A batch's loss is its rows' losses (times their sample weights)
+        summed and divided by the rows; the two names mean that. Keras's
+        "sum" and "none" are refused.
+    name : str, optional
+        The name in configs and logs; default the class's Keras name.
+    dtype : optional
+        Accepted for Keras compatibility and ignored: the model's dtype
+        decides the arithmetic.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> round(fm.losses.CategoricalCrossentropy()([[0., 1.]], [[0.2, 0.8]]), 4)
+    0.2231
+    """
     code, default_name = CODES["categorical_crossentropy"], "categorical_crossentropy"
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Each row's categorical cross-entropy, with label smoothing and from logits or renormalised, clipped probabilities, in numpy (float64).
+
+        Parameters
+        ----------
+        y : ndarray of float64
+            Targets, (rows, outputs).
+        p : ndarray of float64
+            Outputs, (rows, outputs).
+
+        Returns
+        -------
+        ndarray of float64
+            The (rows,) losses.
+        """
         y = y * (1 - self.label_smoothing) + self.label_smoothing / y.shape[-1]
         if self.from_logits:
             z = p - p.max(axis=-1, keepdims=True)
@@ -408,24 +802,42 @@ class CategoricalCrossentropy(_Crossentropy):
 
 
 class SparseCategoricalCrossentropy(Loss):
-    __doc__ = _doc(
-        """Categorical cross-entropy against integer labels, as Keras.
+    """Categorical cross-entropy against integer labels, as Keras.
 
     From logits, or from probabilities renormalised and clipped as
     CategoricalCrossentropy does. The engine checks the labels at every step:
-    one out of range raises ValueError.""",
-        example=("round(fm.losses.SparseCategoricalCrossentropy()([1], [[0.2, 0.8]]), 4)",
-                 "0.2231"),
-        params=_FROM_LOGITS.format(activation="softmax") + """ignore_class : None
+    one out of range raises ValueError.
+
+    Parameters
+    ----------
+    from_logits : bool, default False
+        Whether the outputs are logits (the softmax is then applied
+        inside the loss, fused with it in the engine) rather than
+        probabilities.
+    ignore_class : None
         Only None: Keras's ignored class is refused (give those rows sample
         weight 0 instead).
-    """,
-        notes="""
+    reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
+        A batch's loss is its rows' losses (times their sample weights)
+        summed and divided by the rows; the two names mean that. Keras's
+        "sum" and "none" are refused.
+    name : str, optional
+        The name in configs and logs; default the class's Keras name.
+    dtype : optional
+        Accepted for Keras compatibility and ignored: the model's dtype
+        decides the arithmetic.
+
     Raises
     ------
     ValueError
         For an `ignore_class`.
-""")
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> round(fm.losses.SparseCategoricalCrossentropy()([1], [[0.2, 0.8]]), 4)
+    0.2231
+    """
     code, default_name = CODES["sparse_categorical_crossentropy"], "sparse_categorical_crossentropy"
     sparse = True
 
@@ -440,10 +852,33 @@ class SparseCategoricalCrossentropy(Loss):
         self.ignore_class = None
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``name``, ``reduction``, ``from_logits`` and
+            ``ignore_class`` (always None); ``SparseCategoricalCrossentropy.from_config(config)`` rebuilds it.
+        """
         return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits,
                 "ignore_class": None}
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Each row's cross-entropy at its integer label, in numpy (float64).
+
+        Parameters
+        ----------
+        y : ndarray
+            Integer labels, (rows,) or (rows, 1).
+        p : ndarray of float64
+            Outputs, (rows, classes): logits, or probabilities renormalised to
+            sum 1 and clipped to [1e-7, 1 − 1e-7].
+
+        Returns
+        -------
+        ndarray of float64
+            The (rows,) losses.
+        """
         labels = np.asarray(y).reshape(-1).astype(np.int64)
         rows = np.arange(len(labels))
         if self.from_logits:
@@ -624,7 +1059,24 @@ def get(identifier: Any) -> Loss:
 
 
 def resolve_by_shape(loss: Loss, y_sparse: bool, n_outputs: int) -> Loss:
-    """"crossentropy" made concrete once the targets' shape is known."""
+    """``"crossentropy"`` made concrete once the targets' shape is known.
+
+    Parameters
+    ----------
+    loss : Loss
+        The compiled loss; returned unchanged unless it was given as
+        ``"crossentropy"`` or ``"ce"``.
+    y_sparse : bool
+        Whether the targets are integer labels.
+    n_outputs : int
+        The model's output width.
+
+    Returns
+    -------
+    Loss
+        BinaryCrossentropy for one output, else SparseCategoricalCrossentropy
+        for integer labels or CategoricalCrossentropy, named as `loss`.
+    """
     if not isinstance(loss, _ByShape):
         return loss
     if n_outputs == 1:

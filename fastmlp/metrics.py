@@ -149,7 +149,11 @@ class Metric:
     # ------------------------------------------------------------ Keras's API
 
     def reset_state(self) -> None:
-        """Zero the state, as Keras does at the start of each epoch."""
+        """Zero the state, as Keras does at the start of each epoch.
+
+        Clears the counts `update_state` added, in place: `result` is then 0.0
+        until new batches are added.
+        """
         self.state[...] = 0
 
     def result(self, state: Optional[np.ndarray] = None) -> Any:
@@ -219,12 +223,26 @@ class Metric:
 
 
 class BinaryAccuracy(Metric):
-    __doc__ = _doc(
-        "The share of outputs where (prediction > threshold) equals the target, as Keras.",
-        ("BinaryAccuracy()", "[[1], [0]], [[0.8], [0.6]]", "0.5"),
-        params="""threshold : float in [0, 1], default 0.5
+    """The share of outputs where (prediction > threshold) equals the target, as Keras.
+
+    Parameters
+    ----------
+    threshold : float in [0, 1], default 0.5
         Outputs above it count as 1.
-    """)
+    name : str, optional
+        The name in logs and configs; default the Keras name, numbered for
+        later instances (``auc``, ``auc_1``, ...) as Keras does.
+    dtype : optional
+        Accepted for Keras compatibility; results are float64 numbers.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> m = fm.metrics.BinaryAccuracy()
+    >>> m.update_state([[1], [0]], [[0.8], [0.6]])
+    >>> round(m.result(), 4)
+    0.5
+    """
     default_name = "binary_accuracy"
 
     def __init__(self, name: Optional[str] = None, dtype: Any = None,
@@ -233,42 +251,114 @@ class BinaryAccuracy(Metric):
         super().__init__(name, dtype)
 
     def engine_spec(self) -> tuple:
+        """How the engine computes binary accuracy (internal; not Keras API).
+
+        Returns
+        -------
+        tuple
+            ``(kind, 0, -1, thresholds)``, thresholds a one-element array
+            holding `threshold`.
+        """
         return (KINDS["binary_accuracy"], 0, -1, np.array([self.threshold]))
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``name``, ``dtype`` and ``threshold``; ``BinaryAccuracy.from_config(config)`` rebuilds it.
+        """
         return {**super().get_config(), "threshold": self.threshold}
 
 
 class CategoricalAccuracy(Metric):
-    __doc__ = _doc(
-        "The share of rows whose largest output is the one-hot target's, as Keras.",
-        ("CategoricalAccuracy()", "[[0, 1], [1, 0]], [[0.3, 0.7], [0.4, 0.6]]", "0.5"))
+    """The share of rows whose largest output is the one-hot target's, as Keras.
+
+    Parameters
+    ----------
+    name : str, optional
+        The name in logs and configs; default the Keras name, numbered for
+        later instances (``auc``, ``auc_1``, ...) as Keras does.
+    dtype : optional
+        Accepted for Keras compatibility; results are float64 numbers.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> m = fm.metrics.CategoricalAccuracy()
+    >>> m.update_state([[0, 1], [1, 0]], [[0.3, 0.7], [0.4, 0.6]])
+    >>> round(m.result(), 4)
+    0.5
+    """
     default_name = "categorical_accuracy"
 
     def engine_kind(self) -> int:
+        """The engine's code for categorical accuracy (internal; not Keras API).
+
+        Returns
+        -------
+        int
+            ``fastmlp._engine.METRICS["categorical_accuracy"]``.
+        """
         return KINDS["categorical_accuracy"]
 
 
 class SparseCategoricalAccuracy(Metric):
-    __doc__ = _doc(
-        "The share of rows whose largest output is at the integer label, as Keras.",
-        ("SparseCategoricalAccuracy()", "[1, 0], [[0.3, 0.7], [0.4, 0.6]]", "0.5"))
+    """The share of rows whose largest output is at the integer label, as Keras.
+
+    Parameters
+    ----------
+    name : str, optional
+        The name in logs and configs; default the Keras name, numbered for
+        later instances (``auc``, ``auc_1``, ...) as Keras does.
+    dtype : optional
+        Accepted for Keras compatibility; results are float64 numbers.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> m = fm.metrics.SparseCategoricalAccuracy()
+    >>> m.update_state([1, 0], [[0.3, 0.7], [0.4, 0.6]])
+    >>> round(m.result(), 4)
+    0.5
+    """
     default_name = "sparse_categorical_accuracy"
     sparse = True
 
     def engine_kind(self) -> int:
+        """The engine's code for sparse categorical accuracy (internal; not Keras API).
+
+        Returns
+        -------
+        int
+            ``fastmlp._engine.METRICS["sparse_categorical_accuracy"]``.
+        """
         return KINDS["sparse_categorical_accuracy"]
 
 
 class TopKCategoricalAccuracy(Metric):
-    __doc__ = _doc(
-        "The share of rows whose one-hot target is among the k largest outputs, as Keras.",
-        ("TopKCategoricalAccuracy(k=2)",
-         "[[0, 0, 1], [1, 0, 0]], [[0.2, 0.3, 0.5], [0.1, 0.3, 0.6]]", "0.5"),
-        params="""k : int, default 5
+    """The share of rows whose one-hot target is among the k largest outputs, as Keras.
+
+    Parameters
+    ----------
+    k : int, default 5
         How many of the largest outputs count; outputs tied with the k-th
         count too.
-    """)
+    name : str, optional
+        The name in logs and configs; default the Keras name, numbered for
+        later instances (``auc``, ``auc_1``, ...) as Keras does.
+    dtype : optional
+        Accepted for Keras compatibility; results are float64 numbers.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> m = fm.metrics.TopKCategoricalAccuracy(k=2)
+    >>> m.update_state([[0, 0, 1], [1, 0, 0]], [[0.2, 0.3, 0.5], [0.1, 0.3, 0.6]])
+    >>> round(m.result(), 4)
+    0.5
+    """
     default_name = "top_k_categorical_accuracy"
 
     def __init__(self, k: int = 5, name: Optional[str] = None, dtype: Any = None) -> None:
@@ -276,57 +366,163 @@ class TopKCategoricalAccuracy(Metric):
         super().__init__(name, dtype)
 
     def engine_spec(self) -> tuple:
+        """How the engine computes top-k accuracy (internal; not Keras API).
+
+        Returns
+        -------
+        tuple
+            ``(kind, k, -1, None)``, kind the engine's ``"top_k"`` code.
+        """
         return (KINDS["top_k"], self.k, -1, None)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``name``, ``dtype`` and ``k``; ``TopKCategoricalAccuracy.from_config(config)`` rebuilds it.
+        """
         return {**super().get_config(), "k": self.k}
 
 
 class SparseTopKCategoricalAccuracy(TopKCategoricalAccuracy):
-    __doc__ = _doc(
-        "The share of rows whose integer label is among the k largest outputs, as Keras.",
-        ("SparseTopKCategoricalAccuracy(k=2)",
-         "[2, 0], [[0.2, 0.3, 0.5], [0.1, 0.3, 0.6]]", "0.5"),
-        params="""k : int, default 5
+    """The share of rows whose integer label is among the k largest outputs, as Keras.
+
+    Parameters
+    ----------
+    k : int, default 5
         How many of the largest outputs count; outputs tied with the k-th
         count too.
-    """)
+    name : str, optional
+        The name in logs and configs; default the Keras name, numbered for
+        later instances (``auc``, ``auc_1``, ...) as Keras does.
+    dtype : optional
+        Accepted for Keras compatibility; results are float64 numbers.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> m = fm.metrics.SparseTopKCategoricalAccuracy(k=2)
+    >>> m.update_state([2, 0], [[0.2, 0.3, 0.5], [0.1, 0.3, 0.6]])
+    >>> round(m.result(), 4)
+    0.5
+    """
     default_name = "sparse_top_k_categorical_accuracy"
     sparse = True
 
     def engine_spec(self) -> tuple:
+        """How the engine computes sparse top-k accuracy (internal; not Keras API).
+
+        Returns
+        -------
+        tuple
+            ``(kind, k, -1, None)``, kind the engine's ``"sparse_top_k"`` code.
+        """
         return (KINDS["sparse_top_k"], self.k, -1, None)
 
 
 class MeanAbsoluteError(Metric):
-    __doc__ = _doc(
-        "mean(abs(y − p)) per row, averaged over the rows, as Keras.",
-        ("MeanAbsoluteError()", "[[0., 1.]], [[0.2, 0.8]]", "0.2"))
+    """mean(abs(y − p)) per row, averaged over the rows, as Keras.
+
+    Parameters
+    ----------
+    name : str, optional
+        The name in logs and configs; default the Keras name, numbered for
+        later instances (``auc``, ``auc_1``, ...) as Keras does.
+    dtype : optional
+        Accepted for Keras compatibility; results are float64 numbers.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> m = fm.metrics.MeanAbsoluteError()
+    >>> m.update_state([[0., 1.]], [[0.2, 0.8]])
+    >>> round(m.result(), 4)
+    0.2
+    """
     default_name = "mean_absolute_error"
     direction = "down"
 
     def engine_kind(self) -> int:
+        """The engine's code for the mean absolute error (internal; not Keras API).
+
+        Returns
+        -------
+        int
+            ``fastmlp._engine.METRICS["mae"]``.
+        """
         return KINDS["mae"]
 
 
 class MeanSquaredError(Metric):
-    __doc__ = _doc(
-        "mean((y − p)²) per row, averaged over the rows, as Keras.",
-        ("MeanSquaredError()", "[[0., 1.]], [[0.2, 0.8]]", "0.04"))
+    """mean((y − p)²) per row, averaged over the rows, as Keras.
+
+    Parameters
+    ----------
+    name : str, optional
+        The name in logs and configs; default the Keras name, numbered for
+        later instances (``auc``, ``auc_1``, ...) as Keras does.
+    dtype : optional
+        Accepted for Keras compatibility; results are float64 numbers.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> m = fm.metrics.MeanSquaredError()
+    >>> m.update_state([[0., 1.]], [[0.2, 0.8]])
+    >>> round(m.result(), 4)
+    0.04
+    """
     default_name = "mean_squared_error"
     direction = "down"
 
     def engine_kind(self) -> int:
+        """The engine's code for the mean squared error (internal; not Keras API).
+
+        Returns
+        -------
+        int
+            ``fastmlp._engine.METRICS["mse"]``.
+        """
         return KINDS["mse"]
 
 
 class RootMeanSquaredError(MeanSquaredError):
-    __doc__ = _doc(
-        "The square root of the mean squared error over the epoch, as Keras.",
-        ("RootMeanSquaredError()", "[[0., 1.]], [[0.2, 0.8]]", "0.2"))
+    """The square root of the mean squared error over the epoch, as Keras.
+
+    Parameters
+    ----------
+    name : str, optional
+        The name in logs and configs; default the Keras name, numbered for
+        later instances (``auc``, ``auc_1``, ...) as Keras does.
+    dtype : optional
+        Accepted for Keras compatibility; results are float64 numbers.
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> m = fm.metrics.RootMeanSquaredError()
+    >>> m.update_state([[0., 1.]], [[0.2, 0.8]])
+    >>> round(m.result(), 4)
+    0.2
+    """
     default_name = "root_mean_squared_error"
 
     def result(self, state: Optional[np.ndarray] = None) -> float:
+        """The square root of the mean squared error since the last reset.
+
+        Parameters
+        ----------
+        state : ndarray, optional
+            Another state of this metric to read (fastmlp's addition); default
+            the metric's own.
+
+        Returns
+        -------
+        float
+            sqrt(MeanSquaredError's result); 0.0 before any update.
+        """
         return float(np.sqrt(super().result(state)))
 
 
@@ -382,25 +578,105 @@ class _Confusion(Metric):
 
 
 class Precision(_Confusion):
-    __doc__ = _doc(
-        "tp / (tp + fp), outputs above the threshold positive, as Keras.",
-        ("Precision()", "[[1], [0], [1]], [[0.9], [0.8], [0.3]]", "0.5"),
-        params=_CONFUSION_PARAMS, notes=_CONFUSION_RAISES)
+    """tp / (tp + fp), outputs above the threshold positive, as Keras.
+
+    Parameters
+    ----------
+    thresholds : float or list of float in [0, 1], optional
+        Outputs above a threshold count as positive; default 0.5. With
+        several thresholds, `result` gives one value per threshold.
+    top_k : None
+        Only None (Keras's top_k is refused).
+    class_id : int, optional
+        Count only this output column; default every column.
+    name : str, optional
+        The name in logs and configs; default the Keras name, numbered for
+        later instances (``auc``, ``auc_1``, ...) as Keras does.
+    dtype : optional
+        Accepted for Keras compatibility; results are float64 numbers.
+
+    Raises
+    ------
+    ValueError
+        For a `top_k`, or thresholds outside [0, 1].
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> m = fm.metrics.Precision()
+    >>> m.update_state([[1], [0], [1]], [[0.9], [0.8], [0.3]])
+    >>> round(m.result(), 4)
+    0.5
+    """
     default_name = "precision"
 
     def result(self, state: Optional[np.ndarray] = None) -> Any:
+        """Precision, tp / (tp + fp), over what was added since the last reset.
+
+        Parameters
+        ----------
+        state : ndarray, optional
+            Another state of this metric to read (fastmlp's addition); default
+            the metric's own.
+
+        Returns
+        -------
+        float or list of float
+            One value per threshold (a float for a single threshold); 0.0
+            where nothing was predicted positive.
+        """
         tp, fp, _, _ = self._counts(state)
         return self._scalar(np.divide(tp, tp + fp, out=np.zeros_like(tp), where=tp + fp > 0))
 
 
 class Recall(_Confusion):
-    __doc__ = _doc(
-        "tp / (tp + fn), outputs above the threshold positive, as Keras.",
-        ("Recall()", "[[1], [0], [1]], [[0.9], [0.8], [0.3]]", "0.5"),
-        params=_CONFUSION_PARAMS, notes=_CONFUSION_RAISES)
+    """tp / (tp + fn), outputs above the threshold positive, as Keras.
+
+    Parameters
+    ----------
+    thresholds : float or list of float in [0, 1], optional
+        Outputs above a threshold count as positive; default 0.5. With
+        several thresholds, `result` gives one value per threshold.
+    top_k : None
+        Only None (Keras's top_k is refused).
+    class_id : int, optional
+        Count only this output column; default every column.
+    name : str, optional
+        The name in logs and configs; default the Keras name, numbered for
+        later instances (``auc``, ``auc_1``, ...) as Keras does.
+    dtype : optional
+        Accepted for Keras compatibility; results are float64 numbers.
+
+    Raises
+    ------
+    ValueError
+        For a `top_k`, or thresholds outside [0, 1].
+
+    Examples
+    --------
+    >>> import fastmlp as fm
+    >>> m = fm.metrics.Recall()
+    >>> m.update_state([[1], [0], [1]], [[0.9], [0.8], [0.3]])
+    >>> round(m.result(), 4)
+    0.5
+    """
     default_name = "recall"
 
     def result(self, state: Optional[np.ndarray] = None) -> Any:
+        """Recall, tp / (tp + fn), over what was added since the last reset.
+
+        Parameters
+        ----------
+        state : ndarray, optional
+            Another state of this metric to read (fastmlp's addition); default
+            the metric's own.
+
+        Returns
+        -------
+        float or list of float
+            One value per threshold (a float for a single threshold); 0.0
+            where there was no positive target.
+        """
         tp, _, _, fn = self._counts(state)
         return self._scalar(np.divide(tp, tp + fn, out=np.zeros_like(tp), where=tp + fn > 0))
 
@@ -465,6 +741,14 @@ class AUC(Metric):
         super().__init__(name, dtype)
 
     def engine_spec(self) -> tuple:
+        """How the engine computes the AUC's counts (internal; not Keras API).
+
+        Returns
+        -------
+        tuple
+            ``(kind, num_thresholds, -1, None)``: the engine buckets the
+            outputs of positive and negative targets.
+        """
         return (KINDS["auc"], self.num_thresholds, -1, None)
 
     def confusion(self, state: Optional[np.ndarray] = None) -> tuple:
@@ -490,6 +774,23 @@ class AUC(Metric):
         return tp, fp, neg.sum() - fp, pos.sum() - tp
 
     def result(self, state: Optional[np.ndarray] = None) -> float:
+        """The area under the curve over what was added since the last reset.
+
+        ROC: the sum over thresholds of the false-positive-rate steps times
+        the true-positive rate, as `summation_method` says; PR: Davis &
+        Goadrich's interpolation, as Keras.
+
+        Parameters
+        ----------
+        state : ndarray, optional
+            Another state of this metric to read (fastmlp's addition); default
+            the metric's own.
+
+        Returns
+        -------
+        float
+            The area, in [0, 1]; 0.0 before any update.
+        """
         tp, fp, tn, fn = self.confusion(state)
         if self.curve == "PR":
             return self._pr_auc(tp, fp, fn)
@@ -519,6 +820,15 @@ class AUC(Metric):
         return float(pr_auc_increment.sum())
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``name``, ``dtype``, ``num_thresholds``, ``curve``,
+            ``summation_method``, ``from_logits``, and Keras's ``multi_label``,
+            ``num_labels`` and ``label_weights`` at their defaults; ``AUC.from_config(config)`` rebuilds it.
+        """
         return {**super().get_config(), "num_thresholds": self.num_thresholds,
                 "curve": self.curve, "summation_method": self.summation_method,
                 "multi_label": False, "num_labels": None, "label_weights": None,
@@ -574,15 +884,42 @@ class Accuracy(Metric):
         return concrete
 
     def result(self, state: Optional[np.ndarray] = None) -> float:
+        """The accuracy over what was added since the last reset.
+
+        Reads the concrete accuracy chosen by `resolve` (binary, sparse or
+        categorical); before one is chosen, this metric's own state.
+
+        Parameters
+        ----------
+        state : ndarray, optional
+            Another state to read (fastmlp's addition); default the metric's own.
+
+        Returns
+        -------
+        float
+            The share of correct rows; 0.0 before any update.
+        """
         concrete = getattr(self, "_concrete", None)
         return super().result(state) if concrete is None else concrete.result(state)
 
     def reset_state(self) -> None:
+        """Zero the state of the concrete accuracy chosen by `resolve`.
+
+        Does nothing before `resolve` has chosen one (nothing was added yet).
+        """
         concrete = getattr(self, "_concrete", None)
         if concrete is not None:
             concrete.reset_state()
 
     def engine_kind(self) -> int:
+        """The engine's code this metric uses before `resolve` (internal; not Keras API).
+
+        Returns
+        -------
+        int
+            ``fastmlp._engine.METRICS["categorical_accuracy"]``, a placeholder
+            until the targets' shape picks the concrete accuracy.
+        """
         return KINDS["categorical_accuracy"]
 
 
@@ -653,7 +990,29 @@ def get(identifier: Any) -> Metric:
 
 
 def get_list(metrics: Any, argument: str = "metrics") -> List[Metric]:
-    """Metrics from None or a list (Keras's compile(metrics=...))."""
+    """Metrics from None or a list, as Keras's ``compile(metrics=...)`` takes them.
+
+    Parameters
+    ----------
+    metrics : list or tuple, optional
+        Names, classes, config dicts or Metric instances, each given to
+        `get`; None for no metrics.
+    argument : str, default "metrics"
+        The argument's name, for the error messages.
+
+    Returns
+    -------
+    list of Metric
+        One metric per item (empty for None).
+
+    Raises
+    ------
+    TypeError
+        For a single name or metric not in a list, a dict (multi-output
+        models), or anything else not a list or tuple.
+    ValueError
+        For an unknown metric name (from `get`).
+    """
     if metrics is None:
         return []
     if isinstance(metrics, (str, Metric)):

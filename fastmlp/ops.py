@@ -250,7 +250,10 @@ class QuantizedMatrix:
 
     @property
     def shape(self) -> tuple:
-        """(k, n), the matrix's shape."""
+        """The matrix's shape, (k, n), as given to the constructor.
+
+        A tuple of two ints: rows (the inner dimension) and columns.
+        """
         return self.kernel.shape
 
     def __repr__(self):

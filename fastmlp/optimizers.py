@@ -29,7 +29,11 @@ SGD_CODE, RMSPROP_CODE, ADAM_CODE = (_engine.OPTIMIZERS[k] for k in ("sgd", "rms
 
 
 class StepCount(int):
-    """optimizer.iterations: an int that also answers Keras's `.numpy()`."""
+    """The type of ``optimizer.iterations``: an int that also answers Keras's ``.numpy()``.
+
+    A plain Python int subclass, so arithmetic and comparisons work as on
+    int; `numpy` returns the count as ``numpy.int64``.
+    """
 
     def numpy(self) -> np.int64:
         """The count as a numpy integer, as Keras's variable gives it.
@@ -168,13 +172,31 @@ class Optimizer:
 
     @property
     def learning_rate(self) -> float:
-        """The rate now: a schedule's value at the current step, or the number."""
+        """The learning rate now: a schedule's value at the current step, or the number.
+
+        A float. Assignable with a positive number, or with a schedule.
+        """
         if self._schedule is not None:
             return float(self._schedule(self.iterations))
         return self._learning_rate
 
     @learning_rate.setter
     def learning_rate(self, value: Any) -> None:
+        """Set the learning rate to a positive number or a LearningRateSchedule.
+
+        Parameters
+        ----------
+        value : float or LearningRateSchedule
+            The new rate, or a schedule to follow from now on.
+
+        Raises
+        ------
+        TypeError
+            For a number when the optimizer was created with a schedule (as
+            Keras), or a value that is not a number.
+        ValueError
+            For a rate that is not positive.
+        """
         if isinstance(value, schedules.LearningRateSchedule):
             self._schedule = value
             self._learning_rate = None
@@ -189,7 +211,10 @@ class Optimizer:
 
     @property
     def schedule(self) -> Optional[schedules.LearningRateSchedule]:
-        """The learning-rate schedule, or None (fastmlp's addition)."""
+        """The learning-rate schedule, or None (fastmlp's addition).
+
+        A LearningRateSchedule when one was given, else None (a fixed rate).
+        """
         return self._schedule
 
     def learning_rate_at(self, step: int) -> float:
@@ -209,17 +234,37 @@ class Optimizer:
 
     @property
     def weight_decay(self) -> Optional[float]:
-        """The decoupled weight decay, or None; assignable."""
+        """The decoupled weight decay, or None when there is none.
+
+        A float >= 0 or None; assignable (checked as in the constructor).
+        """
         return self._weight_decay
 
     @weight_decay.setter
     def weight_decay(self, value: Optional[float]) -> None:
+        """Set the decoupled weight decay (None for none).
+
+        Parameters
+        ----------
+        value : float, optional
+            A number >= 0, or None.
+
+        Raises
+        ------
+        TypeError
+            For a value that is not a number.
+        ValueError
+            For a negative or non-finite value.
+        """
         self._weight_decay = None if value is None else check_float(value, "weight_decay", 0.0,
                                                                      None)
 
     @property
     def iterations(self) -> StepCount:
-        """Steps taken by the model this optimizer trains (0 before any)."""
+        """Steps taken by the model this optimizer trains (0 before any).
+
+        A StepCount (an int with ``.numpy()``); 0 while no model is bound.
+        """
         engine = self._engine_ref() if self._engine_ref is not None else None
         return StepCount(engine.iterations if engine is not None else 0)
 
@@ -318,7 +363,7 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    __doc__ = f"""Stochastic gradient descent, with momentum and Nesterov momentum, as Keras.
+    """Stochastic gradient descent, with momentum and Nesterov momentum, as Keras.
 
     m = momentum·m − lr·g; w += m (nesterov: w += momentum·m − lr·g). With
     momentum 0: w −= lr·g.
@@ -331,9 +376,25 @@ class SGD(Optimizer):
         The velocity's decay.
     nesterov : bool, default False
         Nesterov momentum.
-    {_COMMON}
+    weight_decay : float, optional
+        Decoupled decay: each trainable weight is scaled by 1 − lr·weight_decay
+        before the rule (biases included, as Keras).
+    clipnorm, clipvalue, global_clipnorm : float, optional
+        Gradient clipping before the rule: each variable's gradient to norm
+        clipnorm; each value to ±clipvalue; all together to norm
+        global_clipnorm (at most one of the three).
+    name : str, optional
+        The name in configs.
+    use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps
+        Keras's; accepted with their defaults only (ValueError otherwise).
 
-    {_RAISES}
+    Raises
+    ------
+    ValueError
+        For an argument out of its range, two clipping arguments at once, or a
+        Keras option fastmlp does not have.
+    TypeError
+        For an unknown keyword argument.
 
     Examples
     --------
@@ -353,14 +414,29 @@ class SGD(Optimizer):
         self.nesterov = nesterov
 
     def rule_args(self) -> tuple:
+        """SGD's hyper-parameters for the engine's update (internal; not Keras API).
+
+        Returns
+        -------
+        tuple
+            ``(momentum, 0.0, 0.0, 0.0, 0.0, nesterov)``.
+        """
         return (self.momentum, 0.0, 0.0, 0.0, 0.0, self.nesterov)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            The common optimizer config plus ``momentum`` and
+            ``nesterov``; ``SGD.from_config(config)`` rebuilds it.
+        """
         return {**self._base_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
 class RMSprop(Optimizer):
-    __doc__ = f"""RMSprop, as Keras (the seed network's optimizer).
+    """RMSprop, as Keras (the seed network's optimizer).
 
     v = rho·v + (1 − rho)·g²; w −= lr·g / sqrt(v + epsilon) (with momentum:
     m = momentum·m + lr·g / sqrt(v + epsilon); w −= m).
@@ -377,9 +453,25 @@ class RMSprop(Optimizer):
         Added to v before the square root (> 0).
     centered : bool, default False
         Keras's centered variant is not supported: only False.
-    {_COMMON}
+    weight_decay : float, optional
+        Decoupled decay: each trainable weight is scaled by 1 − lr·weight_decay
+        before the rule (biases included, as Keras).
+    clipnorm, clipvalue, global_clipnorm : float, optional
+        Gradient clipping before the rule: each variable's gradient to norm
+        clipnorm; each value to ±clipvalue; all together to norm
+        global_clipnorm (at most one of the three).
+    name : str, optional
+        The name in configs.
+    use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps
+        Keras's; accepted with their defaults only (ValueError otherwise).
 
-    {_RAISES}
+    Raises
+    ------
+    ValueError
+        For an argument out of its range, two clipping arguments at once, or a
+        Keras option fastmlp does not have.
+    TypeError
+        For an unknown keyword argument.
 
     Examples
     --------
@@ -404,15 +496,30 @@ class RMSprop(Optimizer):
         self.epsilon = epsilon
 
     def rule_args(self) -> tuple:
+        """RMSprop's hyper-parameters for the engine's update (internal; not Keras API).
+
+        Returns
+        -------
+        tuple
+            ``(momentum, rho, 0.0, 0.0, epsilon, False)``.
+        """
         return (self.momentum, self.rho, 0.0, 0.0, self.epsilon, False)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            The common optimizer config plus ``rho``,
+            ``momentum``, ``epsilon`` and ``centered`` (always False); ``RMSprop.from_config(config)`` rebuilds it.
+        """
         return {**self._base_config(), "rho": self.rho, "momentum": self.momentum,
                 "epsilon": self.epsilon, "centered": False}
 
 
 class Adam(Optimizer):
-    __doc__ = f"""Adam, with Keras 3's bias correction.
+    """Adam, with Keras 3's bias correction.
 
     m += (g − m)(1 − beta_1); v += (g² − v)(1 − beta_2);
     w −= lr·sqrt(1 − beta_2^t)/(1 − beta_1^t) · m / (sqrt(v) + epsilon).
@@ -429,9 +536,25 @@ class Adam(Optimizer):
         Added to sqrt(v) (> 0).
     amsgrad : bool, default False
         Keras's AMSGrad variant is not supported: only False.
-    {_COMMON}
+    weight_decay : float, optional
+        Decoupled decay: each trainable weight is scaled by 1 − lr·weight_decay
+        before the rule (biases included, as Keras).
+    clipnorm, clipvalue, global_clipnorm : float, optional
+        Gradient clipping before the rule: each variable's gradient to norm
+        clipnorm; each value to ±clipvalue; all together to norm
+        global_clipnorm (at most one of the three).
+    name : str, optional
+        The name in configs.
+    use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps
+        Keras's; accepted with their defaults only (ValueError otherwise).
 
-    {_RAISES}
+    Raises
+    ------
+    ValueError
+        For an argument out of its range, two clipping arguments at once, or a
+        Keras option fastmlp does not have.
+    TypeError
+        For an unknown keyword argument.
 
     Examples
     --------
@@ -455,9 +578,24 @@ class Adam(Optimizer):
         self.epsilon = epsilon
 
     def rule_args(self) -> tuple:
+        """Adam's hyper-parameters for the engine's update (internal; not Keras API).
+
+        Returns
+        -------
+        tuple
+            ``(0.0, 0.0, beta_1, beta_2, epsilon, False)``.
+        """
         return (0.0, 0.0, self.beta_1, self.beta_2, self.epsilon, False)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            The common optimizer config plus ``beta_1``,
+            ``beta_2``, ``epsilon`` and ``amsgrad`` (always False); ``type(optimizer).from_config(config)`` rebuilds it.
+        """
         return {**self._base_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
                 "epsilon": self.epsilon, "amsgrad": False}
 
@@ -597,5 +735,23 @@ def deserialize(config: dict) -> Optimizer:
 
 
 def from_config(class_name: str, config: dict) -> Optimizer:
-    """The first model file's form: a class name and its config."""
+    """The optimizer a class name and its config describe (the first model file's form).
+
+    Parameters
+    ----------
+    class_name : str
+        The optimizer's class name, such as ``"Adam"``.
+    config : dict
+        Its `get_config`.
+
+    Returns
+    -------
+    Optimizer
+        A new optimizer, as `deserialize` builds it.
+
+    Raises
+    ------
+    ValueError
+        For an unknown class name or a malformed config (from `deserialize`).
+    """
     return deserialize({"class_name": class_name, "config": config})

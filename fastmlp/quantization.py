@@ -104,7 +104,33 @@ def _selector(filters: Any) -> Callable[[Any], bool]:
 
 
 def check_mode(mode: Any, config: Any = None, kwargs: Optional[dict] = None) -> str:
-    """The quantization mode, checked (ValueError naming what fastmlp offers)."""
+    """The quantization mode of a ``quantize()`` call, checked.
+
+    Parameters
+    ----------
+    mode : str
+        ``"int8"`` or ``"bfloat16"``.
+    config : optional
+        Keras's quantization config; only None is accepted.
+    kwargs : dict, optional
+        The call's other keyword arguments; only ``type_check`` is accepted.
+
+    Returns
+    -------
+    str
+        `mode`, unchanged.
+
+    Raises
+    ------
+    TypeError
+        For an unexpected keyword argument.
+    ValueError
+        For a `config`, or a mode fastmlp does not offer (the message names
+        the ones it does).
+    CPUFeatureError
+        For ``"bfloat16"`` on a CPU without bfloat16 arithmetic (a
+        ValueError too).
+    """
     unknown = sorted(set(kwargs or {}) - {"type_check"})
     if unknown:
         raise TypeError(f"quantize() got unexpected keyword argument(s) {unknown}")
@@ -120,7 +146,21 @@ def check_mode(mode: Any, config: Any = None, kwargs: Optional[dict] = None) -> 
 
 
 def quantized_arrays(layer: Any, mode: str) -> dict:
-    """A float Dense layer's weights in `mode`'s form (its new _arrays)."""
+    """A float Dense layer's weights in `mode`'s form (its new ``_arrays``).
+
+    Parameters
+    ----------
+    layer : Dense
+        A built, unquantized Dense layer.
+    mode : str
+        ``"int8"`` or ``"bfloat16"``.
+
+    Returns
+    -------
+    dict
+        ``kernel`` (int8, with ``kernel_scale`` per output column, or rounded
+        to bfloat16) and, if the layer has one, ``bias`` as float32.
+    """
     kernel = layer._arrays["kernel"]
     arrays = {}
     if mode == "int8":
@@ -155,6 +195,17 @@ def quantize_layers(layers: list, mode: str, source: str, filters: Any = None) -
 
 
 def quantized_mode(layers: list) -> Optional[str]:
-    """The mode of the first quantized layer among `layers`, or None."""
+    """The mode of the first quantized layer among `layers`, or None.
+
+    Parameters
+    ----------
+    layers : list
+        Layers; those without a ``quantization_mode`` count as unquantized.
+
+    Returns
+    -------
+    str or None
+        ``"int8"`` or ``"bfloat16"``, or None when no layer is quantized.
+    """
     return next((m for m in (getattr(layer, "quantization_mode", None) for layer in layers)
                  if m is not None), None)

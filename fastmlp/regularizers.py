@@ -124,6 +124,13 @@ class L1(Regularizer):
         self.l1 = _factor(l1, "l1")
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``{"l1": l1}``; ``L1.from_config(config)`` rebuilds it.
+        """
         return {"l1": self.l1}
 
 
@@ -146,6 +153,13 @@ class L2(Regularizer):
         self.l2 = _factor(l2, "l2")
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``{"l2": l2}``; ``L2.from_config(config)`` rebuilds it.
+        """
         return {"l2": self.l2}
 
 
@@ -171,6 +185,13 @@ class L1L2(Regularizer):
         self.l2 = _factor(l2, "l2")
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``{"l1": l1, "l2": l2}``; ``L1L2.from_config(config)`` rebuilds it.
+        """
         return {"l1": self.l1, "l2": self.l2}
 
 

@@ -181,6 +181,14 @@ class ExponentialDecay(LearningRateSchedule):
         return float(_f32(self.initial_learning_rate) * np.power(_f32(self.decay_rate), p))
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``initial_learning_rate``, ``decay_steps``,
+            ``decay_rate``, ``staircase`` and ``name``; ``ExponentialDecay.from_config(config)`` rebuilds it.
+        """
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
                 "staircase": self.staircase, "name": self.name}
@@ -239,6 +247,13 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         return float(self._rates[bisect.bisect_left(self._bounds, step)])
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``boundaries``, ``values`` and ``name``; ``PiecewiseConstantDecay.from_config(config)`` rebuilds it.
+        """
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
@@ -299,6 +314,14 @@ class PolynomialDecay(LearningRateSchedule):
         return float((initial - end) * np.power(_f32(1) - p, _f32(self.power)) + end)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``initial_learning_rate``, ``decay_steps``,
+            ``end_learning_rate``, ``power``, ``cycle`` and ``name``; ``PolynomialDecay.from_config(config)`` rebuilds it.
+        """
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "end_learning_rate": self.end_learning_rate,
                 "power": self.power, "cycle": self.cycle, "name": self.name}
@@ -345,6 +368,14 @@ class InverseTimeDecay(LearningRateSchedule):
         return float(_f32(self.initial_learning_rate) / denominator)
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``initial_learning_rate``, ``decay_steps``,
+            ``decay_rate``, ``staircase`` and ``name``; ``InverseTimeDecay.from_config(config)`` rebuilds it.
+        """
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
                 "staircase": self.staircase, "name": self.name}
@@ -417,6 +448,14 @@ class CosineDecay(LearningRateSchedule):
         return float(self._decay(s - warmup_steps, decay_steps, target))
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``initial_learning_rate``, ``decay_steps``,
+            ``alpha``, ``name``, ``warmup_target`` and ``warmup_steps``; ``CosineDecay.from_config(config)`` rebuilds it.
+        """
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name,
                 "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
@@ -481,6 +520,14 @@ class CosineDecayRestarts(LearningRateSchedule):
         return float(initial * ((one - alpha) * cosine + alpha))
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's ``get_config``.
+
+        Returns
+        -------
+        dict
+            ``initial_learning_rate``,
+            ``first_decay_steps``, ``t_mul``, ``m_mul``, ``alpha`` and ``name``; ``CosineDecayRestarts.from_config(config)`` rebuilds it.
+        """
         return {"initial_learning_rate": self.initial_learning_rate,
                 "first_decay_steps": self.first_decay_steps, "t_mul": self._t_mul,
                 "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
