@@ -411,7 +411,8 @@ class VarianceScaling(Initializer):
         Returns
         -------
         dict
-            ``seed``, ``scale``, ``mode`` and ``distribution``; ``type(init).from_config(config)`` rebuilds it.
+            ``seed``, ``scale``, ``mode`` and ``distribution``;
+            ``type(init).from_config(config)`` rebuilds it.
         """
         return {"seed": self.seed, "scale": self.scale, "mode": self.mode,
                 "distribution": self.distribution}

@@ -42,53 +42,6 @@ HALF_POISSON = CODES["half_poisson"]
 _EPS = 1e-7
 _REDUCTIONS = ("sum_over_batch_size", "mean")
 
-# the parameters every loss shares, in its docstring
-_BASE_PARAMS = """reduction : {"sum_over_batch_size", "mean"}, default "sum_over_batch_size"
-        A batch's loss is its rows' losses (times their sample weights)
-        summed and divided by the rows; the two names mean that. Keras's
-        "sum" and "none" are refused.
-    name : str, optional
-        The name in configs and logs; default the class's Keras name.
-    dtype : optional
-        Accepted for Keras compatibility and ignored: the model's dtype
-        decides the arithmetic."""
-
-
-_FROM_LOGITS = """from_logits : bool, default False
-        Whether the outputs are logits (the {activation} is then applied
-        inside the loss, fused with it in the engine) rather than
-        probabilities.
-    """
-_SMOOTHING = """label_smoothing : float in [0, 1], default 0.0
-        Moves the targets towards {towards}.
-    axis : int, default -1
-        Only the last axis (-1, or 1 for 2-D outputs) is supported.
-    """
-_HINGE_NOTES = """
-    Notes
-    -----
-    Labels that are all 0 or 1 in a batch are taken as −1 and 1, as Keras does.
-"""
-
-
-def _doc(summary, example, params="", notes=""):
-    """A loss class's docstring: summary, parameters (`params` first, then the
-    shared ones), `notes` (sections of their own), and an example: the numpy
-    call and what it gives."""
-    call, result = example
-    return f"""{summary}
-
-    Parameters
-    ----------
-    {params}{_BASE_PARAMS}
-{notes}
-    Examples
-    --------
-    >>> import fastmlp as fm
-    >>> {call}
-    {result}
-    """
-
 
 class Loss:
     """Base of the losses: a name, the engine's code and options.
@@ -329,7 +282,9 @@ class MeanAbsolutePercentageError(Loss):
     code, default_name = CODES["mape"], "mean_absolute_percentage_error"
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """Each row's mean absolute percentage error, 100·mean(abs(p − y) / max(abs(y), 1e-7)), in numpy (float64).
+        """Each row's mean absolute percentage error, in numpy (float64).
+
+        100·mean(abs(p − y) / max(abs(y), 1e-7)) over the outputs.
 
         Parameters
         ----------
@@ -432,7 +387,10 @@ class Huber(Loss):
         return {**super().get_config(), "delta": self.delta}
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """Each row's Huber loss: quadratic within `delta` of the target, linear beyond, in numpy (float64).
+        """Each row's Huber loss, in numpy (float64).
+
+        Quadratic within `delta` of the target, linear beyond; averaged over
+        the outputs.
 
         Parameters
         ----------
@@ -475,7 +433,9 @@ class LogCosh(Loss):
     code, default_name = CODES["log_cosh"], "log_cosh"
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """Each row's log(cosh(p − y)), averaged over the outputs (computed stably), in numpy (float64).
+        """Each row's log(cosh(p − y)), averaged over the outputs, in numpy (float64).
+
+        Computed stably as abs(e) + log1p(exp(−2·abs(e))) − log(2), e = p − y.
 
         Parameters
         ----------
@@ -558,7 +518,9 @@ class KLDivergence(Loss):
     code, default_name = CODES["kl_divergence"], "kl_divergence"
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """Each row's Kullback-Leibler divergence, y and p clipped to [1e-7, 1], in numpy (float64).
+        """Each row's Kullback-Leibler divergence, in numpy (float64).
+
+        Σ y·log(y / p) over the outputs, y and p clipped to [1e-7, 1].
 
         Parameters
         ----------
@@ -609,7 +571,9 @@ class Hinge(Loss):
     batch_dependent = True
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """Each row's hinge loss, mean(max(1 − y·p, 0)); targets all 0 or 1 taken as −1 or 1, in numpy (float64).
+        """Each row's hinge loss, mean(max(1 − y·p, 0)), in numpy (float64).
+
+        Targets that are all 0 or 1 are taken as −1 and 1.
 
         Parameters
         ----------
@@ -655,7 +619,9 @@ class SquaredHinge(Loss):
     batch_dependent = True
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """Each row's squared hinge loss, mean(max(1 − y·p, 0)²); targets all 0 or 1 taken as −1 or 1, in numpy (float64).
+        """Each row's squared hinge loss, mean(max(1 − y·p, 0)²), in numpy (float64).
+
+        Targets that are all 0 or 1 are taken as −1 and 1.
 
         Parameters
         ----------
@@ -723,7 +689,10 @@ class BinaryCrossentropy(_Crossentropy):
     code, default_name = CODES["binary_crossentropy"], "binary_crossentropy"
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """Each row's binary cross-entropy, with label smoothing and from logits or clipped probabilities, in numpy (float64).
+        """Each row's binary cross-entropy, averaged over the outputs, in numpy (float64).
+
+        Targets are label-smoothed; outputs are logits (`from_logits`) or
+        probabilities clipped to [1e-7, 1 − 1e-7].
 
         Parameters
         ----------
@@ -779,7 +748,10 @@ class CategoricalCrossentropy(_Crossentropy):
     code, default_name = CODES["categorical_crossentropy"], "categorical_crossentropy"
 
     def per_sample(self, y: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """Each row's categorical cross-entropy, with label smoothing and from logits or renormalised, clipped probabilities, in numpy (float64).
+        """Each row's categorical cross-entropy, in numpy (float64).
+
+        Targets are label-smoothed; outputs are logits (`from_logits`) or
+        probabilities renormalised to sum 1 and clipped to [1e-7, 1 − 1e-7].
 
         Parameters
         ----------
@@ -858,7 +830,8 @@ class SparseCategoricalCrossentropy(Loss):
         -------
         dict
             ``name``, ``reduction``, ``from_logits`` and
-            ``ignore_class`` (always None); ``SparseCategoricalCrossentropy.from_config(config)`` rebuilds it.
+            ``ignore_class`` (always None);
+            ``SparseCategoricalCrossentropy.from_config(config)`` rebuilds it.
         """
         return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits,
                 "ignore_class": None}

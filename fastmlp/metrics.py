@@ -35,33 +35,6 @@ KINDS = _engine.METRICS
 NONE = 0  # no metric (the estimators' objectives)
 _counters = {}
 
-_BASE_PARAMS = """name : str, optional
-        The name in logs and configs; default the Keras name, numbered for
-        later instances (``auc``, ``auc_1``, ...) as Keras does.
-    dtype : optional
-        Accepted for Keras compatibility; results are float64 numbers."""
-
-
-def _doc(summary, example, params="", notes=""):
-    """A metric class's docstring: summary, parameters (`params` first, then
-    the shared ones), `notes` (sections of their own), and an example: the
-    constructor call, the arguments of update_state, and the result."""
-    construct, update, result = example
-    return f"""{summary}
-
-    Parameters
-    ----------
-    {params}{_BASE_PARAMS}
-{notes}
-    Examples
-    --------
-    >>> import fastmlp as fm
-    >>> m = fm.metrics.{construct}
-    >>> m.update_state({update})
-    >>> round(m.result(), 4)
-    {result}
-    """
-
 
 def _auto_name(base: str) -> str:
     """Keras numbers later instances of an object's default name: auc, auc_1, ..."""
@@ -267,7 +240,8 @@ class BinaryAccuracy(Metric):
         Returns
         -------
         dict
-            ``name``, ``dtype`` and ``threshold``; ``BinaryAccuracy.from_config(config)`` rebuilds it.
+            ``name``, ``dtype`` and ``threshold``;
+            ``BinaryAccuracy.from_config(config)`` rebuilds it.
         """
         return {**super().get_config(), "threshold": self.threshold}
 
@@ -381,7 +355,8 @@ class TopKCategoricalAccuracy(Metric):
         Returns
         -------
         dict
-            ``name``, ``dtype`` and ``k``; ``TopKCategoricalAccuracy.from_config(config)`` rebuilds it.
+            ``name``, ``dtype`` and ``k``;
+            ``TopKCategoricalAccuracy.from_config(config)`` rebuilds it.
         """
         return {**super().get_config(), "k": self.k}
 
@@ -533,22 +508,6 @@ def _thresholds(thresholds) -> np.ndarray:
     if values.ndim != 1 or not np.all((values >= 0) & (values <= 1)):
         raise ValueError(f"thresholds must be numbers in [0, 1]; got {thresholds!r}")
     return values
-
-
-_CONFUSION_PARAMS = """thresholds : float or list of float in [0, 1], optional
-        Outputs above a threshold count as positive; default 0.5. With
-        several thresholds, `result` gives one value per threshold.
-    top_k : None
-        Only None (Keras's top_k is refused).
-    class_id : int, optional
-        Count only this output column; default every column.
-    """
-_CONFUSION_RAISES = """
-    Raises
-    ------
-    ValueError
-        For a `top_k`, or thresholds outside [0, 1].
-"""
 
 
 class _Confusion(Metric):
@@ -827,7 +786,8 @@ class AUC(Metric):
         dict
             ``name``, ``dtype``, ``num_thresholds``, ``curve``,
             ``summation_method``, ``from_logits``, and Keras's ``multi_label``,
-            ``num_labels`` and ``label_weights`` at their defaults; ``AUC.from_config(config)`` rebuilds it.
+            ``num_labels`` and ``label_weights`` at their defaults;
+            ``AUC.from_config(config)`` rebuilds it.
         """
         return {**super().get_config(), "num_thresholds": self.num_thresholds,
                 "curve": self.curve, "summation_method": self.summation_method,

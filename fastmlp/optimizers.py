@@ -60,27 +60,6 @@ def _hyperparameter(name, check, doc):
                     "a compiled model uses the new value from its next step.")
 
 
-# the arguments every optimizer takes, in its docstring
-_COMMON = """weight_decay : float, optional
-        Decoupled decay: each trainable weight is scaled by 1 − lr·weight_decay
-        before the rule (biases included, as Keras).
-    clipnorm, clipvalue, global_clipnorm : float, optional
-        Gradient clipping before the rule: each variable's gradient to norm
-        clipnorm; each value to ±clipvalue; all together to norm
-        global_clipnorm (at most one of the three).
-    name : str, optional
-        The name in configs.
-    use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps
-        Keras's; accepted with their defaults only (ValueError otherwise)."""
-_RAISES = """Raises
-    ------
-    ValueError
-        For an argument out of its range, two clipping arguments at once, or a
-        Keras option fastmlp does not have.
-    TypeError
-        For an unknown keyword argument."""
-
-
 def _unit_interval(value, name):
     return check_float(value, name, 0.0, 1.0, high_open=True)
 
@@ -512,7 +491,8 @@ class RMSprop(Optimizer):
         -------
         dict
             The common optimizer config plus ``rho``,
-            ``momentum``, ``epsilon`` and ``centered`` (always False); ``RMSprop.from_config(config)`` rebuilds it.
+            ``momentum``, ``epsilon`` and ``centered`` (always False);
+            ``RMSprop.from_config(config)`` rebuilds it.
         """
         return {**self._base_config(), "rho": self.rho, "momentum": self.momentum,
                 "epsilon": self.epsilon, "centered": False}
@@ -594,7 +574,8 @@ class Adam(Optimizer):
         -------
         dict
             The common optimizer config plus ``beta_1``,
-            ``beta_2``, ``epsilon`` and ``amsgrad`` (always False); ``type(optimizer).from_config(config)`` rebuilds it.
+            ``beta_2``, ``epsilon`` and ``amsgrad`` (always False);
+            ``type(optimizer).from_config(config)`` rebuilds it.
         """
         return {**self._base_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
                 "epsilon": self.epsilon, "amsgrad": False}

@@ -187,7 +187,8 @@ class ExponentialDecay(LearningRateSchedule):
         -------
         dict
             ``initial_learning_rate``, ``decay_steps``,
-            ``decay_rate``, ``staircase`` and ``name``; ``ExponentialDecay.from_config(config)`` rebuilds it.
+            ``decay_rate``, ``staircase`` and ``name``;
+            ``ExponentialDecay.from_config(config)`` rebuilds it.
         """
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
@@ -252,7 +253,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         Returns
         -------
         dict
-            ``boundaries``, ``values`` and ``name``; ``PiecewiseConstantDecay.from_config(config)`` rebuilds it.
+            ``boundaries``, ``values`` and ``name``;
+            ``PiecewiseConstantDecay.from_config(config)`` rebuilds it.
         """
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
@@ -320,7 +322,8 @@ class PolynomialDecay(LearningRateSchedule):
         -------
         dict
             ``initial_learning_rate``, ``decay_steps``,
-            ``end_learning_rate``, ``power``, ``cycle`` and ``name``; ``PolynomialDecay.from_config(config)`` rebuilds it.
+            ``end_learning_rate``, ``power``, ``cycle`` and ``name``;
+            ``PolynomialDecay.from_config(config)`` rebuilds it.
         """
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "end_learning_rate": self.end_learning_rate,
@@ -374,7 +377,8 @@ class InverseTimeDecay(LearningRateSchedule):
         -------
         dict
             ``initial_learning_rate``, ``decay_steps``,
-            ``decay_rate``, ``staircase`` and ``name``; ``InverseTimeDecay.from_config(config)`` rebuilds it.
+            ``decay_rate``, ``staircase`` and ``name``;
+            ``InverseTimeDecay.from_config(config)`` rebuilds it.
         """
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
@@ -454,7 +458,8 @@ class CosineDecay(LearningRateSchedule):
         -------
         dict
             ``initial_learning_rate``, ``decay_steps``,
-            ``alpha``, ``name``, ``warmup_target`` and ``warmup_steps``; ``CosineDecay.from_config(config)`` rebuilds it.
+            ``alpha``, ``name``, ``warmup_target`` and ``warmup_steps``;
+            ``CosineDecay.from_config(config)`` rebuilds it.
         """
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name,
@@ -526,7 +531,8 @@ class CosineDecayRestarts(LearningRateSchedule):
         -------
         dict
             ``initial_learning_rate``,
-            ``first_decay_steps``, ``t_mul``, ``m_mul``, ``alpha`` and ``name``; ``CosineDecayRestarts.from_config(config)`` rebuilds it.
+            ``first_decay_steps``, ``t_mul``, ``m_mul``, ``alpha`` and ``name``;
+            ``CosineDecayRestarts.from_config(config)`` rebuilds it.
         """
         return {"initial_learning_rate": self.initial_learning_rate,
                 "first_decay_steps": self.first_decay_steps, "t_mul": self._t_mul,
