@@ -1,5 +1,6 @@
 /* The kernels and block sizes of each instruction set, as data (the kernels
- * themselves are in gemm_<isa>.c, vmath_<isa>.c, optim_<isa>.c, rng_<isa>.c).
+ * themselves are in gemm_<isa>.c, vmath_<isa>.c, optim_<isa>.c, rng_<isa>.c,
+ * finite_<isa>.c).
  * This file only takes addresses, so it is compiled for the baseline; cpu.c
  * chooses the table the CPU can run. A tile (mr × nr) must fit its
  * micro-kernel: mr <= MR and nr <= NVMAX·VL of the file that defines it. */
@@ -24,6 +25,8 @@ const fm_isa_table fm_isa_generic = {
     .transpose_f64 = fm_transpose_scalar_f64,
     .update_f32 = fm_update_range_f32,
     .update_f64 = fm_update_range_f64,
+    .all_finite_f32 = fm_all_finite_scan_f32,
+    .all_finite_f64 = fm_all_finite_scan_f64,
     .dropout_rows_f32 = fm_dropout_rows_f32,
     .dropout_rows_f64 = fm_dropout_rows_f64,
     .act_rows_f32 = fm_act_rows_scalar_f32,
@@ -55,6 +58,8 @@ const fm_isa_table fm_isa_avx2 = {
     .transpose_f64 = fm_transpose_scalar_f64,
     .update_f32 = fm_update_range_avx2_f32,
     .update_f64 = fm_update_range_avx2_f64,
+    .all_finite_f32 = fm_all_finite_scan_avx2_f32,
+    .all_finite_f64 = fm_all_finite_scan_avx2_f64,
     .dropout_rows_f32 = fm_dropout_rows_f32,
     .dropout_rows_f64 = fm_dropout_rows_f64,
     .act_rows_f32 = fm_act_rows_avx2_f32,
@@ -84,6 +89,8 @@ static const fm_skinny_kernels skinny_avx512 = {
     .transpose_f64 = fm_transpose_scalar_f64,                                             \
     .update_f32 = fm_update_range_avx512_f32,                                             \
     .update_f64 = fm_update_range_avx512_f64,                                             \
+    .all_finite_f32 = fm_all_finite_scan_avx512_f32,                                      \
+    .all_finite_f64 = fm_all_finite_scan_avx512_f64,                                      \
     .dropout_rows_f32 = fm_dropout_rows_avx512_f32,                                       \
     .dropout_rows_f64 = fm_dropout_rows_avx512_f64,                                       \
     .act_rows_f32 = fm_act_rows_avx512_f32,                                               \
@@ -164,6 +171,8 @@ const char *fm_isa_table_gap(const fm_isa_table *t)
     GAP_IF(!t->transpose_f64, transpose_f64);
     GAP_IF(!t->update_f32, update_f32);
     GAP_IF(!t->update_f64, update_f64);
+    GAP_IF(!t->all_finite_f32, all_finite_f32);
+    GAP_IF(!t->all_finite_f64, all_finite_f64);
     GAP_IF(!t->dropout_rows_f32, dropout_rows_f32);
     GAP_IF(!t->dropout_rows_f64, dropout_rows_f64);
     GAP_IF(!t->act_rows_f32, act_rows_f32);

@@ -86,6 +86,10 @@ typedef int64_t (*fm_update_f32)(const fm_update_coeffs *k, int64_t n, float *w,
 typedef int64_t (*fm_update_f64)(const fm_update_coeffs *k, int64_t n, double *w,
                                  const double *g, double *s1, double *s2);
 
+/* Whether x[0..n) is all finite (finite.inc). */
+typedef int (*fm_all_finite_fn_f32)(const float *x, int64_t n);
+typedef int (*fm_all_finite_fn_f64)(const double *x, int64_t n);
+
 /* A dropout mask's key (rng.c): Philox key, counter words, 16-bit threshold. */
 typedef struct {
     uint32_t key[2];
@@ -178,6 +182,8 @@ typedef struct {
     fm_transpose_f64 transpose_f64;
     fm_update_f32 update_f32;
     fm_update_f64 update_f64;
+    fm_all_finite_fn_f32 all_finite_f32;
+    fm_all_finite_fn_f64 all_finite_f64;
     fm_dropout_rows_fn_f32 dropout_rows_f32;
     fm_dropout_rows_fn_f64 dropout_rows_f64;
     /* Activations in place over rows (vector exp/sigmoid/tanh for float32;
@@ -229,6 +235,8 @@ int64_t fm_update_range_f32(const fm_update_coeffs *k, int64_t n, float *w, cons
                             float *s1, float *s2);
 int64_t fm_update_range_f64(const fm_update_coeffs *k, int64_t n, double *w, const double *g,
                             double *s1, double *s2);
+int fm_all_finite_scan_f32(const float *x, int64_t n);
+int fm_all_finite_scan_f64(const double *x, int64_t n);
 void fm_dropout_rows_f32(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
                          const float *in, int64_t ldi, float *out, int64_t ldo);
 void fm_dropout_rows_f64(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
@@ -252,6 +260,8 @@ int64_t fm_update_range_avx2_f32(const fm_update_coeffs *k, int64_t n, float *w,
                                  float *s1, float *s2);
 int64_t fm_update_range_avx2_f64(const fm_update_coeffs *k, int64_t n, double *w,
                                  const double *g, double *s1, double *s2);
+int fm_all_finite_scan_avx2_f32(const float *x, int64_t n);
+int fm_all_finite_scan_avx2_f64(const double *x, int64_t n);
 void fm_act_rows_avx2_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
 void fm_exp_avx2_f32(const float *x, float *y, int64_t n);
 void fm_ukr_s8_avx2(int64_t kq, const uint8_t *a, int64_t lda, const int8_t *b, int64_t vsb,
@@ -280,6 +290,8 @@ int64_t fm_update_range_avx512_f32(const fm_update_coeffs *k, int64_t n, float *
                                    const float *g, float *s1, float *s2);
 int64_t fm_update_range_avx512_f64(const fm_update_coeffs *k, int64_t n, double *w,
                                    const double *g, double *s1, double *s2);
+int fm_all_finite_scan_avx512_f32(const float *x, int64_t n);
+int fm_all_finite_scan_avx512_f64(const double *x, int64_t n);
 void fm_dropout_rows_avx512_f32(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
                                 const float *in, int64_t ldi, float *out, int64_t ldo);
 void fm_dropout_rows_avx512_f64(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,

@@ -176,7 +176,7 @@ def test_omp_num_threads_sets_the_default(tmp_path):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_all_finite_edge_values(dtype):
+def test_all_finite_edge_values(dtype, isa):
     info = np.finfo(dtype)
     finite = np.array([0.0, -0.0, info.max, -info.max, info.tiny, info.tiny / 4, 1.0], dtype=dtype)
     assert _engine.all_finite(finite)
@@ -186,6 +186,21 @@ def test_all_finite_edge_values(dtype):
             x[position] = bad
             assert not _engine.all_finite(x)
     assert _engine.all_finite(np.zeros(0, dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_all_finite_finds_one_bad_value_anywhere_in_a_long_array(dtype, isa):
+    # the scan works in blocks of 1024 and vectors of up to 16: every kind of
+    # position (first, inside a vector, a block's last, the tail) is tried
+    x = np.full(5000, np.finfo(dtype).max, dtype)
+    x[1::2] *= -1
+    assert _engine.all_finite(x)
+    for position in (0, 7, 1023, 1024, 3071, 4095, 4096, 4990, 4999):
+        for bad in (np.nan, np.inf, -np.inf):
+            y = x.copy()
+            y[position] = bad
+            assert not _engine.all_finite(y), (position, bad)
+            assert _engine.all_finite(y[position + 1:])
 
 
 def test_thread_count_block_restores_the_default_not_a_number(tmp_path):
