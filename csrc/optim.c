@@ -68,7 +68,7 @@ static inline int64_t chunk_length(int64_t n, int64_t i0)
         const int64_t chunks = (n + FM_UPDATE_CHUNK - 1) / FM_UPDATE_CHUNK;                     \
         int64_t rejected = 0;                                                                  \
         (void)nt;                                                                              \
-        _Pragma("omp parallel for schedule(dynamic) num_threads(nt) if (nt > 1) reduction(+ : rejected)") \
+        _Pragma("omp parallel for schedule(guided) num_threads(nt) if (nt > 1) reduction(+ : rejected)") \
         for (int64_t c = 0; c < chunks; c++) {                                                 \
             const int64_t i0 = c * FM_UPDATE_CHUNK, len = chunk_length(n, i0);                 \
             rejected += update(&k, len, w + i0, g + i0, s1 + i0, s2 + i0);                     \
@@ -83,7 +83,7 @@ static inline int64_t chunk_length(int64_t n, int64_t i0)
         const int64_t chunks = (n + FM_UPDATE_CHUNK - 1) / FM_UPDATE_CHUNK;                     \
         int bad = 0;                                                                           \
         (void)nt;                                                                              \
-        _Pragma("omp parallel for schedule(dynamic) num_threads(nt) if (nt > 1) reduction(| : bad)") \
+        _Pragma("omp parallel for schedule(guided) num_threads(nt) if (nt > 1) reduction(| : bad)") \
         for (int64_t c = 0; c < chunks; c++) {                                                 \
             const int64_t i0 = c * FM_UPDATE_CHUNK;                                            \
             if (!bad) /* a bad chunk found: the rest need no scan */                           \
