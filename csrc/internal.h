@@ -26,7 +26,6 @@ void *fm_pack_buffer(size_t bytes);   /* per calling thread, grows on demand */
                               REAL *y, int64_t ld);                                         \
     void fm_act_gradient_##SFX(const fm_act *a, int64_t rows, int64_t cols, const REAL *z,   \
                                const REAL *y, REAL *g, int64_t ld);                         \
-    int fm_all_finite_threaded_##SFX(const REAL *x, int64_t n);                              \
     void fm_dropout_##SFX(uint64_t seed, int64_t step, int layer, double rate, int64_t row0, \
                           int64_t rows, int64_t cols, const REAL *in, int64_t ldi, REAL *out,  \
                           int64_t ldo);                                                       \

@@ -74,22 +74,6 @@ static inline int64_t chunk_length(int64_t n, int64_t i0)
             rejected += update(&k, len, w + i0, g + i0, s1 + i0, s2 + i0);                     \
         }                                                                                      \
         return rejected;                                                                       \
-    }                                                                                          \
-                                                                                               \
-    /* Whether x[0..n) is all finite, the threads taking chunks in turn. */                   \
-    int fm_all_finite_threaded_##SFX(const REAL *x, int64_t n)                                 \
-    {                                                                                          \
-        const int nt = fm_threads_for(2.0 * (double)n);                                        \
-        const int64_t chunks = (n + FM_UPDATE_CHUNK - 1) / FM_UPDATE_CHUNK;                     \
-        int bad = 0;                                                                           \
-        (void)nt;                                                                              \
-        _Pragma("omp parallel for schedule(guided) num_threads(nt) if (nt > 1) reduction(| : bad)") \
-        for (int64_t c = 0; c < chunks; c++) {                                                 \
-            const int64_t i0 = c * FM_UPDATE_CHUNK;                                            \
-            if (!bad) /* a bad chunk found: the rest need no scan */                           \
-                bad |= !fm_all_finite_##SFX(x + i0, chunk_length(n, i0));                            \
-        }                                                                                      \
-        return !bad;                                                                           \
     }
 DEFINE_STEP(float, f32)
 DEFINE_STEP(double, f64)
