@@ -17,9 +17,12 @@ with fastmlp and its peers in the same process:
 Libraries alternate epoch by epoch; each thread count runs in its own process
 (OMP_NUM_THREADS / OPENBLAS_NUM_THREADS set before loading). Reported: the
 median epoch time, samples/s, the share of the arithmetic floor (192.6 GFLOP
-per epoch at the float32 FMA peak measured in the same run) and fastmlp's
-speedup over each peer; a warning when an epoch's samples spread more than
-20 % around their median.
+per epoch at the float32 FMA peak measured in the same run; for the bfloat16
+rows, the 190.7 GFLOP of the products wider than 16 at the vdpbf16ps peak and
+the rest at the FMA peak) and fastmlp's speedup over each peer; a warning when
+an epoch's samples spread more than 20 % around their median. The ratio of the
+two floors is the most mixed_bfloat16 could gain over float32 if an epoch did
+nothing but its products.
 
 --accuracy-epochs N then trains fastmlp float32 and mixed_bfloat16 from the
 same seed for N epochs and prints each one's best test accuracy (once, after
@@ -37,6 +40,7 @@ from common import (Peak, benchmark_main, fashion_mnist_or_synthetic, last_child
 
 BATCH = 128
 EPOCH_GFLOP = 192.6  # forward + both backward GEMMs (no dX for layer 1), 469 steps
+BF16_GFLOP = 190.7  # of which in bfloat16: the 784-512 and 512-512 layers' products
 
 
 def glorot(rng, fan_in, fan_out):
@@ -275,10 +279,16 @@ def accuracy_run(epochs):
               f"{100 * (best['mixed_bfloat16'] - best['float32']):+.2f} points ({source})")
 
 
+def is_bf16(name):
+    """Whether a peer's products run in bfloat16 (its floor is the vdpbf16ps one)."""
+    return "bfloat16" in name or "bf16" in name
+
+
 def child(threads, epochs, markdown, accuracy_epochs):
     x, y, _, _, source = fashion_mnist_or_synthetic()
     peers = available_peers(threads)
     peak = Peak(threads)
+    bf16_peak = Peak(threads, instruction="bf16") if any(is_bf16(p.name) for p in peers) else None
     for peer in peers:  # warm-up epoch: first-touch allocations, thread pools, caches
         peer.epoch(x, y)
     times = {peer.name: [] for peer in peers}
@@ -292,21 +302,29 @@ def child(threads, epochs, markdown, accuracy_epochs):
                 f"{times[peer.name][-1]:.3f} s")
     peak.probe_again()
     floor = EPOCH_GFLOP / peak.gflops
+    bf16_floor = None
+    if bf16_peak is not None and bf16_peak.probe_again() > 0:  # 0: the CPU lacks vdpbf16ps
+        bf16_floor = BF16_GFLOP / bf16_peak.gflops + (EPOCH_GFLOP - BF16_GFLOP) / peak.gflops
     medians = {name: float(np.median(t)) for name, t in times.items()}
     base = medians["fastmlp"]
     bf16 = medians.get("fastmlp mixed_bfloat16")
     print(f"\n## {threads} thread{'s' if threads > 1 else ''}: one epoch of {source} "
           f"({len(x)} rows, batch {BATCH}); FMA peak measured now {peak.gflops:.0f} GFLOPS, "
-          f"so the arithmetic floor is {floor:.2f} s\n")
+          f"so the arithmetic floor is {floor:.2f} s")
+    if bf16_floor is not None:
+        print(f"vdpbf16ps peak measured now {bf16_peak.gflops:.0f} GFLOPS: the mixed_bfloat16 "
+              f"floor is {bf16_floor:.2f} s, so an epoch doing nothing but its products could "
+              f"be at most {floor / bf16_floor:.2f}x faster in mixed_bfloat16 than in float32")
+    print()
     rows = []
     for peer in peers:
         t = medians[peer.name]
         rows.append([f"{peer.name} {peer.version}", f"{t:.3f}", f"{len(x) / t:,.0f}",
-                     f"{100 * floor / t:.0f}" if "bfloat16" in peer.name
+                     f"{100 * bf16_floor / t:.0f}" if is_bf16(peer.name) and bf16_floor
                      else peak.percent(EPOCH_GFLOP / t, peer.name),
                      f"{100 * spread(times[peer.name]):.0f}",
                      f"{t / base:.2f}", "–" if bf16 is None else f"{t / bf16:.2f}"])
-    table(["library", "epoch s (median)", "samples/s", "% of fp32 floor", "spread %",
+    table(["library", "epoch s (median)", "samples/s", "% of floor", "spread %",
            "fastmlp fp32 speedup", "fastmlp bf16 speedup"], rows, markdown)
     peak.note()
     warn_if_spread(times)
