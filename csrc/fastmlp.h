@@ -250,6 +250,8 @@ typedef struct {
     void *moving_mean, *moving_var; /* batchnorm state (non-trainable) */
     void *batch_stats; /* batchnorm, per training step: batch mean, 1/sqrt(var + epsilon), var */
     void *pre;         /* per training step: pre-activation, when the activation needs it */
+    void *keep;        /* dropout, per training step: the forward's mask as bits (uint16,
+                        * batch_cap × ⌈n_out/16⌉) for the backward, or NULL: drawn again */
     void *fold_w, *fold_b; /* inference: this dense layer with batchnorm folded in (or NULL) */
     int precision;     /* dense: FM_PRECISION_*. INT8: w is the int8 kernel, qscale its
                         * kernel_scale (float32, n_out); BF16: w holds bfloat16 values */

@@ -28,7 +28,9 @@ void *fm_pack_buffer(size_t bytes);   /* per calling thread, grows on demand */
                                const REAL *y, REAL *g, int64_t ld);                         \
     void fm_dropout_##SFX(uint64_t seed, int64_t step, int layer, double rate, int64_t row0, \
                           int64_t rows, int64_t cols, const REAL *in, int64_t ldi, REAL *out,  \
-                          int64_t ldo);                                                       \
+                          int64_t ldo, uint16_t *keep);                                       \
+    void fm_dropout_backward_kept_##SFX(const uint16_t *keep, double rate, int64_t rows,     \
+                                        int64_t cols, REAL *g, int64_t ldg);                 \
     double fm_penalty_##SFX(int64_t n, const REAL *w, REAL *g, double l1, double l2);         \
     void fm_dz_and_bias_grad_##SFX(int act, int64_t rows, int64_t cols, const REAL *y, REAL *g, \
                                    int64_t ld, REAL *db, int accumulate);                   \

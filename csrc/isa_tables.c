@@ -29,6 +29,8 @@ const fm_isa_table fm_isa_generic = {
     .all_finite_f64 = fm_all_finite_scan_f64,
     .dropout_rows_f32 = fm_dropout_rows_f32,
     .dropout_rows_f64 = fm_dropout_rows_f64,
+    .dropout_apply_f32 = fm_dropout_apply_f32,
+    .dropout_apply_f64 = fm_dropout_apply_f64,
     .act_rows_f32 = fm_act_rows_scalar_f32,
     .act_rows_f64 = fm_act_rows_scalar_f64,
     .exp_f32 = fm_exp_scalar_f32,
@@ -62,6 +64,8 @@ const fm_isa_table fm_isa_avx2 = {
     .all_finite_f64 = fm_all_finite_scan_avx2_f64,
     .dropout_rows_f32 = fm_dropout_rows_f32,
     .dropout_rows_f64 = fm_dropout_rows_f64,
+    .dropout_apply_f32 = fm_dropout_apply_f32,
+    .dropout_apply_f64 = fm_dropout_apply_f64,
     .act_rows_f32 = fm_act_rows_avx2_f32,
     .act_rows_f64 = fm_act_rows_scalar_f64,
     .exp_f32 = fm_exp_avx2_f32,
@@ -93,6 +97,8 @@ static const fm_skinny_kernels skinny_avx512 = {
     .all_finite_f64 = fm_all_finite_scan_avx512_f64,                                      \
     .dropout_rows_f32 = fm_dropout_rows_avx512_f32,                                       \
     .dropout_rows_f64 = fm_dropout_rows_avx512_f64,                                       \
+    .dropout_apply_f32 = fm_dropout_apply_avx512_f32,                                     \
+    .dropout_apply_f64 = fm_dropout_apply_avx512_f64,                                     \
     .act_rows_f32 = fm_act_rows_avx512_f32,                                               \
     .act_rows_f64 = fm_act_rows_scalar_f64,                                               \
     .exp_f32 = fm_exp_avx512_f32,                                                         \
@@ -175,6 +181,8 @@ const char *fm_isa_table_gap(const fm_isa_table *t)
     GAP_IF(!t->all_finite_f64, all_finite_f64);
     GAP_IF(!t->dropout_rows_f32, dropout_rows_f32);
     GAP_IF(!t->dropout_rows_f64, dropout_rows_f64);
+    GAP_IF(!t->dropout_apply_f32, dropout_apply_f32);
+    GAP_IF(!t->dropout_apply_f64, dropout_apply_f64);
     GAP_IF(!t->act_rows_f32, act_rows_f32);
     GAP_IF(!t->act_rows_f64, act_rows_f64);
     GAP_IF(!t->exp_f32, exp_f32);

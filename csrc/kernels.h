@@ -97,12 +97,23 @@ typedef struct {
     double scale;
     int64_t row0;  /* added to the row index in the counter: a shard's first row in its global batch */
 } fm_dropout_key;
+/* Dropout of rows r0 .. r1: out = in ⊙ mask / (1 − rate) (in may be out); with
+ * keep not NULL, the mask's bits too: bit l of keep[r·ldk + w] for column 16·w + l. */
 typedef void (*fm_dropout_rows_fn_f32)(const fm_dropout_key *k, int64_t r0, int64_t r1,
                                        int64_t cols, const float *in, int64_t ldi, float *out,
-                                       int64_t ldo);
+                                       int64_t ldo, uint16_t *keep, int64_t ldk);
 typedef void (*fm_dropout_rows_fn_f64)(const fm_dropout_key *k, int64_t r0, int64_t r1,
                                        int64_t cols, const double *in, int64_t ldi, double *out,
-                                       int64_t ldo);
+                                       int64_t ldo, uint16_t *keep, int64_t ldk);
+/* uint16 words of a row of stored dropout bits (fm_layer.keep) */
+static inline int64_t fm_dropout_keep_words(int64_t cols) { return (cols + 15) / 16; }
+/* A stored mask applied again (dropout's backward): g = g·scale where kept, 0 elsewhere. */
+typedef void (*fm_dropout_apply_fn_f32)(const uint16_t *keep, int64_t ldk, double scale,
+                                        int64_t r0, int64_t r1, int64_t cols, float *g,
+                                        int64_t ldg);
+typedef void (*fm_dropout_apply_fn_f64)(const uint16_t *keep, int64_t ldk, double scale,
+                                        int64_t r0, int64_t r1, int64_t cols, double *g,
+                                        int64_t ldg);
 
 /* bfloat16 products (gemm_bf16.c drives them). The operands are float32,
  * rounded to bfloat16 (to nearest, ties to even) while they are packed, and
@@ -186,6 +197,8 @@ typedef struct {
     fm_all_finite_fn_f64 all_finite_f64;
     fm_dropout_rows_fn_f32 dropout_rows_f32;
     fm_dropout_rows_fn_f64 dropout_rows_f64;
+    fm_dropout_apply_fn_f32 dropout_apply_f32;
+    fm_dropout_apply_fn_f64 dropout_apply_f64;
     /* Activations in place over rows (vector exp/sigmoid/tanh for float32;
      * libm for float64 on every path), and exp alone (for tests). */
     fm_act_rows_f32 act_rows_f32;
@@ -238,9 +251,15 @@ int64_t fm_update_range_f64(const fm_update_coeffs *k, int64_t n, double *w, con
 int fm_all_finite_scan_f32(const float *x, int64_t n);
 int fm_all_finite_scan_f64(const double *x, int64_t n);
 void fm_dropout_rows_f32(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
-                         const float *in, int64_t ldi, float *out, int64_t ldo);
+                         const float *in, int64_t ldi, float *out, int64_t ldo, uint16_t *keep,
+                         int64_t ldk);
+void fm_dropout_apply_f32(const uint16_t *keep, int64_t ldk, double scale, int64_t r0,
+                          int64_t r1, int64_t cols, float *g, int64_t ldg);
 void fm_dropout_rows_f64(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
-                         const double *in, int64_t ldi, double *out, int64_t ldo);
+                         const double *in, int64_t ldi, double *out, int64_t ldo, uint16_t *keep,
+                         int64_t ldk);
+void fm_dropout_apply_f64(const uint16_t *keep, int64_t ldk, double scale, int64_t r0,
+                          int64_t r1, int64_t cols, double *g, int64_t ldg);
 void fm_act_rows_scalar_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
 void fm_act_rows_scalar_f64(int act, int64_t rows, int64_t cols, double *y, int64_t ldy);
 void fm_exp_scalar_f32(const float *x, float *y, int64_t n);
@@ -293,9 +312,15 @@ int64_t fm_update_range_avx512_f64(const fm_update_coeffs *k, int64_t n, double 
 int fm_all_finite_scan_avx512_f32(const float *x, int64_t n);
 int fm_all_finite_scan_avx512_f64(const double *x, int64_t n);
 void fm_dropout_rows_avx512_f32(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
-                                const float *in, int64_t ldi, float *out, int64_t ldo);
+                                const float *in, int64_t ldi, float *out, int64_t ldo, uint16_t *keep,
+                                int64_t ldk);
+void fm_dropout_apply_avx512_f32(const uint16_t *keep, int64_t ldk, double scale, int64_t r0,
+                                 int64_t r1, int64_t cols, float *g, int64_t ldg);
 void fm_dropout_rows_avx512_f64(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
-                                const double *in, int64_t ldi, double *out, int64_t ldo);
+                                const double *in, int64_t ldi, double *out, int64_t ldo, uint16_t *keep,
+                                int64_t ldk);
+void fm_dropout_apply_avx512_f64(const uint16_t *keep, int64_t ldk, double scale, int64_t r0,
+                                 int64_t r1, int64_t cols, double *g, int64_t ldg);
 void fm_act_rows_avx512_f32(int act, int64_t rows, int64_t cols, float *y, int64_t ldy);
 void fm_exp_avx512_f32(const float *x, float *y, int64_t n);
 /* AVX-512 VNNI (vpdpbusd): */

@@ -1,6 +1,7 @@
 /* Counter-based random numbers for dropout. The mask of an element is a pure
  * function of (seed, step, layer, row, column), so it does not depend on how
- * work is split over threads, and backward recomputes it instead of storing it.
+ * work is split over threads. A training step's forward keeps it as bits
+ * (fm_layer.keep) for the backward, which otherwise draws it again.
  *
  * Layout: a row's columns go in blocks of 128; in block B, column
  * 128·B + 16·j + l (j < 8, l < 16) takes 16 bits of Philox4x32-10 at counter

@@ -63,14 +63,24 @@ static inline void block_masks(const fm_dropout_key *k, int64_t r, int64_t block
 }
 
 
+/* The bits of the mask a row's block gives columns 128·block + 16·j + l; the
+ * lanes beyond cols are cleared, as the portable kernel leaves them. */
+static inline void store_bits(const __mmask16 keep[8], int64_t block, int64_t cols, uint16_t *dst)
+{
+    for (int j = 0; j < 8 && 128 * block + 16 * j < cols; j++)
+        dst[8 * block + j] = (uint16_t)(keep[j] & fm_first_lanes(cols - 128 * block - 16 * j));
+}
+
 void fm_dropout_rows_avx512_f32(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
-                                const float *in, int64_t ldi, float *out, int64_t ldo)
+                                const float *in, int64_t ldi, float *out, int64_t ldo,
+                                uint16_t *keep_bits, int64_t ldk)
 {
     const __m512 scale = _mm512_set1_ps((float)k->scale);
     for (int64_t r = r0; r < r1; r++)
         for (int64_t block = 0; 128 * block < cols; block++) {
             __mmask16 keep[8];
             block_masks(k, r, block, keep);
+            if (keep_bits) store_bits(keep, block, cols, keep_bits + r * ldk);
             for (int j = 0; j < 8 && 128 * block + 16 * j < cols; j++) {
                 const int64_t c = 128 * block + 16 * j;
                 const __mmask16 valid = fm_first_lanes(cols - c);
@@ -81,13 +91,15 @@ void fm_dropout_rows_avx512_f32(const fm_dropout_key *k, int64_t r0, int64_t r1,
 }
 
 void fm_dropout_rows_avx512_f64(const fm_dropout_key *k, int64_t r0, int64_t r1, int64_t cols,
-                                const double *in, int64_t ldi, double *out, int64_t ldo)
+                                const double *in, int64_t ldi, double *out, int64_t ldo,
+                                uint16_t *keep_bits, int64_t ldk)
 {
     const __m512d scale = _mm512_set1_pd(k->scale);
     for (int64_t r = r0; r < r1; r++)
         for (int64_t block = 0; 128 * block < cols; block++) {
             __mmask16 keep[8];
             block_masks(k, r, block, keep);
+            if (keep_bits) store_bits(keep, block, cols, keep_bits + r * ldk);
             for (int j = 0; j < 16 && 128 * block + 8 * j < cols; j++) { /* 8 doubles a vector */
                 const int64_t c = 128 * block + 8 * j;
                 const __mmask8 valid = (__mmask8)fm_first_lanes(cols - c);
@@ -95,6 +107,32 @@ void fm_dropout_rows_avx512_f64(const fm_dropout_key *k, int64_t r0, int64_t r1,
                 const __m512d x = _mm512_maskz_loadu_pd(valid, in + r * ldi + c);
                 _mm512_mask_storeu_pd(out + r * ldo + c, valid, _mm512_maskz_mul_pd(kept, x, scale));
             }
+        }
+}
+
+void fm_dropout_apply_avx512_f32(const uint16_t *keep, int64_t ldk, double scale, int64_t r0,
+                                 int64_t r1, int64_t cols, float *g, int64_t ldg)
+{
+    const __m512 s = _mm512_set1_ps((float)scale);
+    for (int64_t r = r0; r < r1; r++)
+        for (int64_t c = 0; c < cols; c += 16) {
+            const __mmask16 valid = fm_first_lanes(cols - c);
+            const __m512 x = _mm512_maskz_loadu_ps(valid, g + r * ldg + c);
+            _mm512_mask_storeu_ps(g + r * ldg + c, valid,
+                                  _mm512_maskz_mul_ps((__mmask16)keep[r * ldk + c / 16], x, s));
+        }
+}
+
+void fm_dropout_apply_avx512_f64(const uint16_t *keep, int64_t ldk, double scale, int64_t r0,
+                                 int64_t r1, int64_t cols, double *g, int64_t ldg)
+{
+    const __m512d s = _mm512_set1_pd(scale);
+    for (int64_t r = r0; r < r1; r++)
+        for (int64_t c = 0; c < cols; c += 8) {
+            const __mmask8 valid = (__mmask8)fm_first_lanes(cols - c);
+            const __mmask8 kept = (__mmask8)(keep[r * ldk + c / 16] >> (c % 16));
+            const __m512d x = _mm512_maskz_loadu_pd(valid, g + r * ldg + c);
+            _mm512_mask_storeu_pd(g + r * ldg + c, valid, _mm512_maskz_mul_pd(kept, x, s));
         }
 }
 #endif

@@ -336,18 +336,35 @@ def philox4x32(counter, key):
 
 
 def dropout(uint64_t seed, int64_t step, int layer, double rate, cnp.ndarray x,
-            int64_t row0=0):
+            int64_t row0=0, bint keep=False):
     """The training-time dropout of a C-contiguous 2-D array, as a new array;
-    its rows are rows row0, row0 + 1, ... of their batch (for the masks)."""
+    its rows are rows row0, row0 + 1, ... of their batch (for the masks).
+    With keep, also the mask's bits as a training step stores them:
+    (out, bits), bits uint16 of shape (rows, ceil(cols / 16))."""
     out = np.empty_like(x)
     cdef int64_t rows = x.shape[0], cols = x.shape[1]
+    bits = np.zeros((rows, (cols + 15) // 16), dtype=np.uint16) if keep else None
+    cdef uint16_t *pk = <uint16_t *>cnp.PyArray_DATA(bits) if keep else NULL
     if x.dtype == np.float64:
         fm_dropout_f64(seed, step, layer, rate, row0, rows, cols, <double *>_ptr(x), cols,
-                       <double *>_ptr(out), cols)
+                       <double *>_ptr(out), cols, pk)
     else:
         fm_dropout_f32(seed, step, layer, rate, row0, rows, cols, <float *>_ptr(x), cols,
-                       <float *>_ptr(out), cols)
-    return out
+                       <float *>_ptr(out), cols, pk)
+    return (out, bits) if keep else out
+
+
+def dropout_apply(cnp.ndarray bits, double rate, cnp.ndarray g):
+    """Dropout's backward from stored bits (as dropout(..., keep=True) gives
+    them), in place on the C-contiguous 2-D array g."""
+    cdef int64_t rows = g.shape[0], cols = g.shape[1]
+    if bits.dtype != np.uint16 or bits.shape[0] != rows or bits.shape[1] != (cols + 15) // 16:
+        raise ValueError("bits do not fit g")
+    cdef const uint16_t *pk = <const uint16_t *>cnp.PyArray_DATA(bits)
+    if g.dtype == np.float64:
+        fm_dropout_backward_kept_f64(pk, rate, rows, cols, <double *>_ptr(g), cols)
+    else:
+        fm_dropout_backward_kept_f32(pk, rate, rows, cols, <float *>_ptr(g), cols)
 
 
 # ---------------------------------------------------------------- quantized products
@@ -637,7 +654,7 @@ cdef class Network:
     cdef readonly list gradient_arrays
     cdef readonly list specs
     cdef object slot1, slot2
-    cdef list output_arrays, pre_arrays, stat_arrays, fold_arrays, quant_arrays
+    cdef list output_arrays, pre_arrays, keep_arrays, stat_arrays, fold_arrays, quant_arrays
     cdef object x_batch, grad_a, grad_b
     # A training call (train_batch, gradients) in progress: it uses the
     # training buffers and the optimizer state, so nothing may replace them and
@@ -694,7 +711,7 @@ cdef class Network:
         self.net.dropout_seed = dropout_seed
         self.net.version = 0
         self.net.folded_version = -1
-        self.output_arrays, self.pre_arrays = [], []
+        self.output_arrays, self.pre_arrays, self.keep_arrays = [], [], []
         self.fold_arrays = []
         for i in range(n):
             if fm_net_needs_fold(&self.net, i):
@@ -970,18 +987,22 @@ cdef class Network:
             return
         self._require_idle("resize the training buffers")
         cdef int i
-        outputs, pres = [], []
+        outputs, pres, keeps = [], [], []
         for i in range(self.net.n_layers):
             outputs.append(np.empty((batch_cap, self.layers[i].n_out), dtype=self.dtype))
             pres.append(np.empty((batch_cap, self.layers[i].n_out), dtype=self.dtype)
                         if fm_net_needs_pre(&self.net, i) else None)
+            # dropout's mask as bits, 16 columns to a word, for the backward
+            keeps.append(np.empty((batch_cap, (self.layers[i].n_out + 15) // 16), dtype=np.uint16)
+                         if self.layers[i].kind == FM_LAYER_DROPOUT else None)
         x_batch = np.empty((batch_cap, self.net.n_in), dtype=self.dtype)
         grad_a = np.empty((batch_cap, self.net.max_width), dtype=self.dtype)
         grad_b = np.empty((batch_cap, self.net.max_width), dtype=self.dtype)
-        self.output_arrays, self.pre_arrays = outputs, pres
+        self.output_arrays, self.pre_arrays, self.keep_arrays = outputs, pres, keeps
         for i in range(self.net.n_layers):
             self.outputs[i] = cnp.PyArray_DATA(outputs[i])
             self.layers[i].pre = cnp.PyArray_DATA(pres[i]) if pres[i] is not None else NULL
+            self.layers[i].keep = cnp.PyArray_DATA(keeps[i]) if keeps[i] is not None else NULL
         self.x_batch, self.grad_a, self.grad_b = x_batch, grad_a, grad_b
         self.net.x_batch = cnp.PyArray_DATA(x_batch)
         self.net.grad_a = cnp.PyArray_DATA(grad_a)
@@ -991,9 +1012,10 @@ cdef class Network:
     def release(self):
         """Free the training buffers."""
         self._require_idle("free the training buffers")
-        self.output_arrays, self.pre_arrays = [], []
+        self.output_arrays, self.pre_arrays, self.keep_arrays = [], [], []
         for i in range(self.net.n_layers):
             self.layers[i].pre = NULL
+            self.layers[i].keep = NULL
         self.x_batch = self.grad_a = self.grad_b = None
         self.net.batch_cap = 0
 

@@ -114,6 +114,7 @@ cdef extern from "fastmlp.h" nogil:
         void *moving_var
         void *batch_stats
         void *pre
+        void *keep
         void *fold_w
         void *fold_b
         int precision
@@ -235,10 +236,14 @@ cdef extern from "internal.h" nogil:
     void fm_philox4x32(const uint32_t *counter, const uint32_t *key, uint32_t *out)
     void fm_dropout_f32(uint64_t seed, int64_t step, int layer, double rate, int64_t row0,
                         int64_t rows, int64_t cols, const float *inp, int64_t ldi, float *out,
-                        int64_t ldo)
+                        int64_t ldo, uint16_t *keep)
     void fm_dropout_f64(uint64_t seed, int64_t step, int layer, double rate, int64_t row0,
                         int64_t rows, int64_t cols, const double *inp, int64_t ldi, double *out,
-                        int64_t ldo)
+                        int64_t ldo, uint16_t *keep)
+    void fm_dropout_backward_kept_f32(const uint16_t *keep, double rate, int64_t rows,
+                                      int64_t cols, float *g, int64_t ldg)
+    void fm_dropout_backward_kept_f64(const uint16_t *keep, double rate, int64_t rows,
+                                      int64_t cols, double *g, int64_t ldg)
 
 cdef extern from "kernels.h" nogil:
     ctypedef struct fm_isa_table:

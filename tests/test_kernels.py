@@ -55,6 +55,25 @@ def test_dropout_layout_on_every_path(isa, dtype):
     np.testing.assert_array_equal(_engine.dropout(seed, step, 2, 0.3, x), expected)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cols", [1, 16, 37, 128, 300])
+def test_dropout_bits_kept_by_the_forward_give_the_backward_drawn_again(isa, dtype, cols):
+    # a training step keeps the forward's mask as bits for the backward: the
+    # bits must be the mask (bit l of word w: column 16·w + l, none beyond cols)
+    # and applying them must give what drawing the mask again gives
+    rng = np.random.default_rng(cols)
+    x = rng.uniform(0.5, 1.5, (9, cols)).astype(dtype)
+    g = rng.standard_normal((9, cols)).astype(dtype)
+    out, bits = _engine.dropout(11, 7, 2, 0.3, x, 4, keep=True)
+    np.testing.assert_array_equal(out, _engine.dropout(11, 7, 2, 0.3, x, 4))
+    unpacked = np.unpackbits(bits.view(np.uint8), axis=1, bitorder="little")
+    np.testing.assert_array_equal(unpacked[:, :cols].astype(bool), out != 0)
+    assert not unpacked[:, cols:].any()
+    applied = g.copy()
+    _engine.dropout_apply(bits, 0.3, applied)
+    np.testing.assert_array_equal(applied, _engine.dropout(11, 7, 2, 0.3, g, 4))
+
+
 def test_dropout_mask_is_keyed_on_seed_step_layer():
     x = np.ones((64, 64))
     base = _engine.dropout(1, 2, 3, 0.5, x)
