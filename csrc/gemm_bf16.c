@@ -35,7 +35,6 @@ typedef struct {
     const fm_bf16_kernels *kern;
     fm_watch watch;
     int stop;
-    int64_t *claimed; /* [2][team][CLAIM_STRIDE]: units taken of each thread's range */
 } bf16_plan;
 
 static inline int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
@@ -81,39 +80,6 @@ static void pack_b(const bf16_plan *g, int64_t pc, int64_t kc, int64_t jc, int64
         g->kern->pack_transposed(g->b + j * g->ldb + pc, g->ldb, cols, kc, dst, up16(cols));
 }
 
-#define ROW_GROUP 4
-#define CLAIM_STRIDE 8 /* int64 counters a cache line apart */
-
-/* Column panel jr (of the block from jc) times row panels r0 .. r0 + ROW_GROUP
- * of C, for k block pc (kp pairs). */
-static void bf16_unit(const bf16_plan *g, int64_t pc, int64_t kp, int64_t jc, int64_t jr,
-                      int64_t r0, int flags)
-{
-    const int MR = g->kern->blocking.mr, NR = g->kern->blocking.nr;
-    const int64_t r1 = min64(r0 + ROW_GROUP, (g->m + MR - 1) / MR);
-    const int64_t j = jc + jr * NR;
-    const int cols = (int)min64(NR, g->n - j);
-    const uint32_t *b;
-    int64_t ldb, vsb;
-    if (g->w) { /* 16-column panels of all k's pairs */
-        const int64_t kp_all = (g->k + 1) / 2;
-        b = (const uint32_t *)g->w->packed + (j / 16) * kp_all * 16 + (pc / 2) * 16;
-        ldb = 16;
-        vsb = kp_all * 16;
-    } else {
-        b = g->bp + jr * NR * kp;
-        ldb = up16(cols);
-        vsb = 16;
-    }
-    const int64_t rs_a = g->trans_a ? 1 : g->ld_ap, cs_a = g->trans_a ? g->ld_ap : 1;
-    for (int64_t ir = r0; ir < r1; ir++) {
-        const int64_t i = ir * MR;
-        const uint32_t *a = g->trans_a ? g->ap + i : g->ap + i * g->ld_ap;
-        g->kern->ukr(kp, a, rs_a, cs_a, b, ldb, vsb, g->c + i * g->ldc + j, g->ldc,
-                     (int)min64(MR, g->m - i), cols, flags, g->bias ? g->bias + j : NULL, g->act);
-    }
-}
-
 static void bf16_team(bf16_plan *g, int tid, int nth)
 {
     const fm_blocking *bl = &g->kern->blocking;
@@ -132,30 +98,35 @@ static void bf16_team(bf16_plan *g, int tid, int nth)
                     pack_b(g, pc, kc, jc, q, NR);
                 TEAM_BARRIER(nth);
             }
-            /* Thread t owns the units of C in its column panels (the ones it
-             * packed: they are in its cache), a unit being ROW_GROUP row panels
-             * by one column panel, taken row group outer. It takes them by
-             * claiming from a counter, then claims from the others' counters: a
-             * static split leaves the faster core idle whenever the host slows
-             * the other. Block b counts in claimed[b & 1]; tid 0 clears the
-             * other half, last used before the previous block's closing
-             * barrier and not again before this block's. */
-            const int64_t block = kb * ((g->n + g->nc - 1) / g->nc) + jc / g->nc;
-            int64_t *claimed = g->claimed + (block & 1) * nth * CLAIM_STRIDE;
-            if (tid == 0) {
-                int64_t *other = g->claimed + ((block + 1) & 1) * nth * CLAIM_STRIDE;
-                for (int t = 0; t < nth; t++) other[t * CLAIM_STRIDE] = 0;
-            }
-            const int64_t row_groups = (m_panels + ROW_GROUP - 1) / ROW_GROUP;
-            for (int v = 0; v < nth; v++) {
-                const int owner = (tid + v) % nth;
-                const int64_t j0 = n_panels * owner / nth, width = n_panels * (owner + 1) / nth - j0;
-                const int64_t units = row_groups * width;
-                for (;;) {
-                    const int64_t u = __atomic_fetch_add(&claimed[owner * CLAIM_STRIDE], 1,
-                                                         __ATOMIC_RELAXED);
-                    if (u >= units || fm_watch_tripped(&g->watch)) break;
-                    bf16_unit(g, pc, kp, jc, j0 + u % width, (u / width) * ROW_GROUP, flags);
+            /* the tile grid of gemm.c: columns first, rows for shallow products */
+            const int rows_first = g->k < 64 && m_panels >= nth;
+            const int64_t tn = rows_first ? 1 : (n_panels < nth ? n_panels : nth), tm = nth / tn;
+            const int64_t ti = tid / tn, tj = tid % tn;
+            const int64_t j0 = n_panels * tj / tn, j1 = n_panels * (tj + 1) / tn;
+            const int64_t r0 = m_panels * ti / tm, r1 = ti < tm ? m_panels * (ti + 1) / tm : r0;
+            for (int64_t ir = r0; ir < r1; ir++) {
+                if (fm_watch_tripped(&g->watch)) break;
+                const int64_t i = ir * MR;
+                const int rows = (int)min64(MR, g->m - i);
+                const uint32_t *a = g->trans_a ? g->ap + i : g->ap + i * g->ld_ap;
+                const int64_t rs_a = g->trans_a ? 1 : g->ld_ap, cs_a = g->trans_a ? g->ld_ap : 1;
+                for (int64_t jr = j0; jr < j1; jr++) {
+                    const int64_t j = jc + jr * NR;
+                    const int cols = (int)min64(NR, g->n - j);
+                    const uint32_t *b;
+                    int64_t ldb, vsb;
+                    if (g->w) { /* 16-column panels of all k's pairs */
+                        const int64_t kp_all = (g->k + 1) / 2;
+                        b = (const uint32_t *)g->w->packed + (j / 16) * kp_all * 16 + (pc / 2) * 16;
+                        ldb = 16;
+                        vsb = kp_all * 16;
+                    } else {
+                        b = g->bp + jr * NR * kp;
+                        ldb = up16(cols);
+                        vsb = 16;
+                    }
+                    g->kern->ukr(kp, a, rs_a, cs_a, b, ldb, vsb, g->c + i * g->ldc + j, g->ldc, rows,
+                                 cols, flags, g->bias ? g->bias + j : NULL, g->act);
                 }
             }
             /* the packed block is about to be replaced; Ctrl-C: all leave together */
@@ -178,21 +149,16 @@ static int bf16_run(bf16_plan *g)
     g->ld_ap = g->trans_a ? up16(g->m) : up16(kp);
     const int64_t a_words = g->trans_a ? kp * g->ld_ap : g->m * g->ld_ap;
     const int64_t b_words = g->w ? 0 : g->nc * kp;
-    const double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k;
-    const double streaming = FM_FLOPS_PER_ELEMENT * (double)g->n * (double)g->k;
-    const int nt = fm_threads_for(flops > streaming ? flops : streaming);
-    const int64_t packed_words = (a_words + 15) / 16 * 16 + (b_words + 15) / 16 * 16;
-    const int64_t claim_words = 2 * nt * CLAIM_STRIDE * 2; /* int64 counters in uint32 words */
-    uint32_t *buffer = (uint32_t *)fm_pack_buffer((size_t)(packed_words + claim_words + 16) *
-                                                  sizeof(uint32_t));
+    uint32_t *buffer = (uint32_t *)fm_pack_buffer((size_t)(a_words + b_words + 16) * sizeof(uint32_t));
     if (!buffer) return FM_ENOMEM;
     g->ap = buffer;
     g->bp = buffer + (a_words + 15) / 16 * 16;
-    g->claimed = (int64_t *)(buffer + packed_words);
-    for (int64_t i = 0; i < 2 * nt; i++) g->claimed[i * CLAIM_STRIDE] = 0;
     g->watch = fm_watch_snapshot();
     g->stop = 0;
 
+    const double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k;
+    const double streaming = FM_FLOPS_PER_ELEMENT * (double)g->n * (double)g->k;
+    const int nt = fm_threads_for(flops > streaming ? flops : streaming);
     FM_RUN_TEAM(nt, bf16_team, g);
     return fm_watch_tripped(&g->watch) ? FM_EINTR : FM_OK;
 }
