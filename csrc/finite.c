@@ -3,6 +3,7 @@
  * chunks the threads take in turn (a training set's check at each fit is
  * bound by memory bandwidth, which two cores raise). */
 #include <math.h>
+#include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif

@@ -2,6 +2,7 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #pragma GCC target("avx2,fma")
 #include <math.h>
+#include <string.h>
 
 #include "kernels.h"
 

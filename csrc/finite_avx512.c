@@ -2,6 +2,7 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,fma,prefer-vector-width=512")
 #include <math.h>
+#include <string.h>
 
 #include "kernels.h"
 

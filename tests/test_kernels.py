@@ -222,6 +222,19 @@ def test_all_finite_finds_one_bad_value_anywhere_in_a_long_array(dtype, isa):
             assert _engine.all_finite(y[position + 1:])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_all_finite_reads_unaligned_arrays(dtype, isa):
+    # numpy allows arrays whose data is not aligned to the element size; the
+    # scan must read them (under UBSan a misaligned load stops the run)
+    size = np.dtype(dtype).itemsize
+    raw = np.zeros(300 * size + 1, np.uint8)
+    x = np.frombuffer(raw.data, dtype=dtype, count=300, offset=1)
+    assert not x.flags.aligned
+    assert _engine.all_finite(x)
+    raw[1 + 123 * size:1 + 124 * size] = np.array([np.nan], dtype).view(np.uint8)
+    assert not _engine.all_finite(x)
+
+
 def test_thread_count_block_restores_the_default_not_a_number(tmp_path):
     code = ("import fastmlp as fm\n"
             "from fastmlp._config import thread_count\n"
