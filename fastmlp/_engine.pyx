@@ -75,8 +75,19 @@ cdef int _interrupted() except -1:
     return 0
 
 
-cdef inline char *_ptr(cnp.ndarray a):
-    return <char *>cnp.PyArray_DATA(a)
+cdef inline void *_data(cnp.ndarray a) except? NULL:
+    """The data of an array the C core reads or writes, which must be aligned
+    for its dtype: numpy allows unaligned arrays (a buffer at an odd offset,
+    data unpickled by Dask), which C may not load. The validation layer copies
+    them (_validation.contiguous); this refuses any that slip through."""
+    if not cnp.PyArray_ISALIGNED(a):
+        raise ValueError(f"an array of dtype {a.dtype} is not aligned to its element size; "
+                         f"pass an aligned copy (numpy.require(a, requirements='CA'))")
+    return cnp.PyArray_DATA(a)
+
+
+cdef inline char *_ptr(cnp.ndarray a) except? NULL:
+    return <char *>_data(a)
 
 
 cdef inline int64_t _row_stride(cnp.ndarray a):
@@ -233,7 +244,12 @@ def matmul(cnp.ndarray a, cnp.ndarray b, bint trans_a, bint trans_b, cnp.ndarray
            bint bf16=False):
     """op(a) @ op(b) for 2-D arrays of one float dtype and matching inner
     dimensions (checked by the caller), into out (or a new array). Copies an
-    operand only when neither it nor its transpose has unit row stride."""
+    operand only when neither it nor its transpose has unit row stride, or
+    when it is not aligned for its dtype."""
+    if not a.flags.aligned:
+        a = np.require(a, requirements="CA")
+    if not b.flags.aligned:
+        b = np.require(b, requirements="CA")
     if not _unit_rows(a):
         if _unit_rows(a.T):
             a, trans_a = a.T, not trans_a
@@ -247,7 +263,8 @@ def matmul(cnp.ndarray a, cnp.ndarray b, bint trans_a, bint trans_b, cnp.ndarray
     cdef Py_ssize_t m = a.shape[1] if trans_a else a.shape[0]
     cdef Py_ssize_t n = b.shape[0] if trans_b else b.shape[1]
     target = out
-    if out is None or not _unit_rows(out) or _overlap(out, a) or _overlap(out, b):
+    if (out is None or not out.flags.aligned or not _unit_rows(out) or _overlap(out, a)
+            or _overlap(out, b)):
         target = np.empty((m, n), dtype=a.dtype)
     if bf16 and not fm_bf16_supported():
         raise _cpu_feature_error(bf16_unsupported_message("a bfloat16 matmul"))
@@ -264,7 +281,7 @@ def all_finite(cnp.ndarray x):
     """Whether a C-contiguous float32/float64 array holds only finite values
     (one pass, no temporary; the caller checks contiguity and dtype)."""
     cdef int64_t n = x.size
-    cdef const void *p = cnp.PyArray_DATA(x)
+    cdef const void *p = _data(x)
     cdef int ok
     if x.dtype == np.float32:
         with nogil:
@@ -344,7 +361,7 @@ def dropout(uint64_t seed, int64_t step, int layer, double rate, cnp.ndarray x,
     out = np.empty_like(x)
     cdef int64_t rows = x.shape[0], cols = x.shape[1]
     bits = np.zeros((rows, (cols + 15) // 16), dtype=np.uint16) if keep else None
-    cdef uint16_t *pk = <uint16_t *>cnp.PyArray_DATA(bits) if keep else NULL
+    cdef uint16_t *pk = <uint16_t *>_data(bits) if keep else NULL
     if x.dtype == np.float64:
         fm_dropout_f64(seed, step, layer, rate, row0, rows, cols, <double *>_ptr(x), cols,
                        <double *>_ptr(out), cols, pk)
@@ -360,7 +377,7 @@ def dropout_apply(cnp.ndarray bits, double rate, cnp.ndarray g):
     cdef int64_t rows = g.shape[0], cols = g.shape[1]
     if bits.dtype != np.uint16 or bits.shape[0] != rows or bits.shape[1] != (cols + 15) // 16:
         raise ValueError("bits do not fit g")
-    cdef const uint16_t *pk = <const uint16_t *>cnp.PyArray_DATA(bits)
+    cdef const uint16_t *pk = <const uint16_t *>_data(bits)
     if g.dtype == np.float64:
         fm_dropout_backward_kept_f64(pk, rate, rows, cols, <double *>_ptr(g), cols)
     else:
@@ -409,9 +426,9 @@ cdef class PackedWeights:
         else:
             raise ValueError(f"unknown mode {mode!r}")
         _check(rc, "packing weights")
-        self.c.packed = cnp.PyArray_DATA(self.packed)
-        self.c.step = <const float *>cnp.PyArray_DATA(self.step)
-        self.c.colsum = <const int32_t *>cnp.PyArray_DATA(self.colsum)
+        self.c.packed = _data(self.packed)
+        self.c.step = <const float *>_data(self.step)
+        self.c.colsum = <const int32_t *>_data(self.colsum)
 
     @property
     def shape(self):
@@ -460,8 +477,8 @@ def _test_bf16_round(cnp.ndarray x):
     rounding (to nearest, ties to even), as float32."""
     x = np.ascontiguousarray(x, dtype=np.float32)
     out = np.empty((<object>x).shape, dtype=np.uint32)
-    cdef const float *px = <const float *>cnp.PyArray_DATA(x)
-    cdef uint32_t *po = <uint32_t *>cnp.PyArray_DATA(out)
+    cdef const float *px = <const float *>_data(x)
+    cdef uint32_t *po = <uint32_t *>_data(out)
     cdef int64_t i
     for i in range(x.size):
         po[i] = (<uint32_t>fm_bf16_bits(px[i])) << 16
@@ -564,14 +581,14 @@ cdef class Objective:
             m.class_id = class_id
             if thresholds is not None:
                 thresholds = np.ascontiguousarray(thresholds, dtype=np.float64)
-                m.thresholds = <const double *>cnp.PyArray_DATA(thresholds)
+                m.thresholds = <const double *>_data(thresholds)
                 m.n_thresholds = len(thresholds)
             if (not isinstance(acc, np.ndarray) or acc.dtype != np.float64
                     or not acc.flags.c_contiguous or not acc.flags.writeable
                     or acc.size != fm_metric_size(m)):
                 raise ValueError(f"metric {i}'s accumulator must be a writable C-contiguous "
                                  f"float64 array of {fm_metric_size(m)} values")
-            m.acc = <double *>cnp.PyArray_DATA(acc)
+            m.acc = <double *>_data(acc)
             self._keep += [thresholds, acc]
         self.metrics = metrics
         self.c.loss = loss
@@ -706,8 +723,8 @@ cdef class Network:
         self.net.max_width = widest
         self.net.outputs = self.outputs
         self.net.n_params = total
-        self.net.params = cnp.PyArray_DATA(self.params)
-        self.net.grads = cnp.PyArray_DATA(self.grads)
+        self.net.params = _data(self.params)
+        self.net.grads = _data(self.grads)
         self.net.dropout_seed = dropout_seed
         self.net.version = 0
         self.net.folded_version = -1
@@ -718,8 +735,8 @@ cdef class Network:
                 spec = self.specs[i]
                 fw = np.zeros((spec["n_in"], spec["n_out"]), dtype=self.dtype)
                 fb = np.zeros(spec["n_out"], dtype=self.dtype)
-                self.layers[i].fold_w = cnp.PyArray_DATA(fw)
-                self.layers[i].fold_b = cnp.PyArray_DATA(fb)
+                self.layers[i].fold_w = _data(fw)
+                self.layers[i].fold_b = _data(fb)
                 self.fold_arrays += [fw, fb]
         self.fold_lock = threading.Lock()
 
@@ -750,7 +767,7 @@ cdef class Network:
         if precision == FM_PRECISION_INT8:
             kernel = np.zeros((n_in, n_out), dtype=np.int8)
             scale = np.ones(n_out, dtype=np.float32)
-            L.w, L.dw, L.qscale = cnp.PyArray_DATA(kernel), NULL, cnp.PyArray_DATA(scale)
+            L.w, L.dw, L.qscale = _data(kernel), NULL, _data(scale)
             packed = np.zeros(fm_s8_packed_bytes(n_in, n_out), dtype=np.int8)
             named = [("kernel", kernel)] + named + [("kernel_scale", scale)]
             self.quant_arrays += [kernel, scale]
@@ -758,8 +775,8 @@ cdef class Network:
             packed = np.zeros(fm_bf16_packed_words(n_in, n_out), dtype=np.uint32)
         step = np.zeros(n_out, dtype=np.float32)
         colsum = np.zeros(n_out, dtype=np.int32)
-        L.packed, L.qstep, L.qsum = (cnp.PyArray_DATA(packed), cnp.PyArray_DATA(step),
-                                     cnp.PyArray_DATA(colsum))
+        L.packed, L.qstep, L.qsum = (_data(packed), _data(step),
+                                     _data(colsum))
         self.quant_arrays += [packed, step, colsum]
         return named
 
@@ -803,9 +820,9 @@ cdef class Network:
             view = self.params[offset:offset + size].reshape(shape)
             grad = self.grads[offset:offset + size].reshape(shape)
             if name in ("kernel", "gamma"):
-                L.w, L.dw = cnp.PyArray_DATA(view), cnp.PyArray_DATA(grad)
+                L.w, L.dw = _data(view), _data(grad)
             else:
-                L.b, L.db = cnp.PyArray_DATA(view), cnp.PyArray_DATA(grad)
+                L.b, L.db = _data(view), _data(grad)
             named.append((name, view))
             grads.append((name, grad))
             offset += size
@@ -816,11 +833,11 @@ cdef class Network:
             mm = self.state[state_offset:state_offset + n_out]
             mv = self.state[state_offset + n_out:state_offset + 2 * n_out]
             mv[...] = 1
-            L.moving_mean, L.moving_var = cnp.PyArray_DATA(mm), cnp.PyArray_DATA(mv)
+            L.moving_mean, L.moving_var = _data(mm), _data(mv)
             named += [("moving_mean", mm), ("moving_variance", mv)]
             state_offset += 2 * n_out
             stats = np.zeros(3 * n_out, dtype=self.dtype)  # batch mean, 1/std, variance
-            L.batch_stats = cnp.PyArray_DATA(stats)
+            L.batch_stats = _data(stats)
             self.stat_arrays.append(stats)
         self.arrays.append(named)
         self.gradient_arrays.append(grads)
@@ -950,8 +967,8 @@ cdef class Network:
         self.net.opt.iterations = 0
         self.slot1 = np.zeros_like(self.params)
         self.slot2 = np.zeros_like(self.params)
-        self.net.opt.slot1 = cnp.PyArray_DATA(self.slot1)
-        self.net.opt.slot2 = cnp.PyArray_DATA(self.slot2)
+        self.net.opt.slot1 = _data(self.slot1)
+        self.net.opt.slot2 = _data(self.slot2)
 
     def set_clipping(self, double clip_value=0.0, double clip_norm=0.0,
                      double global_clip_norm=0.0):
@@ -1000,13 +1017,13 @@ cdef class Network:
         grad_b = np.empty((batch_cap, self.net.max_width), dtype=self.dtype)
         self.output_arrays, self.pre_arrays, self.keep_arrays = outputs, pres, keeps
         for i in range(self.net.n_layers):
-            self.outputs[i] = cnp.PyArray_DATA(outputs[i])
-            self.layers[i].pre = cnp.PyArray_DATA(pres[i]) if pres[i] is not None else NULL
-            self.layers[i].keep = cnp.PyArray_DATA(keeps[i]) if keeps[i] is not None else NULL
+            self.outputs[i] = _data(outputs[i])
+            self.layers[i].pre = _data(pres[i]) if pres[i] is not None else NULL
+            self.layers[i].keep = _data(keeps[i]) if keeps[i] is not None else NULL
         self.x_batch, self.grad_a, self.grad_b = x_batch, grad_a, grad_b
-        self.net.x_batch = cnp.PyArray_DATA(x_batch)
-        self.net.grad_a = cnp.PyArray_DATA(grad_a)
-        self.net.grad_b = cnp.PyArray_DATA(grad_b)
+        self.net.x_batch = _data(x_batch)
+        self.net.grad_a = _data(grad_a)
+        self.net.grad_b = _data(grad_b)
         self.net.batch_cap = batch_cap
 
     def release(self):
@@ -1034,11 +1051,11 @@ cdef class Network:
         t.rows = NULL
         t.weights = NULL
         if weights is not None:
-            t.weights = <const double *>cnp.PyArray_DATA(weights)
+            t.weights = <const double *>_data(weights)
         if labels is not None:
-            t.labels = <const int64_t *>cnp.PyArray_DATA(labels)
+            t.labels = <const int64_t *>_data(labels)
         if y is not None:
-            t.y = cnp.PyArray_DATA(y)
+            t.y = _data(y)
             t.ldy = y.shape[1]
 
     cdef double _flops_per_row(self):
@@ -1049,7 +1066,7 @@ cdef class Network:
                                       int64_t count) except? NULL:
         """rows[start:start+count] (checked by the caller to lie in rows), each
         checked to index a row of x."""
-        cdef const int64_t *batch_rows = <const int64_t *>cnp.PyArray_DATA(rows) + start
+        cdef const int64_t *batch_rows = <const int64_t *>_data(rows) + start
         cdef int64_t i, n_rows = x.shape[0]
         for i in range(count):
             if batch_rows[i] < 0 or batch_rows[i] >= n_rows:
@@ -1075,7 +1092,7 @@ cdef class Network:
         cdef const int64_t *batch_rows = self._indexed_rows(x, rows, start, count)
         self._targets(&t, y, labels, weights)
         t.rows = batch_rows
-        cdef const void *px = cnp.PyArray_DATA(x)
+        cdef const void *px = _data(x)
         cdef int64_t ldx = x.shape[1]
         cdef const fm_objective *obj = &objective.c
         self._begin_training()
@@ -1136,7 +1153,7 @@ cdef class Network:
         cdef const int64_t *batch_rows = self._indexed_rows(x, rows, start, count)
         self._targets(&t, y, labels, weights)
         t.rows = batch_rows
-        cdef const void *px = cnp.PyArray_DATA(x)
+        cdef const void *px = _data(x)
         cdef int64_t ldx = x.shape[1]
         cdef const fm_objective *obj = &objective.c
         self._begin_training()
@@ -1199,7 +1216,7 @@ cdef class Network:
         cdef fm_step_stats st
         cdef int rc = FM_EINTR
         self._targets(&t, y, labels, weights)
-        cdef const void *px = cnp.PyArray_DATA(x)
+        cdef const void *px = _data(x)
         cdef int64_t ldx = x.shape[1]
         cdef const fm_objective *obj = &objective.c
         self._begin_training()
@@ -1238,8 +1255,8 @@ cdef class Network:
         self.reserve(n)
         self._begin_training()
         cdef int rc
-        cdef void *px = cnp.PyArray_DATA(x)
-        cdef void *po = cnp.PyArray_DATA(out)
+        cdef void *px = _data(x)
+        cdef void *po = _data(out)
         cdef int64_t ldx = x.shape[1]
         try:
             with nogil:
@@ -1273,9 +1290,9 @@ cdef class Network:
         chunk = max(1, min(chunk, n))
         cdef int threads = fm_get_num_threads() if n > chunk else 1
         scratch = self._scratch(chunk, threads)
-        cdef void *px = cnp.PyArray_DATA(x)
-        cdef void *po = cnp.PyArray_DATA(out)
-        cdef void *ps = cnp.PyArray_DATA(scratch)
+        cdef void *px = _data(x)
+        cdef void *po = _data(out)
+        cdef void *ps = _data(scratch)
         cdef int rc = FM_EINTR
         cdef bint watched = _watch(2.0 * self.net.n_params * n)
         try:
@@ -1305,8 +1322,8 @@ cdef class Network:
         cdef fm_targets t
         cdef fm_step_stats st
         self._targets(&t, y, labels, weights)
-        cdef void *px = cnp.PyArray_DATA(x)
-        cdef void *ps = cnp.PyArray_DATA(scratch)
+        cdef void *px = _data(x)
+        cdef void *ps = _data(scratch)
         cdef const fm_objective *obj = &objective.c
         cdef int rc = FM_EINTR
         cdef bint watched = _watch(2.0 * self.net.n_params * n)
@@ -1410,8 +1427,8 @@ cdef class Ring:
         cdef int64_t need = fm_ring_scratch_size(n, self.ring.world)
         if self.scratch is None or self.scratch.dtype != buf.dtype or self.scratch.size < need:
             self.scratch = np.empty(max(need, 1), dtype=buf.dtype)
-        cdef void *pb = cnp.PyArray_DATA(buf)
-        cdef void *ps = cnp.PyArray_DATA(self.scratch)
+        cdef void *pb = _data(buf)
+        cdef void *ps = _data(self.scratch)
         cdef int rc
         cdef bint watched = _watch(WATCH_FLOPS)
         try:

@@ -14,7 +14,7 @@ from typing import Any, List, Optional, Sequence
 import numpy as np
 
 from . import _engine, _random
-from ._validation import as_matrix, check_finite, to_array
+from ._validation import as_matrix, check_finite, contiguous, to_array
 
 __all__ = ["Network", "flat_layers", "run_layers", "objective", "update_metric"]
 
@@ -372,16 +372,16 @@ def update_metric(metric: Any, y_true: Any, y_pred: Any, sample_weight: Any = No
     truth = np.asarray(to_array(y_true, "y_true"))
     labels = values = None
     if metric.sparse or (truth.ndim == 1 and pred.shape[1] > 1):
-        labels = np.ascontiguousarray(truth.reshape(-1), dtype=np.int64)
+        labels = contiguous(truth.reshape(-1), np.int64)
     else:
-        values = np.ascontiguousarray(truth.reshape(len(truth), -1), dtype=np.float64)
-    weights = None if sample_weight is None else np.ascontiguousarray(sample_weight, np.float64)
+        values = contiguous(truth.reshape(len(truth), -1), np.float64)
+    weights = None if sample_weight is None else contiguous(sample_weight, np.float64)
     kind, k, class_id, thresholds = metric.engine_spec()
     loss = _engine.LOSSES["sparse_categorical_crossentropy" if values is None else "mse"]
     obj = _engine.Objective(loss, [(kind, weights is not None, k, class_id, thresholds,
                                     metric.state, getattr(metric, "from_logits", False))],
                             reduction=_engine.MEAN_OVER_ROWS)
-    net.evaluate(np.ascontiguousarray(pred), values, labels, len(pred), obj, weights)
+    net.evaluate(contiguous(pred), values, labels, len(pred), obj, weights)
 
 
 def run_layers(layers: Sequence[Any], x: Any, training: bool = False) -> np.ndarray:

@@ -11,9 +11,9 @@ import numpy as np
 
 from . import _engine
 
-__all__ = ["FLOAT_DTYPES", "plain", "describe", "check_int", "check_float", "check_bool",
-           "check_choice", "check_dtype", "to_array", "check_finite", "cast", "as_matrix",
-           "as_targets", "targets_for", "sparse_targets", "sample_weights"]
+__all__ = ["FLOAT_DTYPES", "plain", "describe", "contiguous", "check_int", "check_float",
+           "check_bool", "check_choice", "check_dtype", "to_array", "check_finite", "cast",
+           "as_matrix", "as_targets", "targets_for", "sparse_targets", "sample_weights"]
 
 FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -283,6 +283,37 @@ def _first_non_finite(arr):
 _FAST_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def contiguous(arr, dtype=None):
+    """`arr` as a C-contiguous, aligned array of `dtype` (a copy only if needed).
+
+    The engine reads arrays through raw pointers, so they must be C-contiguous
+    and aligned for their dtype. ``numpy.ascontiguousarray`` returns an
+    unaligned array unchanged (a buffer at an odd offset, data unpickled by
+    Dask), which the C core may not load; this copies it.
+
+    Parameters
+    ----------
+    arr : array_like
+        The values.
+    dtype : numpy.dtype, optional
+        The dtype to convert to; by default arr's own.
+
+    Returns
+    -------
+    numpy.ndarray
+        arr itself when it already qualifies, otherwise a copy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> raw = np.zeros(8 * 4 + 1, np.uint8)
+    >>> odd = np.frombuffer(raw.data, np.float64, count=4, offset=1)
+    >>> odd.flags.aligned, contiguous(odd).flags.aligned
+    (False, True)
+    """
+    return np.require(arr, dtype, ("C_CONTIGUOUS", "ALIGNED"))
+
+
 def check_finite(arr, name):
     """Raise ValueError if a float array holds NaN or infinity.
 
@@ -304,7 +335,7 @@ def check_finite(arr, name):
     """
     if arr.dtype.kind != "f" or arr.size == 0:
         return
-    if arr.dtype in _FAST_FLOATS and arr.flags.c_contiguous:
+    if arr.dtype in _FAST_FLOATS and arr.flags.c_contiguous and arr.flags.aligned:
         if _engine.all_finite(arr):
             return
     # min and max propagate NaN and reveal infinities without a temporary array
@@ -320,10 +351,10 @@ def check_finite(arr, name):
 def cast(arr, dtype, name):
     """arr as a C-contiguous array of dtype (a copy only if needed); finite
     values too large for dtype are refused rather than turned into inf."""
-    if arr.dtype == dtype and arr.flags.c_contiguous:
+    if arr.dtype == dtype and arr.flags.c_contiguous and arr.flags.aligned:
         return arr
     with np.errstate(over="ignore"):
-        out = np.ascontiguousarray(arr, dtype=dtype)
+        out = contiguous(arr, dtype)
     if out is not arr and arr.dtype.kind == "f" and arr.dtype.itemsize > out.dtype.itemsize:
         if not _engine.all_finite(out):
             where = _first_non_finite(out)
@@ -345,7 +376,7 @@ def cast_weight(arr, dtype, name):
                      or arr.max() > info.max):
         raise ValueError(f"{name} holds {dtype.name} values: whole numbers in [{info.min}, "
                          f"{info.max}]; got values from {plain(arr.min())} to {plain(arr.max())}")
-    return np.ascontiguousarray(arr, dtype=dtype)
+    return contiguous(arr, dtype)
 
 
 class CPUFeatureError(ValueError, RuntimeError):
@@ -412,7 +443,7 @@ def as_targets(data, name, loss, n_outputs, n_samples, dtype, x_name="x"):
             bad = lo if lo < 0 else hi
             raise ValueError(f"{name} contains label {bad!r} but the output layer has {n_outputs} "
                              f"units, so labels must be in [0, {n_outputs - 1}]")
-        return None, np.ascontiguousarray(arr, dtype=np.int64)
+        return None, contiguous(arr, np.int64)
     if arr.ndim == 1 and n_outputs == 1:
         arr = arr.reshape(-1, 1)
     if arr.ndim != 2 or arr.shape[1] != n_outputs:
@@ -484,7 +515,7 @@ def sample_weights(sample_weight, class_weight, y, n_samples, name="sample_weigh
         check_finite(w, name)
         if (w < 0).any():
             raise ValueError(f"{name} must not be negative; got {plain(w.min())!r}")
-        return np.ascontiguousarray(w, dtype=np.float64)
+        return contiguous(w, np.float64)
     if class_weight is None:
         return None
     if not isinstance(class_weight, dict):

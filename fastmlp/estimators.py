@@ -61,7 +61,7 @@ from . import _engine, _lbfgs, losses, metrics
 from ._config import MAX_THREADS, thread_count
 from ._lazy import is_dask_collection
 from ._locks import lock_of
-from ._validation import cast, check_finite, check_int, describe, require_bf16
+from ._validation import cast, check_finite, check_int, contiguous, describe, require_bf16
 from .layers import MAX_DROPOUT_RATE, Dense, Dropout
 from ._network import Network
 from .models import unapplied_step
@@ -533,7 +533,7 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
                              f"expecting {self._net.n_in} features as input.")
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            sample_weight = contiguous(_check_sample_weight(sample_weight, X, dtype=np.float64))
         targets, labels, n_outputs = self._encode_targets(y, incremental)
         self._thread_count()
         # the data in the network's dtype before any random draw or new network
@@ -752,7 +752,7 @@ class _BaseMLP(BaseEstimator):
         """scikit-learn's _fit_lbfgs: scipy's L-BFGS-B over the whole training
         set, each evaluation one engine call."""
         if sp.issparse(X):
-            X = np.ascontiguousarray(X.toarray())  # the engine reads dense rows
+            X = contiguous(X.toarray())  # the engine reads dense rows
         engine = self._net.engine
         objective = _lbfgs.FullBatchObjective(engine, X, targets, labels, sample_weight,
                                               self._engine_objective(), self._loss_divisor())
@@ -785,11 +785,11 @@ class _BaseMLP(BaseEstimator):
             y = np.asarray(y).reshape(X.shape[0], -1)
             targets = labels = None
             if self.out_activation_ == "softmax":
-                labels = np.ascontiguousarray(np.argmax(y, axis=1), dtype=np.int64)
+                labels = contiguous(np.argmax(y, axis=1), np.int64)
             else:
                 targets = cast(y, net.dtype, "y")
             if sample_weight is not None:
-                sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
+                sample_weight = contiguous(sample_weight, np.float64)
             objective = _lbfgs.FullBatchObjective(net.engine, X, targets, labels,
                                                   sample_weight, self._engine_objective(),
                                                   self._loss_divisor())
@@ -900,7 +900,7 @@ class _BaseMLP(BaseEstimator):
         batch = rows[start:start + count]
 
         def gather(a):
-            return None if a is None else np.ascontiguousarray(a[batch])
+            return None if a is None else contiguous(a[batch])
         return engine.train_batch(X[batch].toarray(), gather(targets), gather(labels),
                                   np.arange(count, dtype=np.int64), 0, count,
                                   gather(sample_weight), objective)

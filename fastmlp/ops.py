@@ -19,7 +19,7 @@ import numpy as np
 from . import _engine
 from ._config import MAX_THREADS
 from ._validation import _FAST_FLOATS as _FLOATS
-from ._validation import (check_bool, check_finite, check_float, check_int, describe,
+from ._validation import (check_bool, check_finite, check_float, check_int, contiguous, describe,
                           require_bf16, to_array)
 
 __all__ = ["matmul", "peak_gflops", "peak_gops", "QuantizedMatrix", "quantized_matmul"]
@@ -276,7 +276,7 @@ def quantized_matmul(a: Any, b: QuantizedMatrix, *,
     b : QuantizedMatrix
         The (k, n) quantized matrix.
     out : ndarray, optional
-        A writable C-contiguous float32 (m, n) array to write into.
+        A writable, aligned, C-contiguous float32 (m, n) array to write into.
 
     Returns
     -------
@@ -307,11 +307,11 @@ def quantized_matmul(a: Any, b: QuantizedMatrix, *,
     if a.shape[1] != k:
         raise ValueError(f"quantized_matmul: a is {a.shape[0]}x{a.shape[1]} and b is {k}x{n}; "
                          f"the inner dimensions {a.shape[1]} and {k} differ")
-    a = np.ascontiguousarray(a, dtype=np.float32)
+    a = contiguous(a, np.float32)
     if out is not None:
-        if type(out) is not np.ndarray or out.shape != (a.shape[0], n) or \
-                out.dtype != np.float32 or not out.flags.c_contiguous or not out.flags.writeable:
-            raise ValueError(f"out must be a writable C-contiguous float32 array of shape "
+        if (type(out) is not np.ndarray or out.shape != (a.shape[0], n) or out.dtype != np.float32
+                or not out.flags.c_contiguous or not out.flags.aligned or not out.flags.writeable):
+            raise ValueError(f"out must be a writable, aligned, C-contiguous float32 array of shape "
                              f"{(a.shape[0], n)}")
     target = out if out is not None else np.empty((a.shape[0], n), dtype=np.float32)
     if a.shape[0]:

@@ -1530,6 +1530,8 @@ Y_VARIANTS = {
     "sparse uint8 labels": (classifier, lambda: Y_SPARSE.astype(np.uint8), lambda: Y_SPARSE),
     "sparse list labels": (classifier, lambda: Y_SPARSE.tolist(), lambda: Y_SPARSE),
     "sparse strided labels": (classifier, lambda: _strided_rows(Y_SPARSE), lambda: Y_SPARSE),
+    "sparse unaligned int64 labels": (classifier, lambda: _unaligned(Y_SPARSE), lambda: Y_SPARSE),
+    "mse unaligned targets": (regressor, lambda: _unaligned(Y_REG), lambda: Y_REG),
     "mse 1-D single unit": (lambda: regressor(units=1), lambda: Y_REG[:, 0],
                             lambda: np.ascontiguousarray(Y_REG[:, :1])),
     "mse list single unit": (lambda: regressor(units=1), lambda: Y_REG[:, 0].tolist(),
@@ -1556,6 +1558,37 @@ def test_unusual_targets_train_like_reference(name):
     assert h1.history == h2.history
     assert_same_weights(model.get_weights(), twin.get_weights())
     assert model.evaluate(X, variant(), verbose=0) == twin.evaluate(X, reference(), verbose=0)
+
+
+def test_unaligned_arrays_everywhere_give_the_aligned_results():
+    # numpy allows data at any byte offset (buffers, Dask's unpickled blocks);
+    # the C core must never be handed such an array (UBSan stopped on it in
+    # loss.c and the GEMM): every entry point trains and predicts on copies
+    weights = np.linspace(0.5, 1.5, N)
+    model, twin = classifier(dtype="float64"), classifier(dtype="float64")
+    x64 = X.astype(np.float64)
+    h1 = model.fit(_unaligned(x64), _unaligned(Y_SPARSE), sample_weight=_unaligned(weights),
+                   batch_size=5, verbose=0, shuffle=False,
+                   validation_data=(_unaligned(x64), _unaligned(Y_SPARSE)))
+    h2 = twin.fit(x64, Y_SPARSE, sample_weight=weights, batch_size=5, verbose=0, shuffle=False,
+                  validation_data=(x64, Y_SPARSE))
+    assert h1.history == h2.history
+    assert_same_weights(model.get_weights(), twin.get_weights())
+    np.testing.assert_array_equal(model.predict(_unaligned(x64), verbose=0), twin.predict(x64))
+    assert model.evaluate(_unaligned(x64), _unaligned(Y_SPARSE), verbose=0) == \
+        twin.evaluate(x64, Y_SPARSE, verbose=0)
+    est, est_twin = (fm.MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0)
+                     for _ in range(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(_unaligned(x64), _unaligned(Y_SPARSE), sample_weight=_unaligned(weights))
+        est_twin.fit(x64, Y_SPARSE, sample_weight=weights)
+    np.testing.assert_array_equal(est.predict_proba(_unaligned(x64)), est_twin.predict_proba(x64))
+    a, b = _RNG.standard_normal((6, 5)), _RNG.standard_normal((5, 7))
+    out = _unaligned(np.zeros((6, 7)))
+    np.testing.assert_array_equal(fm.ops.matmul(_unaligned(a), _unaligned(b), out=out),
+                                  fm.ops.matmul(a, b))
+    np.testing.assert_array_equal(out, fm.ops.matmul(a, b))
 
 
 def test_float_label_like_three_for_sparse_cce():

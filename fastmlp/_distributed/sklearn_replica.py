@@ -14,6 +14,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .._locks import lock_of
+from .._validation import contiguous
 from ..models.model import unapplied_step
 from .keras_replica import sync_problem
 from .replica import EpochData, epoch_order, run_epoch
@@ -104,7 +105,7 @@ def train_estimator(conn: RingConnection, est: Any, X: Any, y: Any,
             if est.dropout > 0:
                 engine.dropout_seed = (seed + (conn.rank if sync_every > 1 else 0)) % 2**63
             engine.reserve(max(1, min(batch, X.shape[0])))
-            local = EpochData(np.ascontiguousarray(X), targets, labels, weights)
+            local = EpochData(contiguous(X), targets, labels, weights)
             divisor = est._loss_divisor()
             est.n_iter_ = 0
             problem = None

@@ -22,7 +22,7 @@ from .. import _engine, _network, _random, losses, optimizers
 from .. import metrics as metrics_module
 from .._lazy import is_dask_collection
 from .._locks import lock_of
-from .._validation import (check_bool, check_float, check_int, describe, require_bf16,
+from .._validation import (check_bool, check_float, check_int, contiguous, describe, require_bf16,
                            sample_weights, sparse_targets, targets_for)
 from ..callbacks import CallbackList, History, check_callbacks, inference_bar
 from ..dtype_policies import MODEL_POLICIES, DTypePolicy, policy_name
@@ -1131,7 +1131,7 @@ class Model(Layer):
                              f"{n - split_at} validation samples out of {n}; both need at least one")
 
         def part(a, sl):
-            return None if a is None else np.ascontiguousarray(a[sl])
+            return None if a is None else contiguous(a[sl])
         head, tail = slice(0, split_at), slice(split_at, None)
         return ((part(x, head), part(values, head), part(labels, head), part(weights, head), loss,
                  metrics),
