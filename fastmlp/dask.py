@@ -156,6 +156,8 @@ def _worker_fit(job, rank: int, world: int, xs: list, ys: list, ws: list) -> dic
     distributed.Variable(prefix + str(rank)).set(list(listener.address))
 
     def lookup(r):
+        """The listening address rank r published through a Dask Variable;
+        RingError when that rank has not started within the job's timeout."""
         try:
             return tuple(distributed.Variable(prefix + str(r)).get(timeout=job.timeout))
         except (TimeoutError, distributed.TimeoutError) as exc:

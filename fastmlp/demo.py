@@ -40,6 +40,8 @@ def synthetic_images(n_train: int = 12000, n_test: int = 2000, seed: int = 0) ->
     prototypes = rng.random((10, 784)) < 0.3
 
     def draw(n):
+        """n images (noisy copies of random class prototypes, float32 in [0, 1])
+        and their labels."""
         labels = rng.integers(0, 10, n)
         images = prototypes[labels] * rng.uniform(0.4, 1.0, (n, 1))
         images = np.clip(images + rng.normal(0, 0.35, (n, 784)), 0, 1)

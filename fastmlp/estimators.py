@@ -288,6 +288,8 @@ class _BaseMLP(BaseEstimator):
 
     @coefs_.setter
     def coefs_(self, value: Any) -> None:
+        """Assign kernels, [(n_in, units), ...]: checked and taken into the
+        network by the next predict, partial_fit or warm fit (as scikit-learn)."""
         self.__dict__[_HANDED + "coefs_"] = (value, None)
 
     @property
@@ -298,6 +300,8 @@ class _BaseMLP(BaseEstimator):
 
     @intercepts_.setter
     def intercepts_(self, value: Any) -> None:
+        """Assign biases, [(units,), ...]: checked and taken into the network
+        by the next predict, partial_fit or warm fit (as scikit-learn)."""
         self.__dict__[_HANDED + "intercepts_"] = (value, None)
 
     def _live_weights(self, name):
@@ -900,6 +904,8 @@ class _BaseMLP(BaseEstimator):
         batch = rows[start:start + count]
 
         def gather(a):
+            """The batch's rows of a per-sample array (None stays None), as the
+            C-contiguous, aligned array the engine reads."""
             return None if a is None else contiguous(a[batch])
         return engine.train_batch(X[batch].toarray(), gather(targets), gather(labels),
                                   np.arange(count, dtype=np.int64), 0, count,

@@ -231,6 +231,8 @@ def save_weights_h5(model: Any, path: str) -> None:
     h5py = _h5py()
 
     def write(handle):
+        """Write the file's contents to the open binary `handle`
+        (write_atomically puts it in place once complete)."""
         with h5py.File(handle, "w") as f:
             _write_weights(model, f)
     write_atomically(path, write)
@@ -394,6 +396,8 @@ def save_keras(model: Any, path: str) -> None:
                 "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S"), "fastmlp": True}
 
     def write(handle):
+        """Write the file's contents to the open binary `handle`
+        (write_atomically puts it in place once complete)."""
         with zipfile.ZipFile(handle, "w") as zf:
             zf.writestr("metadata.json", json.dumps(metadata))
             zf.writestr("config.json", json.dumps(entry))

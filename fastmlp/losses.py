@@ -651,6 +651,14 @@ class _Crossentropy(Loss):
         self.axis = -1
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's get_config gives them
+        (from_config(get_config()) rebuilds an equal loss).
+
+        Returns
+        -------
+        dict
+            name, reduction, from_logits, label_smoothing and axis.
+        """
         return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits,
                 "label_smoothing": self.label_smoothing, "axis": self.axis}
 
@@ -904,6 +912,8 @@ _FUNCTION_EXAMPLES = {
 
 def _function(cls):
     def fn(y_true: Any, y_pred: Any) -> np.ndarray:
+        """The loss per sample of y_pred against y_true (Keras's function form,
+        without reduction), computed in float64."""
         loss = cls()
         y_pred = np.asarray(y_pred, dtype=np.float64)
         y_true = np.asarray(y_true)

@@ -520,6 +520,15 @@ class _Confusion(Metric):
         super().__init__(name, dtype)
 
     def engine_spec(self) -> tuple:
+        """The engine's description of this metric: confusion counts at the
+        thresholds, for one class or all of them.
+
+        Returns
+        -------
+        tuple
+            (metric kind, 0, class index or -1 for all, thresholds), as the
+            engine's metric accumulator takes them.
+        """
         return (KINDS["confusion"], 0, -1 if self.class_id is None else self.class_id,
                 self.thresholds)
 
@@ -531,6 +540,14 @@ class _Confusion(Metric):
         return float(values[0]) if len(values) == 1 else [float(v) for v in values]
 
     def get_config(self) -> dict:
+        """The constructor's arguments, as Keras's get_config gives them
+        (one threshold as a number, several as a list).
+
+        Returns
+        -------
+        dict
+            The base metric's config with thresholds, top_k and class_id.
+        """
         t = self.thresholds.tolist()
         return {**super().get_config(), "thresholds": t[0] if len(t) == 1 else t,
                 "top_k": None, "class_id": self.class_id}

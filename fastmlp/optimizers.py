@@ -51,9 +51,13 @@ def _hyperparameter(name, check, doc):
     attr = "_" + name
 
     def getter(self) -> Any:
+        """The hyperparameter's current value (a number, or the schedule
+        when one was given)."""
         return getattr(self, attr)
 
     def setter(self, value: Any) -> None:
+        """Set the hyperparameter, validated as the constructor validates
+        it (ValueError or TypeError naming it)."""
         setattr(self, attr, check(value, name))
 
     return property(getter, setter, doc=doc + " Assignable (checked as in the constructor); "

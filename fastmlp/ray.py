@@ -40,11 +40,15 @@ class _Replica:
         self.listener: Optional[Listener] = None
 
     def listen(self) -> tuple:
+        """Open this actor's listening socket for the ring and return its
+        (host, port) for the other ranks."""
         self.listener = Listener(ray.util.get_node_ip_address())
         return self.listener.address
 
     def train(self, job: Any, rank: int, world: int, addresses: list, x: np.ndarray,
               y: np.ndarray, w: Optional[np.ndarray], threads: int) -> dict:
+        """Run this rank's replica of the job on its rows (x, y, w) with
+        `threads` engine threads; the ring's addresses are `addresses`."""
         return run_job(job, rank, world, self.listener, lambda r: tuple(addresses[r]), x, y, w,
                        threads)
 

@@ -530,7 +530,8 @@ class _Description:
                                         maximum=2**62)
 
     def arrays(self) -> list:
-        """[(member name, shape)] of every array the description promises."""
+        """[(member name, shape)] of every array the description promises:
+        the weights, then the optimizer's slots when it was saved with them."""
         named = [(f"weight_{i}", shape) for i, shape in enumerate(self.shapes)]
         if self.iterations is not None:
             named += [(name, _slot_shape(self)) for name in _SLOTS]
@@ -555,7 +556,8 @@ class _Description:
                            weighted_metrics=[metrics_module.deserialize(m) for m in weighted or []])
 
     def build(self, arrays: dict) -> Any:
-        """The model, from arrays already checked against arrays()."""
+        """The model, from arrays already checked against arrays():
+        compiled when the file says so, with its weights and optimizer state."""
         model = self.model
         if self.compile is not None:
             self._compile()

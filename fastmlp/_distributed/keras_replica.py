@@ -98,9 +98,13 @@ def train_model(conn: RingConnection, model: Any, x: Any, y: Any, sample_weight:
         seconds: list = []  # per epoch: (wall time, time inside the ring's calls)
 
         def before_step():
+            """The schedule's learning rate for the step about to run,
+            set on the engine before each step."""
             engine.set_learning_rate(optimizer.learning_rate_at(engine.iterations))
 
         def loss_term(stats, applied, rows):
+            """This replica's share of the global batch's mean loss, times its rows
+            (the weight penalty counted on rank 0 only, once for all replicas)."""
             if not stats["divisor"]:
                 return 0.0
             term = stats["loss_sum"] / stats["divisor"] + stats["penalty"]

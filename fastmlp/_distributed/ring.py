@@ -514,6 +514,8 @@ def local_ring(world: int, timeout: float = 10.0) -> List[RingConnection]:
     errors: list = []
 
     def join(r):
+        """Connect rank r's end of the ring into out[r]; an error is kept in
+        `errors` and raised by the caller after every thread has finished."""
         try:
             out[r] = connect_ring(r, world, listeners[r], lambda q: addresses[q], 7, timeout)
         except BaseException as exc:  # pragma: no cover - reported below

@@ -111,6 +111,8 @@ def train_estimator(conn: RingConnection, est: Any, X: Any, y: Any,
             problem = None
 
             def loss_term(stats, applied, rows):
+                """This replica's share of the global batch's loss as scikit-learn
+                reports it, times its rows (the penalty added where it is not summed)."""
                 total = stats["weight_sum"] if applied is None else stats["divisor"]
                 if not total:
                     return 0.0

@@ -19,6 +19,19 @@ class _ActivationLayer(Layer):
         raise NotImplementedError
 
     def engine_spec(self, n_in: int) -> dict:
+        """The engine's description of this layer: an element-wise activation
+        keeping the width n_in.
+
+        Parameters
+        ----------
+        n_in : int
+            The width of the layer's input (and output).
+
+        Returns
+        -------
+        dict
+            The layer kind, widths and activation code, as ``_engine.Network`` takes them.
+        """
         return {"kind": _engine.LAYER_KINDS["activation"], "n_in": n_in, "n_out": n_in,
                 "act": self._activation().engine()}
 

@@ -264,10 +264,14 @@ def weight_attribute(key: str, doc: str) -> property:
     assignments replace the values (shape and finiteness checked)."""
 
     def getter(self) -> Optional[Variable]:
+        """The layer's Variable named `key` (None when the layer is configured
+        without it); the layer must be built."""
         self._require_built(key)
         return next((v for v in self.weights if v.name == key), None)
 
     def setter(self, value: Any) -> None:
+        """Replace the values of weight `key` (shape and finiteness checked,
+        as set_weights checks them)."""
         self._require_built(key)
         if key not in self._arrays:
             raise ValueError(f"layer {self.name!r} has no {key} (as configured)")

@@ -122,6 +122,8 @@ def chain_from(inputs: Any, outputs: Any) -> tuple:
     """(input layer, [layers in order]) of a Functional graph that is a chain
     from `inputs` to `outputs`; ValueError naming what is not."""
     def single(value, what):
+        """The one KerasTensor in `value` (a tensor, a one-element list or dict);
+        ValueError naming `what` when there are several."""
         if isinstance(value, (list, tuple)):
             if len(value) != 1:
                 raise ValueError(f"fastmlp's Functional API builds chains from one input to one "
@@ -1131,6 +1133,8 @@ class Model(Layer):
                              f"{n - split_at} validation samples out of {n}; both need at least one")
 
         def part(a, sl):
+            """Rows `sl` of a per-sample array (None stays None), as the
+            C-contiguous, aligned array the engine reads."""
             return None if a is None else contiguous(a[sl])
         head, tail = slice(0, split_at), slice(split_at, None)
         return ((part(x, head), part(values, head), part(labels, head), part(weights, head), loss,
@@ -1224,6 +1228,8 @@ class Model(Layer):
         objective = self._objective(loss, metrics, states)
 
         def result(loss_sum, divisor, penalty):
+            """The logs of an evaluation: the mean loss plus the penalty, and each
+            metric's result from its accumulated state."""
             logs = {"loss": loss_sum / divisor + penalty}
             for m, state in zip(metrics, states):
                 logs[m.name] = m.result(state)

@@ -85,9 +85,13 @@ def _fit(text: str, width: int) -> list:
 
 def _box(widths: list, rows: list, header: list, align: list) -> list:
     def border(left, fill, mid, end):
+        """A horizontal rule of the box: `left`, each column's width of `fill`
+        joined by `mid`, then `end`."""
         return left + mid.join(fill * w for w in widths) + end
 
     def cells(values, bar, wrap=True):
+        """The text lines of one table row: each value wrapped (or cut) to its
+        column's width, the columns separated by `bar`."""
         columns = []
         for value, w in zip(values, widths):
             inner = w - 2

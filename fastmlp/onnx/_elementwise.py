@@ -84,6 +84,8 @@ def block_function(graph: OnnxGraph, nodes: list, source: str) -> Callable:
                                  f"single-number constants")
 
     def evaluate(x: np.ndarray) -> np.ndarray:
+        """The chain of element-wise nodes applied to x with numpy, as ONNX
+        defines each operator (the activation this block computes)."""
         values = {source: x}
         with np.errstate(all="ignore"):
             for node in nodes:

@@ -70,6 +70,8 @@ class _GraphBuilder:
         self._used: set = {INPUT_NAME, OUTPUT_NAME}
 
     def name(self, base: str) -> str:
+        """A fresh tensor or node name from `base` (spaces replaced, a numeric
+        suffix added when taken); it is reserved from then on."""
         base = base.replace(" ", "_") or "t"
         candidate, i = base, 1
         while candidate in self._used:
@@ -78,12 +80,16 @@ class _GraphBuilder:
         return candidate
 
     def constant(self, base: str, value: Any) -> str:
+        """Add `value` as an initializer in the graph's dtype and return its
+        name."""
         name = self.name(base)
         array = np.ascontiguousarray(np.asarray(value, dtype=self.dtype))
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
         return name
 
     def node(self, op: str, inputs: list, base: str, **attributes: Any) -> str:
+        """Add an `op` node reading `inputs` (attributes as keywords) and return
+        the name of its one output."""
         out = self.name(f"{base}/{op}")
         self.nodes.append(self.onnx.helper.make_node(op, inputs, [out], name=out, **attributes))
         return out
@@ -114,9 +120,13 @@ def _has_activity_penalty(layer: Any) -> bool:
 def _fold_targets(kinds: list, layers: list) -> dict:
     """{batch-normalization index: dense index it folds into} (network.c's rule)."""
     def previous(i):
+        """The index of the nearest layer before i that is not an identity,
+        or -1."""
         return next((j for j in range(i - 1, -1, -1) if kinds[j] != "identity"), -1)
 
     def following(i):
+        """The index of the nearest layer after i that is not an identity,
+        or -1."""
         return next((j for j in range(i + 1, len(kinds)) if kinds[j] != "identity"), -1)
 
     targets = {}

@@ -73,7 +73,9 @@ class _Reader:
         self.output = graph.pick_output(output)
 
     def path(self) -> list:
-        """[(node, data input)] or [("block", nodes, source)] from input to output."""
+        """[(node, data input)] or [("block", nodes, source)] from input to output.
+
+        ValueError when the graph has a cycle or does not lead back to the input."""
         g, items, seen, value = self.g, [], set(), self.output
         while value != self.input_name:
             if value in seen or len(items) > len(g.nodes):
