@@ -96,3 +96,22 @@ def test_sklearn_losses_keep_the_sum_over_outputs():
                                             _engine.Objective(HALF_SQUARED_SUM, 0, 0.0))
     loss_sum, weight_sum = stats["loss_sum"], stats["weight_sum"]
     assert loss_sum / weight_sum == pytest.approx(0.5 * (1 + 4 + 9 + 4) / 2)
+
+
+@pytest.mark.parametrize("kind,k", [("categorical_accuracy", 0), ("top_k", 2)])
+def test_class_metrics_score_labels_when_there_are_no_target_values(kind, k):
+    # The engine's contract lets the class metrics read labels when a call has
+    # no target values; they used to take the argmax of the missing values.
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((40, 3))
+    labels = rng.integers(0, 4, 40).astype(np.int64)
+    model = network("softmax", 4)
+    engine = model._network().engine
+    probabilities = model.predict(x, verbose=0)
+    acc = np.zeros(_engine.metric_size(_engine.METRICS[kind], k))
+    scored = _engine.Objective(SPARSE_CCE, [(_engine.METRICS[kind], False, k, -1, None, acc)])
+    engine.evaluate(x, None, labels, 16, scored)
+    ranks = (probabilities > probabilities[np.arange(40), labels][:, None]).sum(axis=1)
+    expected = (ranks < max(k, 1)).mean()
+    assert acc[1] == 40
+    assert acc[0] / acc[1] == pytest.approx(expected)
