@@ -11,6 +11,14 @@
 /* Keras's backend epsilon: probabilities are clipped to [eps, 1 − eps]. */
 #define FM_PROB_EPS 1e-7
 
+/* Metrics that only rank the classes: the softmax keeps the logits' order,
+ * so these may read the logits (ties aside, which the logits have fewer of). */
+static int ranks_classes(int metric)
+{
+    return metric == FM_METRIC_CATEGORICAL_ACC || metric == FM_METRIC_SPARSE_ACC ||
+           metric == FM_METRIC_TOP_K || metric == FM_METRIC_SPARSE_TOP_K;
+}
+
 #define FM_TYPED_SOURCE "loss.inc"
 #include "typed.h"
 
