@@ -352,6 +352,23 @@ def test_history_and_validation_keys_from_fit():
     assert history.epoch == [0, 1, 2] and model.history is history
 
 
+def test_epoch_logs_are_the_same_whether_or_not_a_callback_watches_batches():
+    # Without batch hooks fit makes the logs once per epoch, not every step.
+    x, y = two_moons(300, 0.1, np.random.default_rng(3))
+
+    class LastBatch(Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            self.logs = logs
+
+    histories, watcher = [], LastBatch()
+    for callbacks in ([], [watcher]):
+        fm.set_random_seed(5)
+        histories.append(moons_model().fit(x, y, epochs=2, batch_size=64, verbose=0,
+                                           callbacks=callbacks).history)
+    assert histories[0] == histories[1]
+    assert watcher.logs == {k: v[-1] for k, v in histories[1].items()}
+
+
 # ------------------------------------------------------------------ EarlyStopping
 
 RISING = [1.2789, 1.9, 2.5984, 3.2005, 3.7478]  # exp/es.py: val_loss on flipped labels

@@ -24,7 +24,7 @@ from .._lazy import is_dask_collection
 from .._locks import lock_of
 from .._validation import (check_bool, check_float, check_int, contiguous, describe, require_bf16,
                            sample_weights, sparse_targets, targets_for)
-from ..callbacks import CallbackList, History, check_callbacks, inference_bar
+from ..callbacks import CallbackList, History, ProgressBar, check_callbacks, inference_bar
 from ..dtype_policies import MODEL_POLICIES, DTypePolicy, policy_name
 from ..layers import InputLayer, KerasTensor, Layer, Variable
 from ..layers.base import auto_name, feature_shape
@@ -1165,6 +1165,10 @@ class Model(Layer):
         rng = _random.generator()
         order, position = np.arange(n, dtype=np.int64), n  # a pass over the data, and where in it
         schedule = self.optimizer.schedule is not None
+        # the batch logs cost a Python pass over the metrics every step: made
+        # only for a callback that looks at batches (History does not)
+        batch_hooks = (cbs.calls_any("on_train_batch_begin", "on_train_batch_end")
+                       or any(isinstance(cb, ProgressBar) for cb in cbs))
         logs: dict = {}
         cbs.on_train_begin(logs)
         for epoch in range(initial_epoch, epochs):
@@ -1184,7 +1188,8 @@ class Model(Layer):
                                   "epochs` batches.", UserWarning, stacklevel=3)
                     break
                 count = min(batch_size, n - position)
-                cbs.on_train_batch_begin(step, {})
+                if batch_hooks:
+                    cbs.on_train_batch_begin(step, {})
                 if schedule:
                     engine.set_learning_rate(self.optimizer.learning_rate_at(engine.iterations))
                 stats = engine.train_batch(x, values, labels, order, position, count, weights,
@@ -1193,15 +1198,18 @@ class Model(Layer):
                 loss_total += (stats["loss_sum"] / stats["divisor"] + stats["penalty"]) * count \
                     if stats["divisor"] else 0.0
                 seen += count
-                logs = self._batch_logs(loss_total, seen, metrics)
                 problem = unapplied_step(stats)
                 if problem:
                     warnings.warn(f"{problem} at epoch {epoch + 1}, batch {step + 1}: training "
                                   f"stopped", RuntimeWarning, stacklevel=3)
                     self.stop_training = True
-                cbs.on_train_batch_end(step, logs)
+                if batch_hooks:
+                    logs = self._batch_logs(loss_total, seen, metrics)
+                    cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
+            if seen and not batch_hooks:
+                logs = self._batch_logs(loss_total, seen, metrics)
             epoch_logs = dict(logs)
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 cbs.on_test_begin({})
