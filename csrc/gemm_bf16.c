@@ -93,14 +93,16 @@ static void bf16_team(bf16_plan *g, int tid, int nth)
         if (kb == g->n_kblocks - 1) flags |= FM_UKR_EPILOGUE;
         for (int64_t jc = 0; jc < g->n; jc += g->nc) {
             const int64_t nc = min64(g->nc, g->n - jc), n_panels = (nc + NR - 1) / NR;
-            if (!g->w) {
-                for (int64_t q = n_panels * tid / nth; q < n_panels * (tid + 1) / nth; q++)
-                    pack_b(g, pc, kc, jc, q, NR);
-                TEAM_BARRIER(nth);
-            }
             /* the tile grid of gemm.c: columns first, rows for shallow products */
             const int rows_first = g->k < 64 && m_panels >= nth;
             const int64_t tn = rows_first ? 1 : (n_panels < nth ? n_panels : nth), tm = nth / tn;
+            if (!g->w) {
+                for (int64_t q = n_panels * tid / nth; q < n_panels * (tid + 1) / nth; q++)
+                    pack_b(g, pc, kc, jc, q, NR);
+                /* with the columns split by thread, each computes on the panels
+                 * it packed: no one need wait */
+                if (tn != nth) TEAM_BARRIER(nth);
+            }
             const int64_t ti = tid / tn, tj = tid % tn;
             const int64_t j0 = n_panels * tj / tn, j1 = n_panels * (tj + 1) / tn;
             const int64_t r0 = m_panels * ti / tm, r1 = ti < tm ? m_panels * (ti + 1) / tm : r0;
