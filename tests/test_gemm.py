@@ -6,9 +6,9 @@ import pytest
 import fastmlp as fm
 
 # Edge shapes around the register tiles (4..8 rows, 8..48 columns), the
-# 10-wide output layer, 15-17, the cache blocks (KC 256/1024) and 784.
+# 10-wide output layer, 15-17, the cache blocks (KC 256/384) and 784.
 SIZES = [1, 2, 5, 7, 8, 9, 10, 15, 16, 17, 23, 24, 25, 47, 48, 49, 127, 128]
-K_SIZES = [1, 3, 10, 16, 17, 255, 256, 257, 383, 784, 1023, 1024, 1025]
+K_SIZES = [1, 3, 10, 16, 17, 255, 256, 257, 383, 384, 385, 784, 1025]
 
 
 def reference(a, b, trans_a, trans_b):
